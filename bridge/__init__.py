@@ -1,0 +1,73 @@
+"""Bridge: an invoicing workspace for agencies, with a Xero integration.
+
+create_app reads like a table of contents: configuration, extensions, blueprints,
+error handlers, security headers, CLI commands, template helpers.
+"""
+from flask import Flask
+
+from bridge import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Bridge app: defaults, then the environment, then test_config."""
+    app = Flask(
+        __name__,
+        instance_path=str(config.INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from bridge import models  # noqa: F401  (registers the tables with the metadata)
+    from bridge.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from bridge.auth import bp as auth_bp
+    from bridge.invoicing import bp as invoicing_bp
+    from bridge.workspace import bp as workspace_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(workspace_bp)
+    app.register_blueprint(invoicing_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from bridge import errors
+
+    errors.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from bridge import security
+
+    security.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from bridge import commands
+
+    commands.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from bridge import formatting
+
+    formatting.init_app(app)

@@ -1,0 +1,61 @@
+"""CLI commands: `flask users create`, `flask users set-password`, `flask demo seed`."""
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from bridge.extensions import db
+from bridge.models import ROLES, User
+
+users_cli = AppGroup("users", help="Manage the people who can log in.")
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """Add a user; raises ValueError when the email is taken or the role unknown."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise ValueError(f"Role must be one of: {', '.join(ROLES)}.")
+    if db.session.scalar(select(User).where(func.lower(User.email) == email)):
+        raise ValueError(f"A user with the email {email} already exists.")
+    user = User(email=email, name=name, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+@click.option("--password", help="Leave out to have a strong one generated and printed once.")
+def create_user_command(email, name, role, password):
+    """Create a user who can log in."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = create_user(email, name, role, password)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Created {user.role} {user.email}.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+def set_password_command(email):
+    """Give a user a new generated password, printed once."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"New password for {user.email} (shown once): {password}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)

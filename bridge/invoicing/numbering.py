@@ -1,0 +1,61 @@
+"""Invoice numbers from the workspace's pattern, e.g. {year}-{seq:04} -> 2026-0001."""
+import datetime as dt
+import re
+
+from sqlalchemy import select, update
+
+from bridge.extensions import db
+from bridge.models import Invoice, NumberSequence, WorkspaceSettings
+
+DEFAULT_PATTERN = "{year}-{seq:04}"
+_PLACEHOLDER = re.compile(r"\{(year|seq)(?::0?(\d))?\}")
+
+
+def pattern_error(pattern: str) -> str | None:
+    """Why a pattern is unusable, or None when it is fine."""
+    if "{seq" not in pattern:
+        return "The pattern must contain {seq} (or {seq:04} to pad to four digits)."
+    leftover = _PLACEHOLDER.sub("", pattern)
+    if "{" in leftover or "}" in leftover:
+        return "Only {year} and {seq} (optionally {seq:04}) may appear in braces."
+    if len(render(pattern, 2026, 1)) > 60:
+        return "The pattern makes numbers longer than 60 characters."
+    return None
+
+
+def render(pattern: str, year: int, seq: int) -> str:
+    def replace(match: re.Match) -> str:
+        value = year if match.group(1) == "year" else seq
+        width = int(match.group(2) or 0)
+        return str(value).zfill(width)
+
+    return _PLACEHOLDER.sub(replace, pattern)
+
+
+def current_pattern() -> str:
+    settings = db.session.get(WorkspaceSettings, 1)
+    return settings.invoice_number_pattern if settings else DEFAULT_PATTERN
+
+
+def next_invoice_number(issue_date: dt.date | None = None) -> str:
+    """Reserve the next free number in this transaction (commit with the invoice).
+
+    The sequence row is bumped with an UPDATE, which locks it until commit, so two
+    requests never get the same number; numbers already taken by hand are skipped.
+    """
+    pattern = current_pattern()
+    year = (issue_date or dt.date.today()).year
+    key = f"invoice:{render(pattern, year, 0)}" if "{year}" in pattern else f"invoice:{pattern}"
+    if db.session.scalar(select(NumberSequence).where(NumberSequence.key == key)) is None:
+        db.session.add(NumberSequence(key=key, last_value=0))
+        db.session.flush()
+    while True:
+        db.session.execute(
+            update(NumberSequence)
+            .where(NumberSequence.key == key)
+            .values(last_value=NumberSequence.last_value + 1)
+        )
+        seq = db.session.scalar(select(NumberSequence.last_value).where(NumberSequence.key == key))
+        number = render(pattern, year, seq)
+        if db.session.scalar(select(Invoice.id).where(Invoice.number == number)) is None:
+            return number

@@ -1,0 +1,30 @@
+"""All models, importable from one place (and registered with the metadata for Alembic)."""
+from bridge.models.auth import ROLES, User
+from bridge.models.invoicing import (
+    INVOICE_STATUSES,
+    PAYMENT_SOURCES,
+    PAYMENT_STATUSES,
+    Budget,
+    Expense,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
+from bridge.models.types import ZERO, UTCDateTime, utcnow
+from bridge.models.workspace import (
+    CUSTOM_FIELD_TYPES,
+    Company,
+    CustomField,
+    CustomFieldValue,
+    NumberSequence,
+    ServiceType,
+    TaxRate,
+    WorkspaceSettings,
+)
+
+__all__ = [
+    "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
+    "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",
+    "CUSTOM_FIELD_TYPES", "Company", "CustomField", "CustomFieldValue", "NumberSequence",
+    "ServiceType", "TaxRate", "WorkspaceSettings",
+]

@@ -1,0 +1,154 @@
+"""Invoices with their lines, budgets with their expenses, and payments against either."""
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bridge.extensions import db
+from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
+from bridge.models.workspace import Company, CustomFieldValue, ServiceType, TaxRate
+
+INVOICE_STATUSES = ("draft", "sent")
+PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid")
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    purchase_order_number: Mapped[str | None] = mapped_column(String(60))
+    client_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    # Totals are computed from the lines on every save (bridge.invoicing.totals).
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    # Derived from payments (bridge.invoicing.payments); stored so the table can filter on it.
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    client: Mapped[Company] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+    custom_values: Mapped[list[CustomFieldValue]] = relationship(cascade="all, delete-orphan")
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="invoice", order_by="Payment.date"
+    )
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    def __repr__(self) -> str:
+        return f"<Invoice {self.number}>"
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_percent: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    service_type_id: Mapped[int | None] = mapped_column(ForeignKey("service_types.id"))
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    # Net after discount and the tax on it, each rounded to cents per line.
+    net_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    service_type: Mapped[ServiceType | None] = relationship()
+    tax_rate: Mapped[TaxRate | None] = relationship()
+
+
+class Budget(db.Model):
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Company | None] = relationship()
+    expenses: Mapped[list["Expense"]] = relationship(
+        back_populates="budget", cascade="all, delete-orphan", order_by="Expense.date"
+    )
+
+
+class Expense(db.Model):
+    """A cost booked on a budget; later sent to Xero as a bill."""
+
+    __tablename__ = "expenses"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(60))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    service_type_id: Mapped[int | None] = mapped_column(ForeignKey("service_types.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("1"))
+    # Net amount of the whole expense; markup is what we bill on top and never leaves Bridge.
+    amount: Mapped[Decimal] = mapped_column(Money)
+    markup_percent: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3))
+    date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    payment_status: Mapped[str] = mapped_column(String(20), default="unpaid")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    budget: Mapped[Budget] = relationship(back_populates="expenses")
+    supplier: Mapped[Company | None] = relationship()
+    service_type: Mapped[ServiceType | None] = relationship()
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="expense", order_by="Payment.date"
+    )
+
+
+PAYMENT_SOURCES = ("manual", "xero")
+
+
+class Payment(db.Model):
+    """Money received for an invoice or paid for an expense; deleted ones are kept for audit."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(
+            "(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_document"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    date: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(10), default="manual")
+    xero_payment_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invoice: Mapped[Invoice | None] = relationship(back_populates="payments")
+    expense: Mapped[Expense | None] = relationship(back_populates="payments")

@@ -1,0 +1,6 @@
+"""Clients (companies), service types, tax rates, custom fields, budgets and workspace settings."""
+from flask import Blueprint
+
+bp = Blueprint("workspace", __name__)
+
+from bridge.workspace import routes  # noqa: E402,F401

@@ -1,0 +1,50 @@
+// Bridge's small client side: toasts for failures, the shared <dialog>, and CSRF recovery.
+(function () {
+  "use strict";
+
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) { return; }
+    var item = document.createElement("div");
+    item.className = "toast" + (kind ? " toast-" + kind : "");
+    item.setAttribute("role", kind === "error" ? "alert" : "status");
+    item.textContent = message;
+    box.appendChild(item);
+    setTimeout(function () { item.remove(); }, 6000);
+  }
+  window.bridgeToast = toast;
+
+  // No failure is silent: a refused or failed HTMX request says so.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var text = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0
+      ? xhr.responseText : "";
+    toast(text || "The server answered with an error (" + xhr.status + "). Nothing was saved.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Bridge could not be reached. Check your connection and try again.", "error");
+  });
+
+  // Server-sent messages: HX-Trigger: {"showMessage": "..."}
+  document.body.addEventListener("showMessage", function (event) {
+    toast(event.detail.value || event.detail.message || "Done.");
+  });
+
+  // The shared dialog opens when HTMX fills it and closes on [data-close-modal] or closeModal.
+  var modal = document.getElementById("modal");
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target === modal && modal.innerHTML.trim() && !modal.open) {
+      modal.showModal();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-modal]")) { modal.close(); }
+  });
+  document.body.addEventListener("closeModal", function () { modal.close(); });
+
+  // Buttons that ask for confirmation before an HTMX or plain submit.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  }, true);
+})();

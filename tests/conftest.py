@@ -1,0 +1,116 @@
+"""Shared fixtures: an app on a real database (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL says so), a client, a CLI runner and an `auth` helper.
+
+The schema is created once per run; each test starts from empty tables.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from bridge import create_app
+from bridge.extensions import db
+from bridge.models import User
+
+ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
+MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database the suite runs on; the schema is (re)built here once."""
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'bridge-test.sqlite'}"
+    )
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def empty_all_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    """A fresh app whose tables are empty; CSRF is off here (see test_csrf.py for it on)."""
+    app = make_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def add_user(email: str, password: str, name: str, role: str) -> User:
+    user = User(email=email, name=name, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def users(app):
+    """An admin and a member."""
+    return {
+        "admin": add_user(ADMIN["email"], ADMIN["password"], ADMIN["name"], "admin"),
+        "member": add_user(MEMBER["email"], MEMBER["password"], MEMBER["name"], "member"),
+    }
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, who: str = "admin"):
+        person = ADMIN if who == "admin" else MEMBER
+        return self._client.post(
+            "/login", data={"email": person["email"], "password": person["password"]}
+        )
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, users):
+    """Log in as the admin (default) or the member: auth.login('member')."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def hx():
+    """Headers of an HTMX request."""
+    return {"HX-Request": "true"}
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -58,4 +58,7 @@ def set_password_command(email):
 
 
 def init_app(app: Flask) -> None:
+    from bridge import demo
+
     app.cli.add_command(users_cli)
+    demo.init_app(app)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4b47c6a1fa46
+Revision ID: 12925e7f08ec
 Revises: 
-Create Date: 2026-11-25 09:44:14.796153
+Create Date: 2026-11-25 09:48:09.444906
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4b47c6a1fa46'
+revision = '12925e7f08ec'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -141,7 +141,7 @@ def upgrade():
     sa.Column('markup_percent', sa.Numeric(precision=7, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('amount_paid', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('payment_status', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,44 @@
+"""The demo workspace seeds once, into an empty database only."""
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from bridge.extensions import db
+from bridge.models import Budget, Company, CustomField, Expense, Invoice, ServiceType, TaxRate, User
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner, app):
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    password = result.output.split("Password (shown once, keep it): ")[1].strip()
+    admin = db.session.scalar(select(User))
+    assert admin.role == "admin" and admin.check_password(password)
+    assert count(Company) == 7 and count(Invoice) == 20 and count(Budget) == 3 and count(Expense) == 6
+    assert {s.name for s in db.session.scalars(select(ServiceType))} == {
+        "Design", "Development", "Strategy", "Project management", "Copywriting", "Hosting"}
+    assert count(TaxRate) == 2
+    assert db.session.scalar(select(CustomField).filter_by(name="Private note for the accountant"))
+    invoices = db.session.scalars(select(Invoice)).all()
+    assert {i.status for i in invoices} == {"draft", "sent"}
+    assert {i.payment_status for i in invoices} == {"unpaid", "partially_paid", "paid"}
+    for invoice in invoices:
+        assert invoice.total == sum((l.net_amount + l.tax_amount for l in invoice.lines), Decimal("0"))
+    assert len({i.number for i in invoices}) == 20
+
+
+def test_seed_twice_changes_nothing(runner, app):
+    runner.invoke(args=["demo", "seed", "--if-empty"])
+    second = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert second.exit_code == 0
+    assert "Password" not in second.output
+    assert count(User) == 1 and count(Invoice) == 20
+
+
+def test_seed_refuses_a_non_empty_database_without_the_flag(runner, users):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert count(Invoice) == 0

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 12925e7f08ec
+Revision ID: 3b805676af10
 Revises: 
-Create Date: 2026-11-25 09:48:09.444906
+Create Date: 2026-11-25 10:23:42.877794
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '12925e7f08ec'
+revision = '3b805676af10'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -116,6 +116,28 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invoices_payment_status'), ['payment_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
 
+    op.create_table('xero_connections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('tenant_name', sa.String(length=255), nullable=False),
+    sa.Column('connection_id', sa.String(length=36), nullable=False),
+    sa.Column('auth_event_id', sa.String(length=36), nullable=True),
+    sa.Column('access_token_encrypted', sa.Text(), nullable=False),
+    sa.Column('refresh_token_encrypted', sa.Text(), nullable=False),
+    sa.Column('access_token_expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('scopes', sa.Text(), nullable=False),
+    sa.Column('xero_user_id', sa.String(length=36), nullable=True),
+    sa.Column('connected_by_id', sa.Integer(), nullable=True),
+    sa.Column('connected_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('refresh_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("status IN ('active', 'needs_reconnect')", name=op.f('ck_xero_connections_status_known')),
+    sa.ForeignKeyConstraint(['connected_by_id'], ['users.id'], name=op.f('fk_xero_connections_connected_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_connections')),
+    sa.UniqueConstraint('tenant_id', name=op.f('uq_xero_connections_tenant_id'))
+    )
     op.create_table('custom_field_values',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
@@ -220,6 +242,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_custom_field_values_invoice_id'))
 
     op.drop_table('custom_field_values')
+    op.drop_table('xero_connections')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
         batch_op.drop_index(batch_op.f('ix_invoices_payment_status'))

@@ -1,0 +1,121 @@
+"""Budgets and their expenses (expenses are only edited from inside their budget)."""
+from collections import defaultdict
+from decimal import Decimal
+
+from flask import flash, render_template, url_for
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from bridge.extensions import db
+from bridge.invoicing.payments import refresh_payment_status
+from bridge.models import ZERO, Budget, Company, Expense
+from bridge.workspace import bp
+from bridge.workspace.common import redirect_to
+from bridge.workspace.forms import BudgetForm, ExpenseForm
+
+
+def budgets_with_totals():
+    """Every budget with its client, expense count and total, in one query.
+
+    The total adds only expenses in the budget's currency (adding EUR to USD means
+    nothing); `other_currency_count` says how many were left out.
+    """
+    same_currency = Expense.currency == Budget.currency
+    query = (
+        select(
+            Budget,
+            func.count(Expense.id).label("expense_count"),
+            func.coalesce(func.sum(case((same_currency, Expense.amount))), 0).label("total"),
+            func.count(case((~same_currency, Expense.id))).label("other_currency_count"),
+        )
+        .outerjoin(Budget.client)
+        .outerjoin(Expense, Expense.budget_id == Budget.id)
+        .options(contains_eager(Budget.client))
+        # Grouping by both primary keys lets PostgreSQL return the budget and client columns.
+        .group_by(Budget.id, Company.id)
+        .order_by(Budget.created_at.desc(), Budget.id.desc())
+    )
+    return db.session.execute(query).all()
+
+
+@bp.get("/budgets")
+def budgets():
+    """All budgets with their expense counts and totals."""
+    return render_template("workspace/budgets.html", rows=budgets_with_totals())
+
+
+@bp.route("/budgets/new", methods=["GET", "POST"])
+def budget_new():
+    """Start a budget."""
+    return save_budget(BudgetForm(), Budget())
+
+
+@bp.route("/budgets/<int:budget_id>/edit", methods=["GET", "POST"])
+def budget_edit(budget_id: int):
+    """Rename a budget or change its client or currency."""
+    budget = db.get_or_404(Budget, budget_id)
+    return save_budget(BudgetForm(obj=budget), budget)
+
+
+def save_budget(form: BudgetForm, budget: Budget):
+    """Show the form, or save it and open the budget; 422 with the errors when refused."""
+    if form.validate_on_submit():
+        form.populate_obj(budget)
+        db.session.add(budget)
+        db.session.commit()
+        flash(f"Budget {budget.name} saved.", "success")
+        return redirect_to(url_for("workspace.budget", budget_id=budget.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("workspace/budget_form.html", form=form, budget=budget), status
+
+
+def totals_by_currency(expenses: list[Expense], lead: str) -> list[tuple[str, Decimal]]:
+    """The sum of the expenses' amounts per currency, `lead` (the budget's) first."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for expense in expenses:
+        totals[expense.currency] += expense.amount
+    return sorted(totals.items(), key=lambda item: (item[0] != lead, item[0]))
+
+
+@bp.get("/budgets/<int:budget_id>")
+def budget(budget_id: int):
+    """A budget with its expenses."""
+    budget = db.get_or_404(Budget, budget_id)
+    expenses = db.session.scalars(
+        select(Expense)
+        .where(Expense.budget_id == budget.id)
+        .options(selectinload(Expense.supplier), selectinload(Expense.service_type))
+        .order_by(Expense.date, Expense.id)
+    ).all()
+    totals = totals_by_currency(expenses, budget.currency)
+    return render_template("workspace/budget.html", budget=budget, expenses=expenses, totals=totals)
+
+
+@bp.route("/budgets/<int:budget_id>/expenses/new", methods=["GET", "POST"])
+def budget_expense_new(budget_id: int):
+    """Book an expense on a budget."""
+    budget = db.get_or_404(Budget, budget_id)
+    # Not attached to the budget yet: a refused form must leave nothing for autoflush to write.
+    return save_expense(ExpenseForm(budget=budget), Expense(), budget)
+
+
+@bp.route("/expenses/<int:expense_id>/edit", methods=["GET", "POST"])
+def budget_expense_edit(expense_id: int):
+    """Change an expense."""
+    expense = db.get_or_404(Expense, expense_id)
+    return save_expense(ExpenseForm(budget=expense.budget, obj=expense), expense, expense.budget)
+
+
+def save_expense(form: ExpenseForm, expense: Expense, budget: Budget):
+    """Show the form, or save it and go back to the budget; 422 with the errors when refused."""
+    if form.validate_on_submit():
+        form.populate_obj(expense)
+        expense.budget_id = budget.id
+        # A new amount can settle (or reopen) an expense that already has payments.
+        refresh_payment_status(expense, expense.amount)
+        db.session.add(expense)
+        db.session.commit()
+        flash("Expense saved.", "success")
+        return redirect_to(url_for("workspace.budget", budget_id=budget.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("workspace/expense_form.html", form=form, expense=expense, budget=budget), status

@@ -1,0 +1,254 @@
+"""Forms for clients, settings lists, invoice numbering, budgets and expenses."""
+import datetime as dt
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from bridge.extensions import db
+from bridge.invoicing.numbering import pattern_error
+from bridge.models import CUSTOM_FIELD_TYPES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate
+from bridge.workspace.fields import (
+    Between,
+    DecimalPlaces,
+    ExactDecimalField,
+    base_currency,
+    blank_to_none,
+    currency_choices,
+    optional_int,
+    strip,
+)
+
+# The largest values the Money, Quantity and Percent columns hold.
+MAX_MONEY = Decimal("999999999999.99")
+MAX_QUANTITY = Decimal("99999999.9999")
+MAX_MARKUP = Decimal("999.9999")
+PATTERN_REQUIRED = "Enter a pattern, e.g. {year}-{seq:04}."
+
+
+def choose(what: str) -> dict:
+    """A select's messages for a value that is not one of its options."""
+    message = f"Choose {what} from the list."
+    return {"invalid_choice_message": message, "invalid_value_message": message}
+
+
+def name_taken(model, name: str, current=None) -> bool:
+    """Whether another row of `model` already has this name, ignoring case (archived rows count)."""
+    query = select(model.id).where(func.lower(model.name) == name.lower())
+    if current is not None and current.id is not None:
+        query = query.where(model.id != current.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+class UniqueNameForm(FlaskForm):
+    """A form whose `name` must be unique, case-insensitively, among the `model` rows."""
+
+    model: type
+    noun: str
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.current = obj
+
+    def taken_message(self, name: str) -> str:
+        """The message shown when the name is already used."""
+        return f"A {self.noun} named {name} already exists."
+
+    def validate_name(self, field):
+        if name_taken(self.model, field.data, self.current):
+            raise ValidationError(self.taken_message(field.data))
+
+
+class ClientForm(UniqueNameForm):
+    model, noun = Company, "client"
+
+    name = StringField("Name", [DataRequired("Enter the client's name."), Length(max=255)], filters=[strip])
+    email = EmailField(
+        "Email",
+        [Optional(), Email("Enter a valid email address, like billing@example.com."), Length(max=255)],
+        filters=[strip, blank_to_none],
+    )
+    tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none])
+    address = TextAreaField("Address", filters=[strip, blank_to_none])
+    default_currency = SelectField("Default currency", **choose("a currency"))
+
+    def __init__(self, *args, obj=None, **kwargs):
+        if obj is None:
+            kwargs.setdefault("default_currency", base_currency())
+        super().__init__(*args, obj=obj, **kwargs)
+        self.default_currency.choices = currency_choices(obj.default_currency if obj else None)
+
+
+def _name_field(max_length: int = 120) -> StringField:
+    return StringField("Name", [DataRequired("Enter a name."), Length(max=max_length)], filters=[strip])
+
+
+class ServiceTypeForm(UniqueNameForm):
+    model, noun = ServiceType, "service type"
+
+    name = _name_field()
+
+
+class TaxRateForm(UniqueNameForm):
+    model, noun = TaxRate, "tax rate"
+
+    name = _name_field()
+    percentage = ExactDecimalField(
+        "Percentage",
+        [
+            InputRequired("Enter the percentage, e.g. 20."),
+            Between(Decimal(0), Decimal(100), "The percentage must be between 0 and 100."),
+            DecimalPlaces(4),
+        ],
+    )
+
+
+class CustomFieldForm(UniqueNameForm):
+    model, noun = CustomField, "custom field"
+
+    name = _name_field()
+    field_type = SelectField(
+        "Type", choices=[SelectChoice(t, t.capitalize()) for t in CUSTOM_FIELD_TYPES], **choose("a type")
+    )
+    options_text = TextAreaField("Options", description="For select fields: one option per line.")
+
+    def options(self) -> list[str]:
+        """The non-blank option lines, trimmed."""
+        return [line.strip() for line in (self.options_text.data or "").splitlines() if line.strip()]
+
+    def validate_field_type(self, field):
+        existing = self.current
+        if existing is None or existing.id is None or field.data == existing.field_type:
+            return
+        used = db.session.scalar(
+            select(func.count(CustomFieldValue.id)).where(CustomFieldValue.field_id == existing.id)
+        )
+        if used:
+            invoices = "invoice" if used == 1 else "invoices"
+            raise ValidationError(
+                f"This field already has values on {used} {invoices}, so its type cannot be changed."
+            )
+
+    def validate_options_text(self, field):
+        if self.field_type.data != "select":
+            return
+        options = self.options()
+        if not options:
+            raise ValidationError("A select field needs at least one option (one per line).")
+        if len({o.lower() for o in options}) != len(options):
+            raise ValidationError("Each option must be different.")
+        existing = self.current
+        if existing is not None and existing.id is not None and existing.field_type == "select":
+            # Values are stored as the option's text; dropping one in use would orphan them.
+            used = db.session.scalars(
+                select(CustomFieldValue.value).where(CustomFieldValue.field_id == existing.id).distinct()
+            )
+            missing = sorted(set(used) - set(options))
+            if missing:
+                raise ValidationError(f"Still used on invoices, so keep: {', '.join(missing)}.")
+
+    def populate_obj(self, obj):
+        """Copy the fields, keeping options (normalised) only for select fields."""
+        super().populate_obj(obj)
+        obj.options_text = "\n".join(self.options()) if obj.field_type == "select" else None
+
+
+class InvoiceNumberingForm(FlaskForm):
+    invoice_number_pattern = StringField(
+        "Invoice number pattern",
+        [DataRequired(PATTERN_REQUIRED), Length(max=60)],
+        filters=[strip],
+        description="{year} is the issue year; {seq} the running number, {seq:04} padded to four digits.",
+    )
+
+    def validate_invoice_number_pattern(self, field):
+        error = pattern_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+
+class BudgetForm(FlaskForm):
+    name = StringField("Name", [DataRequired("Enter the budget's name."), Length(max=255)], filters=[strip])
+    client_id = SelectField("Client", coerce=optional_int, **choose("a client"))
+    currency = SelectField("Currency", **choose("a currency"))
+
+    def __init__(self, *args, obj=None, **kwargs):
+        if obj is None:
+            kwargs.setdefault("currency", base_currency())
+        super().__init__(*args, obj=obj, **kwargs)
+        self.client_id.choices = [SelectChoice("", "No client")] + company_choices()
+        self.currency.choices = currency_choices(obj.currency if obj else None)
+
+
+class ExpenseForm(FlaskForm):
+    description = StringField(
+        "Description", [DataRequired("Enter a description."), Length(max=500)], filters=[strip]
+    )
+    reference = StringField(
+        "Reference", [Length(max=60)], filters=[strip, blank_to_none],
+        description="For example the supplier's bill number.",
+    )
+    supplier_id = SelectField("Supplier", coerce=optional_int, **choose("a supplier"))
+    service_type_id = SelectField("Service type", coerce=optional_int, **choose("a service type"))
+    quantity = ExactDecimalField(
+        "Quantity",
+        [
+            InputRequired("Enter a quantity."),
+            Between(Decimal(0), MAX_QUANTITY, "The quantity must be more than 0.", "The quantity is too large.",
+                    low_open=True),
+            DecimalPlaces(4),
+        ],
+        default=Decimal(1),
+    )
+    amount = ExactDecimalField(
+        "Amount (net)",
+        [
+            InputRequired("Enter the amount."),
+            Between(Decimal(0), MAX_MONEY, "The amount cannot be negative.", "The amount is too large."),
+            DecimalPlaces(2),
+        ],
+        places=2,
+    )
+    markup_percent = ExactDecimalField(
+        "Markup %",
+        [
+            InputRequired("Enter a markup, 0 for none."),
+            Between(Decimal(0), MAX_MARKUP, "The markup cannot be negative.", "The markup must be below 1000 %."),
+            DecimalPlaces(4),
+        ],
+        default=Decimal(0),
+    )
+    currency = SelectField("Currency", **choose("a currency"))
+    date = DateField("Date", [InputRequired("Enter the date.")], default=dt.date.today)
+    due_date = DateField("Due date", [Optional()])
+
+    def __init__(self, *args, budget, obj=None, **kwargs):
+        if obj is None:
+            kwargs.setdefault("currency", budget.currency)
+        super().__init__(*args, obj=obj, **kwargs)
+        self.supplier_id.choices = [SelectChoice("", "No supplier")] + company_choices()
+        keep = obj.service_type_id if obj else None
+        self.service_type_id.choices = [SelectChoice("", "None")] + service_type_choices(keep)
+        self.currency.choices = currency_choices(budget.currency, obj.currency if obj else None)
+
+    def validate_due_date(self, field):
+        if field.data and self.date.data and field.data < self.date.data:
+            raise ValidationError("The due date cannot be before the date.")
+
+
+def company_choices() -> list[SelectChoice]:
+    """Every company, by name, as select options."""
+    rows = db.session.execute(select(Company.id, Company.name).order_by(func.lower(Company.name)))
+    return [SelectChoice(str(id_), name) for id_, name in rows]
+
+
+def service_type_choices(keep_id: int | None = None) -> list[SelectChoice]:
+    """Active service types, plus the archived one an existing expense still uses."""
+    query = select(ServiceType.id, ServiceType.name).order_by(func.lower(ServiceType.name))
+    condition = ServiceType.archived.is_(False)
+    if keep_id is not None:
+        condition = condition | (ServiceType.id == keep_id)
+    rows = db.session.execute(query.add_columns(ServiceType.archived).where(condition))
+    return [SelectChoice(str(id_), f"{name} (archived)" if archived else name) for id_, name, archived in rows]

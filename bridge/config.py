@@ -4,6 +4,7 @@ The README's configuration table lists the same variables; keep them in step.
 """
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -39,6 +40,103 @@ def _database_url() -> str:
     return url
 
 
+# --- Xero ---------------------------------------------------------------------------
+# Real Xero's endpoints (XERO_API_NOTES.md §1).
+XERO_URLS = {
+    "XERO_AUTHORIZE_URL": "https://login.xero.com/identity/connect/authorize",
+    "XERO_TOKEN_URL": "https://identity.xero.com/connect/token",
+    "XERO_REVOCATION_URL": "https://identity.xero.com/connect/revocation",
+    "XERO_CONNECTIONS_URL": "https://api.xero.com/connections",
+    "XERO_API_URL": "https://api.xero.com/api.xro/2.0",
+}
+# The same endpoints on the local sandbox, relative to XERO_SANDBOX_URL.
+XERO_SANDBOX_PATHS = {
+    "XERO_AUTHORIZE_URL": "/identity/connect/authorize",
+    "XERO_TOKEN_URL": "/connect/token",
+    "XERO_REVOCATION_URL": "/connect/revocation",
+    "XERO_CONNECTIONS_URL": "/connections",
+    "XERO_API_URL": "/api.xro/2.0",
+}
+XERO_SANDBOX_DEFAULT_URL = "http://127.0.0.1:5050"
+# The sandbox's public demo client: not a secret, it only works against the sandbox.
+XERO_SANDBOX_CLIENT_ID = "bridge-demo"
+XERO_SANDBOX_CLIENT_SECRET = "sandbox-demo-secret-not-a-real-credential"
+# Scope sets (XERO_API_NOTES.md §2.6): apps created before March 2026 use the broad
+# ("legacy") scopes; newer apps get the granular ones only.
+XERO_SCOPE_SETS = {
+    "legacy": "openid profile email offline_access accounting.settings.read "
+    "accounting.contacts accounting.transactions",
+    "granular": "openid profile email offline_access accounting.settings.read "
+    "accounting.contacts accounting.invoices accounting.payments.read",
+}
+
+
+def _xero_endpoints() -> dict:
+    """The one place that chooses between real Xero and the local sandbox.
+
+    Both XERO_CLIENT_ID and XERO_CLIENT_SECRET set: real Xero. Neither: the sandbox at
+    XERO_SANDBOX_URL with its demo client. Each URL can still be overridden on its own.
+    """
+    client_id = os.environ.get("XERO_CLIENT_ID", "").strip()
+    client_secret = os.environ.get("XERO_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise ValueError(
+            "Set both XERO_CLIENT_ID and XERO_CLIENT_SECRET (real Xero) or neither (sandbox)."
+        )
+    if client_id:
+        urls = dict(XERO_URLS)
+    else:
+        base = os.environ.get("XERO_SANDBOX_URL", XERO_SANDBOX_DEFAULT_URL).rstrip("/")
+        urls = {key: base + path for key, path in XERO_SANDBOX_PATHS.items()}
+        client_id, client_secret = XERO_SANDBOX_CLIENT_ID, XERO_SANDBOX_CLIENT_SECRET
+    urls = {key: os.environ.get(key) or url for key, url in urls.items()}
+    return {"XERO_CLIENT_ID": client_id, "XERO_CLIENT_SECRET": client_secret, **urls}
+
+
+def _xero_scopes() -> str:
+    """XERO_SCOPES: "legacy" (default), "granular", or an explicit space-separated list."""
+    value = " ".join(os.environ.get("XERO_SCOPES", "legacy").split())
+    scopes = XERO_SCOPE_SETS.get(value.lower(), value)
+    if "offline_access" not in scopes.split():
+        # Without it Xero issues no refresh token and the connection dies after 30 minutes.
+        raise ValueError("XERO_SCOPES must include offline_access.")
+    return scopes
+
+
+def _xero_token_key() -> str:
+    """XERO_TOKEN_KEY (a Fernet key) from the environment, else one kept in instance/.
+
+    Losing this key makes stored Xero tokens unreadable: every organisation must reconnect.
+    """
+    from cryptography.fernet import Fernet
+
+    key = os.environ.get("XERO_TOKEN_KEY", "").strip()
+    if not key:
+        key_file = INSTANCE_DIR / "xero_token_key"
+        if not key_file.exists():
+            INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+            # Written to a private (0600) temporary file, then linked into place: two
+            # processes starting at once end up with the same key, never a half-written one.
+            fd, tmp = tempfile.mkstemp(dir=INSTANCE_DIR, prefix=".xero_token_key.")
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(Fernet.generate_key().decode("ascii"))
+                try:
+                    os.link(tmp, key_file)
+                except FileExistsError:
+                    pass
+            finally:
+                os.unlink(tmp)
+        key = key_file.read_text().strip()
+    try:
+        Fernet(key)
+    except ValueError as error:
+        raise ValueError(
+            "XERO_TOKEN_KEY must be a Fernet key (32 url-safe base64 bytes)."
+        ) from error
+    return key
+
+
 def from_environment() -> dict:
     """Return the app's configuration read from environment variables."""
     return {
@@ -53,4 +151,16 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),
         "BRIDGE_BASE_CURRENCY": os.environ.get("BRIDGE_BASE_CURRENCY", "EUR"),
+        # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see
+        # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,
+        # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL.
+        **_xero_endpoints(),
+        # Space-separated OAuth scopes requested when connecting an organisation.
+        "XERO_SCOPES": _xero_scopes(),
+        # Fernet key that encrypts Xero tokens at rest.
+        "XERO_TOKEN_KEY": _xero_token_key(),
+        # Seconds to wait for Xero to answer one HTTP request.
+        "XERO_TIMEOUT": float(os.environ.get("XERO_TIMEOUT", "20")),
+        # Our own per-organisation budget, under Xero's 60 calls a minute.
+        "XERO_CALLS_PER_MINUTE": int(os.environ.get("XERO_CALLS_PER_MINUTE", "55")),
     }

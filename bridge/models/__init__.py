@@ -21,10 +21,12 @@ from bridge.models.workspace import (
     TaxRate,
     WorkspaceSettings,
 )
+from bridge.models.xero import XERO_CONNECTION_STATUSES, XeroConnection
 
 __all__ = [
     "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
     "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",
     "CUSTOM_FIELD_TYPES", "Company", "CustomField", "CustomFieldValue", "NumberSequence",
     "ServiceType", "TaxRate", "WorkspaceSettings",
+    "XERO_CONNECTION_STATUSES", "XeroConnection",
 ]

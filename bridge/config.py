@@ -149,6 +149,8 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # werkzeug's scrypt; the tests choose a cheaper method to stay fast.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),
         "BRIDGE_BASE_CURRENCY": os.environ.get("BRIDGE_BASE_CURRENCY", "EUR"),
         # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see

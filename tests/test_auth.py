@@ -101,3 +101,14 @@ def test_cli_refuses_duplicate_email(runner, users):
     result = runner.invoke(args=["users", "create", "--email", ADMIN["email"], "--name", "Again"])
     assert result.exit_code != 0
     assert "already exists" in result.output
+
+
+def test_production_default_hashes_with_scrypt(app, monkeypatch):
+    from bridge.config import from_environment
+
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    app.config["PASSWORD_HASH_METHOD"] = from_environment()["PASSWORD_HASH_METHOD"]
+    user = User(email="s@example.com", name="S", role="member")
+    user.set_password("a-long-password")
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("a-long-password") and not user.check_password("other")

@@ -3,6 +3,7 @@ import datetime as dt
 import re
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
 from bridge.models import Invoice, NumberSequence, WorkspaceSettings
@@ -47,8 +48,7 @@ def next_invoice_number(issue_date: dt.date | None = None) -> str:
     year = (issue_date or dt.date.today()).year
     key = f"invoice:{render(pattern, year, 0)}" if "{year}" in pattern else f"invoice:{pattern}"
     if db.session.scalar(select(NumberSequence).where(NumberSequence.key == key)) is None:
-        db.session.add(NumberSequence(key=key, last_value=0))
-        db.session.flush()
+        _create_sequence(key)
     while True:
         db.session.execute(
             update(NumberSequence)
@@ -59,3 +59,16 @@ def next_invoice_number(issue_date: dt.date | None = None) -> str:
         number = render(pattern, year, seq)
         if db.session.scalar(select(Invoice.id).where(Invoice.number == number)) is None:
             return number
+
+
+def _create_sequence(key: str) -> None:
+    """Add the sequence row; if a concurrent request added it first, use theirs.
+
+    The savepoint keeps a duplicate-key failure from aborting the caller's transaction
+    (on PostgreSQL a failed statement would otherwise poison everything after it).
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(NumberSequence(key=key, last_value=0))
+    except IntegrityError:
+        pass

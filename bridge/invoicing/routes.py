@@ -1,8 +1,54 @@
-from flask import render_template
+"""The invoice table, the invoice page and its draft/sent switch."""
+import json
 
-from bridge.invoicing import bp
+from flask import abort, current_app, flash, render_template, request, url_for
+
+from bridge.invoicing import bp, table
+from bridge.invoicing.forms import InvoiceFilterForm, options
+from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
+from bridge.invoicing.service import InvoiceError, get_invoice, set_status
 
 
 @bp.get("/")
 def index():
-    return render_template("invoicing/index.html")
+    """The invoice table: search, filters, pagination and the custom field columns."""
+    form = InvoiceFilterForm(request.args)
+    form.client.choices = options(table.client_choices(), "Any client")
+    fields = table.table_fields()
+    context = {"form": form, "fields": fields, "pagination": None, "values": {}}
+    status = 200
+    if form.validate():
+        page = request.args.get("page", 1, type=int)
+        per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
+        pagination = table.invoice_page(form.to_filters(), page, per_page)
+        context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
+    else:
+        status = 422
+    return page_or_partial("invoicing/index.html", "invoicing/_table.html", status, **context)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+def show(invoice_id: int):
+    """One invoice: header, lines, totals, custom fields, payments."""
+    invoice = get_invoice(invoice_id, full=True) or abort(404)
+    fields = table.table_fields()
+    values = {v.field_id: v.value for v in invoice.custom_values}
+    return render_template("invoicing/show.html", invoice=invoice, fields=fields, values=values)
+
+
+@bp.post("/invoices/<int:invoice_id>/status")
+def change_status(invoice_id: int):
+    """Mark as sent / back to draft; HTMX gets the status box back, others the page."""
+    try:
+        invoice = set_status(invoice_id, request.form.get("status", ""))
+    except LookupError:
+        abort(404)
+    except InvoiceError as error:
+        abort(400, error.message)
+    message = f"Invoice {invoice.number} is now {invoice.status}."
+    if is_htmx():
+        return render_template("invoicing/_status.html", invoice=invoice), {
+            "HX-Trigger": json.dumps({"showMessage": message})
+        }
+    flash(message, "success")
+    return go_to(url_for("invoicing.show", invoice_id=invoice.id))

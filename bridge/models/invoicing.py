@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
+from bridge.models.auth import User
 from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
 from bridge.models.workspace import Company, CustomFieldValue, ServiceType, TaxRate
 
@@ -38,6 +39,7 @@ class Invoice(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     client: Mapped[Company] = relationship()
+    created_by: Mapped[User | None] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
     )

@@ -47,4 +47,32 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   }, true);
+
+  // Invoice editor: Remove drops the row here (without JS it is a submit the server handles),
+  // then tells the form to recompute its totals.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-line]");
+    if (!button) { return; }
+    event.preventDefault();
+    var form = button.form;
+    button.closest("tr").remove();
+    if (form && window.htmx) { window.htmx.trigger(form, "linesChanged"); }
+  });
+
+  // Invoice editor: the currency field shows the picked client's currency as its placeholder.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    var input = select.name === "client_id" && select.form && select.form.elements.namedItem("currency");
+    if (!input) { return; }
+    var option = select.options[select.selectedIndex];
+    input.placeholder = (option && option.getAttribute("data-currency")) || "";
+  });
+
+  // Inline cell editing: Escape cancels.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var form = event.target.closest && event.target.closest(".inline-edit");
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (cancel) { cancel.click(); }
+  });
 })();

@@ -1,0 +1,116 @@
+"""Creating and editing invoices: the form, Add line, and the live totals preview."""
+import re
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+
+from bridge.invoicing import bp
+from bridge.invoicing.forms import InvoiceForm, LineForm
+from bridge.invoicing.responses import go_to
+from bridge.invoicing.service import (
+    InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
+    new_invoice_defaults, preview_totals, update_invoice,
+)
+
+_LINE_KEY = re.compile(r"^lines-(\d+)-")
+
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+def new():
+    """A new invoice; saved as a draft with the next number."""
+    form = InvoiceForm() if request.method == "POST" else InvoiceForm(data=new_invoice_defaults())
+    return _handle(form, invoice=None)
+
+
+@bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+def edit(invoice_id: int):
+    """Change an invoice's header and lines; the number stays."""
+    invoice = get_invoice(invoice_id) or abort(404)
+    form = InvoiceForm() if request.method == "POST" else InvoiceForm(data=invoice_form_data(invoice))
+    return _handle(form, invoice=invoice)
+
+
+@bp.post("/invoices/lines")
+def add_line():
+    """One empty line row, numbered after the highest line index posted with the form."""
+    indices = [int(m.group(1)) for key in request.form if (m := _LINE_KEY.match(key))]
+    index = max(indices, default=-1) + 1
+    line = LineForm(prefix=f"lines-{index}")
+    choices = editor_choices()
+    line.set_choices(choices.service_types, choices.tax_rates)
+    return render_template("invoicing/_line_row.html", line=line, position=index)
+
+
+@bp.post("/invoices/preview")
+def preview():
+    """The totals of the form as typed so far; lines with errors are left out and counted."""
+    invoice_id = request.args.get("invoice_id", type=int)
+    invoice = get_invoice(invoice_id) if invoice_id else None
+    choices = editor_choices(invoice)
+    form = InvoiceForm()
+    form.set_choices(choices)
+    form.validate()
+    return render_template("invoicing/_totals.html", **_totals_context(form, choices))
+
+
+def _handle(form: InvoiceForm, invoice):
+    """Shared by new and edit: no-JS Add/Remove line, validation, save."""
+    choices = editor_choices(invoice)
+    form.set_choices(choices)
+    if request.method != "POST":
+        return _render(form, choices, invoice)
+    if "add_line" in request.form:
+        form.lines.append_entry()
+        form.set_choices(choices)
+        return _render(form, choices, invoice)
+    if "remove_line" in request.form:
+        position = request.form.get("remove_line", type=int)
+        if position is not None and 0 <= position < len(form.lines.entries):
+            form.lines.entries.pop(position)
+        return _render(form, choices, invoice)
+    if form.validate():
+        try:
+            if invoice is None:
+                saved = create_invoice(form.to_data(), created_by_id=current_user.id)
+                flash(f"Invoice {saved.number} created.", "success")
+            else:
+                saved = update_invoice(invoice.id, form.to_data())
+                flash(f"Invoice {saved.number} saved.", "success")
+            return go_to(url_for("invoicing.show", invoice_id=saved.id))
+        except InvoiceError as error:
+            _attach_error(form, error)
+    return _render(form, choices, invoice, status=422)
+
+
+def _render(form: InvoiceForm, choices, invoice, status: int = 200):
+    """The editor page with its totals."""
+    return render_template(
+        "invoicing/form.html", form=form, invoice=invoice, choices=choices,
+        **_totals_context(form, choices),
+    ), status
+
+
+def _totals_context(form: InvoiceForm, choices) -> dict:
+    """Totals of the lines whose amounts are complete and valid; lines with bad amounts are counted."""
+    lines, skipped = [], 0
+    for entry in form.lines:
+        line = entry.form
+        amount_fields = (line.quantity, line.unit_price, line.discount_percent, line.tax_rate_id)
+        if any(field.errors for field in amount_fields):
+            skipped += 1
+        elif line.quantity.data is not None and line.unit_price.data is not None:
+            lines.append(line.to_data())
+    typed = form.currency.data if not form.currency.errors else None
+    currency = typed or choices.client_currencies.get(form.client_id.data or "", "")
+    return {"totals": preview_totals(lines), "currency": currency, "skipped": skipped}
+
+
+def _attach_error(form: InvoiceForm, error: InvoiceError) -> None:
+    """Show a refusal from the service at the field it names."""
+    if error.field.startswith("lines-"):
+        _, position, name = error.field.split("-", 2)
+        form.lines.entries[int(position)].form[name].errors.append(error.message)
+    elif error.field in form and error.field != "lines":
+        form[error.field].errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)

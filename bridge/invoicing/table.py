@@ -1,0 +1,72 @@
+"""The invoice table's query: search, filters and one page, in a constant number of queries."""
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from bridge.extensions import db
+from bridge.models import Company, CustomField, Invoice
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What the table is narrowed to; None or empty means no filter."""
+
+    q: str = ""
+    client_id: int | None = None
+    status: str | None = None
+    payment_status: str | None = None
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+
+
+def filtered_invoices(filters: InvoiceFilters) -> Select:
+    """Invoices matching the filters, newest first, with their client and custom values loaded."""
+    stmt = (
+        select(Invoice)
+        .join(Invoice.client)
+        .options(contains_eager(Invoice.client), selectinload(Invoice.custom_values))
+    )
+    if filters.q:
+        stmt = stmt.where(or_(
+            Invoice.number.icontains(filters.q, autoescape=True),
+            Invoice.subject.icontains(filters.q, autoescape=True),
+            Company.name.icontains(filters.q, autoescape=True),
+        ))
+    if filters.client_id is not None:
+        stmt = stmt.where(Invoice.client_id == filters.client_id)
+    if filters.status:
+        stmt = stmt.where(Invoice.status == filters.status)
+    if filters.payment_status:
+        stmt = stmt.where(Invoice.payment_status == filters.payment_status)
+    if filters.issued_from:
+        stmt = stmt.where(Invoice.issue_date >= filters.issued_from)
+    if filters.issued_to:
+        stmt = stmt.where(Invoice.issue_date <= filters.issued_to)
+    return stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+def invoice_page(filters: InvoiceFilters, page: int, per_page: int) -> Pagination:
+    """One page of the table (a count query, the rows, their custom values)."""
+    return db.paginate(
+        filtered_invoices(filters), page=max(page, 1), per_page=per_page, error_out=False, count=True
+    )
+
+
+def table_fields() -> list[CustomField]:
+    """The custom fields shown as columns, in their order."""
+    return list(db.session.scalars(
+        select(CustomField).where(CustomField.archived.is_(False)).order_by(CustomField.position, CustomField.id)
+    ))
+
+
+def values_by_invoice(invoices: list[Invoice]) -> dict[int, dict[int, str]]:
+    """{invoice id: {field id: value}} from the custom values already loaded."""
+    return {inv.id: {v.field_id: v.value for v in inv.custom_values} for inv in invoices}
+
+
+def client_choices() -> list[tuple[str, str]]:
+    """(id, name) of every client, for the filter's select."""
+    return [(str(i), name) for i, name in db.session.execute(select(Company.id, Company.name).order_by(Company.name))]

@@ -1,0 +1,148 @@
+"""The invoice page, its draft/sent switch, and the local PDF."""
+import datetime as dt
+import html
+import json
+import re
+import zlib
+from decimal import Decimal
+
+import pytest
+
+from bridge.extensions import db
+from bridge.invoicing.document import invoice_pdf, pdf_filename, pdf_text
+from bridge.invoicing.service import LineData, get_invoice
+from bridge.models import Invoice, Payment
+from tests.invoicing import factories
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def invoice(app):
+    client = factories.company("Acme Ltd", "GBP", address="1 High Street\nLondon", tax_number="GB123")
+    design = factories.service_type("Design")
+    vat = factories.tax_rate("VAT 20%", "20")
+    factories.custom_field("Region", "select", ["North", "South"])
+    return factories.invoice(client, "Website", dt.date(2026, 3, 1), notes="Pay within 30 days.", lines=[
+        LineData("Design work", Decimal("2"), Decimal("10.05"), Decimal("10"), design.id, vat.id),
+        LineData("Hosting", Decimal("1.5"), Decimal("100"), Decimal("0"), None, None),
+    ])
+
+
+def test_invoice_page_shows_everything(client, auth, invoice):
+    auth.login("member")
+    response = client.get(f"/invoices/{invoice.id}")
+    page = text(response)
+    assert response.status_code == 200
+    for expected in ("Invoice 2026-0001", "Acme Ltd", "GB123", "1 Mar 2026", "31 Mar 2026", "Website",
+                     "Design work", "Design", "VAT 20%", "10 %", "18.09", "3.62", "1.5", "150.00",
+                     "168.09", "GBP 171.71", "Pay within 30 days.", "Region", "No payments yet.",
+                     "Mark as sent", "Draft", "Unpaid"):
+        assert expected in page, expected
+    assert f'href="/invoices/{invoice.id}/edit"' in page
+    assert f'href="/invoices/{invoice.id}/pdf"' in page
+    assert '<section id="xero-copy-state" class="xero-slot"></section>' in page
+
+
+def test_unknown_invoice_is_404(client, auth):
+    auth.login()
+    assert client.get("/invoices/12345").status_code == 404
+    assert client.get("/invoices/12345/pdf").status_code == 404
+
+
+def test_payments_are_listed(client, auth, invoice):
+    db.session.add_all([
+        Payment(invoice_id=invoice.id, amount=Decimal("50.00"), date=dt.date(2026, 3, 5), reference="Bank 1"),
+        Payment(invoice_id=invoice.id, amount=Decimal("5.00"), date=dt.date(2026, 3, 6), reference="Gone",
+                source="xero", deleted_at=dt.datetime(2026, 3, 7, tzinfo=dt.timezone.utc)),
+    ])
+    db.session.commit()
+    auth.login()
+    page = text(client.get(f"/invoices/{invoice.id}"))
+    assert "No payments yet." not in page
+    assert "Bank 1" in page and "GBP 50.00" in page and "5 Mar 2026" in page
+    assert 'class="deleted"' in page and "Deleted 7 Mar 2026" in page
+
+
+def test_mark_as_sent_and_back_without_js(client, auth, invoice):
+    auth.login("member")
+    response = client.post(f"/invoices/{invoice.id}/status", data={"status": "sent"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/invoices/{invoice.id}"
+    assert db.session.get(Invoice, invoice.id).status == "sent"
+    assert "Back to draft" in text(client.get(f"/invoices/{invoice.id}"))
+    client.post(f"/invoices/{invoice.id}/status", data={"status": "draft"})
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).status == "draft"
+
+
+def test_status_switch_with_htmx_returns_the_status_box(client, auth, invoice, hx):
+    auth.login()
+    response = client.post(f"/invoices/{invoice.id}/status", data={"status": "sent"}, headers=hx)
+    page = text(response)
+    assert response.status_code == 200 and "<html" not in page
+    assert page.lstrip().startswith('<div id="invoice-status"') and "Back to draft" in page and "badge-sent" in page
+    assert json.loads(response.headers["HX-Trigger"]) == {"showMessage": "Invoice 2026-0001 is now sent."}
+    assert db.session.get(Invoice, invoice.id).status == "sent"
+
+
+@pytest.mark.parametrize("status", ["paid", ""])
+def test_unknown_status_is_refused(client, auth, invoice, status):
+    auth.login()
+    assert client.post(f"/invoices/{invoice.id}/status", data={"status": status}).status_code == 400
+    assert db.session.get(Invoice, invoice.id).status == "draft"
+
+
+def pdf_strings(data: bytes) -> str:
+    """The text drawn in a PDF: content streams inflated (fpdf2 compresses them)."""
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            chunks.append(zlib.decompress(stream))
+        except zlib.error:
+            chunks.append(stream)
+    return b"\n".join(chunks).decode("latin-1")
+
+
+def test_pdf_download(client, auth, invoice):
+    auth.login("member")
+    response = client.get(f"/invoices/{invoice.id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="invoice-2026-0001.pdf"'
+    assert response.data.startswith(b"%PDF")
+    drawn = pdf_strings(response.data)
+    for expected in ("2026-0001", "Acme Ltd", "GB123", "Design work", "VAT 20%", "GBP 171.71", "Pay within 30 days."):
+        assert expected in drawn, expected
+
+
+def test_pdf_survives_text_outside_latin_1(client, auth, app):
+    client_co = factories.company("Łódź 東京 Studio", "PLN", address="ul. Żółta 1 – 🏠")
+    invoice = factories.invoice(client_co, "Café ☕ “quotes” €", lines=[
+        LineData("Ђорђе ✓ design", Decimal("1"), Decimal("10"))
+    ])
+    auth.login()
+    response = client.get(f"/invoices/{invoice.id}/pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    drawn = pdf_strings(response.data)
+    assert "Lódz ?? Studio" in drawn
+
+
+def test_uncompressed_pdf_has_the_number_in_clear(app, invoice):
+    data = invoice_pdf(get_invoice(invoice.id, full=True), compress=False)
+    assert data.startswith(b"%PDF") and b"2026-0001" in data
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Łódź", "Lódz"), ("Łukasz", "Lukasz"), ("Café €", "Café €"), ("東京", "??"), ("ﬁne", "fine"), ("Ș", "S"), (None, ""),
+])
+def test_pdf_text(value, expected):
+    assert pdf_text(value) == expected
+
+
+@pytest.mark.parametrize("number, name", [
+    ("2026-0001", "invoice-2026-0001.pdf"), ("INV/7", "invoice-INV-7.pdf"), ('a"b', "invoice-a-b.pdf"),
+])
+def test_pdf_filename(number, name):
+    assert pdf_filename(number) == name

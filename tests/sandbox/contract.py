@@ -1,25 +1,19 @@
 """Contract checks: requests and responses validated against Xero's official OpenAPI files.
 
-The spec files are read from /work/shared/xero/spec (never copied into the repo), once per
-test session. The accounting spec does not pass openapi-spec-validator (e.g. boolean
-properties with the string default 'false'), so it is loaded with spec validation off;
-request and response validation by openapi-core work normally on it.
+The spec files are loaded once per session by tests/xero_spec.py (never copied into the repo).
 """
 import json
-import os
 import re
 import warnings
-from pathlib import Path
 
-import yaml
 from jsonschema import FormatChecker
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
-# shared/ sits beside the repository (/work/shared for /work/main, and the same in CI).
-SPEC_DIR = Path(os.environ.get("XERO_SPEC_DIR") or Path(__file__).resolve().parents[3] / "shared" / "xero" / "spec")
+from tests import xero_spec
+
 HOST = "https://api.xero.com"
 XERO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -30,11 +24,10 @@ class Contract:
     """Both specs, and helpers to validate one exchange against them."""
 
     def __init__(self) -> None:
-        config = Config(spec_validator_cls=None)
-        self.accounting = OpenAPI.from_file_path(str(SPEC_DIR / "xero_accounting.yaml"), config=config)
-        self.identity = OpenAPI.from_file_path(str(SPEC_DIR / "xero-identity.yaml"), config=config)
-        with open(SPEC_DIR / "xero-identity.yaml", encoding="utf-8") as handle:
-            self.identity_components = yaml.safe_load(handle)["components"]["schemas"]
+        xero_spec.require()
+        self.accounting = xero_spec.accounting()
+        self.identity = xero_spec.identity()
+        self.identity_components = xero_spec.identity_schemas()
         self.checked: list[str] = []
         self.unspecified: list[str] = []
 

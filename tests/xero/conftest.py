@@ -4,6 +4,8 @@ organisation, and a client whose sleeps are recorded instead of slept."""
 from datetime import timedelta
 
 import pytest
+
+from tests import xero_spec
 import responses
 from sqlalchemy import text
 
@@ -42,7 +44,7 @@ def xero_http(xero_app):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
         calls = list(mock.calls)
-    if contract.available():
+    if xero_spec.available() or xero_spec.IN_CI:
         found = [p for call in calls for p in contract.problems(call.request, xero_app.config)]
         assert not found, "requests that break Xero's contract:\n" + "\n".join(found)
 

@@ -1,7 +1,6 @@
 """Check requests the client sends against Xero's official OpenAPI files.
 
-The files are read where they are shared (XERO_SPEC_DIR, default /work/shared/xero/spec),
-never copied into the repository, and loaded once per test session.
+The files are loaded once per session by tests/xero_spec.py, from shared/ beside the repo.
 
 - Accounting API calls: openapi-core validates method, path, query and header
   parameters and the JSON body against xero_accounting.yaml. The file does not pass
@@ -19,44 +18,22 @@ never copied into the repository, and loaded once per test session.
   never via the /pdf alias, no token in a query string.
 """
 import base64
-import functools
 import json
-import os
 import warnings
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from openapi_core.exceptions import OpenAPIError
 from openapi_schema_validator import OAS30Validator
 from requests import PreparedRequest
 
-SPEC_DIR = Path(os.environ.get("XERO_SPEC_DIR", "/work/shared/xero/spec"))
-ACCOUNTING_FILE = SPEC_DIR / "xero_accounting.yaml"
-IDENTITY_FILE = SPEC_DIR / "xero-identity.yaml"
+from tests.xero_spec import accounting, identity, identity_schemas
+
 SPEC_API = "https://api.xero.com/api.xro/2.0"
 SPEC_IDENTITY = "https://api.xero.com"
 
 
-def available() -> bool:
-    return ACCOUNTING_FILE.exists() and IDENTITY_FILE.exists()
-
-
-@functools.cache
-def accounting() -> OpenAPI:
-    return OpenAPI.from_file_path(str(ACCOUNTING_FILE), config=Config(spec_validator_cls=None))
-
-
-@functools.cache
-def identity() -> OpenAPI:
-    return OpenAPI.from_file_path(str(IDENTITY_FILE), config=Config(spec_validator_cls=None))
-
-
-@functools.cache
-def _identity_document() -> dict:
-    return yaml.safe_load(IDENTITY_FILE.read_text())
 
 
 def problems(request: PreparedRequest, config: dict) -> list[str]:
@@ -189,7 +166,7 @@ def _token_problems(request, config, where) -> list[str]:
     form = _form(request)
     grant = form.get("grant_type")
     if grant == "refresh_token":
-        schema = _identity_document()["components"]["schemas"]["RefreshToken"]
+        schema = identity_schemas()["RefreshToken"]
         for error in OAS30Validator(schema).iter_errors(form):
             found.append(f"{where}: RefreshToken schema: {error.message}")
         if not form.get("refresh_token"):

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from bridge.xero.client import XeroClient
+from tests import xero_spec
 from tests.xero import contract
 from tests.xero.payloads import (
     API,
@@ -31,8 +32,9 @@ from tests.xero.payloads import (
     token_response,
 )
 
-pytestmark = pytest.mark.skipif(not contract.available(),
-                                reason=f"Xero's OpenAPI files are not in {contract.SPEC_DIR}")
+@pytest.fixture(autouse=True)
+def spec_files():
+    xero_spec.require()
 
 SINCE = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
 

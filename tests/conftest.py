@@ -11,6 +11,7 @@ import pytest
 from bridge import create_app
 from bridge.extensions import db
 from bridge.models import User
+from tests.live import sandbox_seed, xero_sandbox  # noqa: F401  (fixtures)
 
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
 MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}

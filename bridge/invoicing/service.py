@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bridge.extensions import db
 from bridge.invoicing.numbering import next_invoice_number
 from bridge.invoicing.totals import InvoiceTotals, apply_totals, line_amounts, sum_lines
+from bridge.workspace.fields import active_choices
 from bridge.models import INVOICE_STATUSES, Company, Invoice, InvoiceLine, ServiceType, TaxRate
 
 # Payment terms of a new invoice until the workspace gets a setting for them.
@@ -100,27 +101,12 @@ def editor_choices(invoice: Invoice | None = None) -> EditorChoices:
     clients = db.session.execute(
         select(Company.id, Company.name, Company.default_currency).order_by(Company.name)
     ).all()
-    types = db.session.scalars(
-        select(ServiceType)
-        .where(ServiceType.archived.is_(False) | ServiceType.id.in_(used_types - {None}))
-        .order_by(ServiceType.name)
-    )
-    rates = db.session.scalars(
-        select(TaxRate)
-        .where(TaxRate.archived.is_(False) | TaxRate.id.in_(used_rates - {None}))
-        .order_by(TaxRate.name)
-    )
     return EditorChoices(
         clients=[(str(c.id), c.name) for c in clients],
         client_currencies={str(c.id): c.default_currency for c in clients},
-        service_types=[(str(t.id), _archived_label(t)) for t in types],
-        tax_rates=[(str(r.id), _archived_label(r)) for r in rates],
+        service_types=active_choices(ServiceType, used_types),
+        tax_rates=active_choices(TaxRate, used_rates),
     )
-
-
-def _archived_label(item) -> str:
-    """A select label that says when the item is archived."""
-    return f"{item.name} (archived)" if item.archived else item.name
 
 
 def preview_totals(lines: list[LineData]) -> InvoiceTotals:

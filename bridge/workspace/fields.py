@@ -2,8 +2,11 @@
 from decimal import Decimal
 
 from flask import current_app
+from sqlalchemy import func, select
 from wtforms import DecimalField, SelectChoice
 from wtforms.validators import ValidationError
+
+from bridge.extensions import db
 
 # Offered in every currency select; the workspace's base currency is added when missing.
 CURRENCIES = ("EUR", "USD", "GBP", "AUD", "NZD", "CAD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
@@ -98,3 +101,15 @@ def currency_choices(*keep: str | None) -> list[SelectChoice]:
         if code and code not in codes:
             codes.append(code)
     return [SelectChoice(code) for code in codes]
+
+
+def active_choices(model, keep_ids=()) -> list[tuple[str, str]]:
+    """Non-archived rows of `model` (ServiceType, TaxRate) by name, plus archived ones still in use."""
+    keep = {id_ for id_ in keep_ids if id_ is not None}
+    condition = model.archived.is_(False)
+    if keep:
+        condition = condition | model.id.in_(keep)
+    rows = db.session.execute(
+        select(model.id, model.name, model.archived).where(condition).order_by(func.lower(model.name))
+    )
+    return [(str(id_), f"{name} (archived)" if archived else name) for id_, name, archived in rows]

@@ -11,6 +11,7 @@ from bridge.extensions import db
 from bridge.invoicing.numbering import pattern_error
 from bridge.models import CUSTOM_FIELD_TYPES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate
 from bridge.workspace.fields import (
+    active_choices,
     Between,
     DecimalPlaces,
     ExactDecimalField,
@@ -230,7 +231,7 @@ class ExpenseForm(FlaskForm):
         super().__init__(*args, obj=obj, **kwargs)
         self.supplier_id.choices = [SelectChoice("", "No supplier")] + company_choices()
         keep = obj.service_type_id if obj else None
-        self.service_type_id.choices = [SelectChoice("", "None")] + service_type_choices(keep)
+        self.service_type_id.choices = [SelectChoice("", "None")] + [SelectChoice(*pair) for pair in active_choices(ServiceType, [keep])]
         self.currency.choices = currency_choices(budget.currency, obj.currency if obj else None)
 
     def validate_due_date(self, field):
@@ -244,11 +245,3 @@ def company_choices() -> list[SelectChoice]:
     return [SelectChoice(str(id_), name) for id_, name in rows]
 
 
-def service_type_choices(keep_id: int | None = None) -> list[SelectChoice]:
-    """Active service types, plus the archived one an existing expense still uses."""
-    query = select(ServiceType.id, ServiceType.name).order_by(func.lower(ServiceType.name))
-    condition = ServiceType.archived.is_(False)
-    if keep_id is not None:
-        condition = condition | (ServiceType.id == keep_id)
-    rows = db.session.execute(query.add_columns(ServiceType.archived).where(condition))
-    return [SelectChoice(str(id_), f"{name} (archived)" if archived else name) for id_, name, archived in rows]

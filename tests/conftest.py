@@ -4,6 +4,7 @@ TEST_DATABASE_URL says so), a client, a CLI runner and an `auth` helper.
 The schema is created once per run; each test starts from empty tables.
 """
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,25 @@ class AuthActions:
 def auth(client, users):
     """Log in as the admin (default) or the member: auth.login('member')."""
     return AuthActions(client)
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def header_token(client, path: str = "/") -> str:
+    """The CSRF token a page hands to HTMX in <body hx-headers>."""
+    return re.search(r'"X-CSRFToken": "([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+@pytest.fixture
+def csrf_admin(database_url, users):
+    """A client of an app with CSRF on, logged in as the admin through the real form."""
+    client = make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
+    token = form_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": ADMIN["email"], "password": ADMIN["password"], "csrf_token": token})
+    return client
 
 
 @pytest.fixture

@@ -3,17 +3,13 @@ import re
 
 import pytest
 
-from tests.conftest import ADMIN, make_app
+from tests.conftest import ADMIN, form_token, make_app
 
 
 @pytest.fixture
 def csrf_client(database_url, users):
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
     return app.test_client()
-
-
-def token_from(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def test_login_without_token_is_rejected(csrf_client):
@@ -23,7 +19,7 @@ def test_login_without_token_is_rejected(csrf_client):
 
 
 def test_login_with_token_works(csrf_client):
-    token = token_from(csrf_client.get("/login").get_data(as_text=True))
+    token = form_token(csrf_client.get("/login").get_data(as_text=True))
     response = csrf_client.post(
         "/login", data={"email": ADMIN["email"], "password": ADMIN["password"], "csrf_token": token}
     )
@@ -31,7 +27,7 @@ def test_login_with_token_works(csrf_client):
 
 
 def test_htmx_post_without_header_is_rejected_and_header_is_accepted(csrf_client):
-    token = token_from(csrf_client.get("/login").get_data(as_text=True))
+    token = form_token(csrf_client.get("/login").get_data(as_text=True))
     csrf_client.post("/login", data={"email": ADMIN["email"], "password": ADMIN["password"], "csrf_token": token})
     page = csrf_client.get("/").get_data(as_text=True)
     header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)

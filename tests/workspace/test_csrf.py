@@ -1,33 +1,18 @@
 """With CSRF on: workspace posts need the token, as a form field or the HTMX header."""
 import re
 
-import pytest
 
 from bridge.extensions import db
 from bridge.models import Company, ServiceType
-from tests.conftest import ADMIN, make_app
+from tests.conftest import header_token
 from tests.workspace.conftest import count
-
-
-@pytest.fixture
-def csrf_admin(app, database_url, users):
-    client = make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": ADMIN["email"], "password": ADMIN["password"], "csrf_token": token})
-    return client
-
-
-def header_token(client) -> str:
-    page = client.get("/settings/service-types").get_data(as_text=True)
-    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
 
 
 def test_htmx_post_needs_the_header(csrf_admin, hx):
     refused = csrf_admin.post("/settings/service-types/new", data={"new-name": "Design"}, headers=hx)
     assert refused.status_code == 400
     assert count(ServiceType) == 0
-    token = header_token(csrf_admin)
+    token = header_token(csrf_admin, "/settings/service-types")
     accepted = csrf_admin.post(
         "/settings/service-types/new", data={"new-name": "Design"}, headers={**hx, "X-CSRFToken": token}
     )

@@ -1,0 +1,146 @@
+"""Pure functions between Bridge's records and Xero's payloads; no I/O, no Flask.
+
+Xero computes each line's amount and tax rounded to the cent, then sums them
+(XERO_API_NOTES.md §8) — the same arithmetic as bridge.invoicing.totals — so the
+preview shows to the cent what Xero will book.
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bridge.invoicing.totals import InvoiceTotals, LineAmounts, line_amounts, sum_lines
+
+# Xero statuses a copy may be created with (PAID/VOIDED/DELETED cannot be set on create).
+COPY_STATUSES = {"DRAFT": "Draft", "SUBMITTED": "Submitted", "AUTHORISED": "Approved"}
+MAX_ADDRESS_LINES = 4
+
+
+@dataclass(frozen=True)
+class CopyChoices:
+    """What the settings and the copy modal decide for one copy."""
+
+    contact_id: str
+    tax_type: str
+    tax_percent: Decimal
+    status: str
+    default_account: str
+    # service_type_id -> account code; unmapped service types use the default account.
+    accounts: dict = field(default_factory=dict)
+    send_number: bool = True
+    reference_from: str = "subject"
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    discount_rate: Decimal
+    account_code: str
+    tax_type: str
+    amounts: LineAmounts
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What Xero will book, and whether it differs from Bridge's own totals."""
+
+    lines: list[PreviewLine]
+    totals: InvoiceTotals
+    bridge_totals: InvoiceTotals
+
+    @property
+    def differs(self) -> bool:
+        return self.totals != self.bridge_totals
+
+    @property
+    def difference(self) -> Decimal:
+        return self.totals.total - self.bridge_totals.total
+
+
+def account_for(service_type_id: int | None, choices: CopyChoices) -> str:
+    """The line's revenue account: the service type's mapping, else the default account."""
+    return choices.accounts.get(service_type_id) or choices.default_account
+
+
+def preview(invoice, choices: CopyChoices) -> Preview:
+    """Each line as Xero will compute it with the chosen tax rate, and the totals."""
+    lines = []
+    for line in invoice.lines:
+        discount = line.discount_percent or Decimal("0")
+        lines.append(PreviewLine(
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_price,
+            discount_rate=discount,
+            account_code=account_for(line.service_type_id, choices),
+            tax_type=choices.tax_type,
+            amounts=line_amounts(line.quantity, line.unit_price, discount, choices.tax_percent),
+        ))
+    bridge_totals = InvoiceTotals(invoice.subtotal, invoice.tax_total, invoice.total)
+    return Preview(lines=lines, totals=sum_lines([l.amounts for l in lines]), bridge_totals=bridge_totals)
+
+
+def reference(invoice, reference_from: str) -> str | None:
+    """Xero's Reference: the invoice subject or its purchase order number, per setting."""
+    value = invoice.purchase_order_number if reference_from == "purchase_order_number" else invoice.subject
+    return value or None
+
+
+def invoice_payload(invoice, choices: CopyChoices) -> dict:
+    """The ACCREC invoice to PUT (create) or POST (update) to Xero."""
+    payload = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": choices.contact_id},
+        "Date": invoice.issue_date,
+        "DueDate": invoice.due_date,
+        "CurrencyCode": invoice.currency,
+        "LineAmountTypes": "Exclusive",
+        "Reference": reference(invoice, choices.reference_from),
+        "Status": choices.status,
+        "LineItems": [line_item(line, choices) for line in invoice.lines],
+    }
+    if choices.send_number:
+        payload["InvoiceNumber"] = invoice.number
+    return payload
+
+
+def line_item(line, choices: CopyChoices) -> dict:
+    """One invoice line as a Xero LineItem (Xero derives LineAmount and TaxAmount itself)."""
+    item = {
+        "Description": line.description,
+        "Quantity": line.quantity,
+        "UnitAmount": line.unit_price,
+        "AccountCode": account_for(line.service_type_id, choices),
+        "TaxType": choices.tax_type,
+    }
+    if line.discount_percent:
+        item["DiscountRate"] = line.discount_percent
+    return item
+
+
+def contact_payload(company) -> dict:
+    """A new Xero contact from a Bridge client: name, email, tax number, address, currency."""
+    payload = {
+        "Name": company.name,
+        "EmailAddress": company.email or None,
+        "TaxNumber": company.tax_number or None,
+        "DefaultCurrency": company.default_currency or None,
+    }
+    address = address_lines(company.address)
+    if address:
+        payload["Addresses"] = [{"AddressType": "POBOX", **address}]
+    return payload
+
+
+def address_lines(text: str | None) -> dict:
+    """A free-text address as Xero's AddressLine1..4 (extra lines join the last one)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > MAX_ADDRESS_LINES:
+        lines = lines[: MAX_ADDRESS_LINES - 1] + [", ".join(lines[MAX_ADDRESS_LINES - 1:])]
+    return {f"AddressLine{index}": line for index, line in enumerate(lines, start=1)}
+
+
+def note_text(field_name: str, value: str | None) -> str | None:
+    """The History & Notes entry for the custom field chosen as the accountant's note."""
+    value = (value or "").strip()
+    return f"{field_name}: {value}" if value else None

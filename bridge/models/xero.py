@@ -14,7 +14,7 @@ class XeroConnection(db.Model):
     """One Xero organisation (tenant) connected to Bridge, with its own token set.
 
     Tokens are stored only as Fernet ciphertext (bridge.xero.tokens); the plaintext never
-    reaches the database or the logs. Only bridge.xero.client refreshes them, under a row
+    reaches the database or the logs. Only bridge.xero.connection refreshes them, under a row
     lock, bumping refresh_version each time.
     """
 

@@ -1,1 +1,2 @@
-"""The Xero integration core: the HTTP client (client.py) and its helpers; no Flask views."""
+"""The Xero integration core, no Flask views: XeroClient (client.py) over transport.py,
+auth.py and connection.py, with wire/dates/errors/ratelimit/tokens as its helpers."""

@@ -6,6 +6,9 @@ status (None when Xero never answered), `operation` the call ("PUT /Invoices") a
 """
 from dataclasses import dataclass, field
 
+# Said whenever Xero stopped accepting Bridge's tokens for an organisation.
+RECONNECT = "Bridge's access to this Xero organisation has ended. An admin must reconnect it."
+
 
 class XeroError(Exception):
     """A Xero call failed."""

@@ -28,6 +28,11 @@ def _body() -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _number(value) -> bool:
+    """Whether a JSON value is a number >= 0 (true and false are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _org(tenant_id: str) -> Organisation | None:
     """An organisation by tenant id."""
     return db.session.get(Organisation, tenant_id.lower())
@@ -55,7 +60,7 @@ def get_clock():
 def advance_clock():
     """Move the sandbox clock forward by {"seconds": N}."""
     seconds = _body().get("seconds")
-    if not isinstance(seconds, (int, float)) or seconds < 0:
+    if not _number(seconds):
         return _error("seconds must be a number >= 0")
     clock.advance(seconds)
     return jsonify({"now": clock.now().isoformat(), "offsetSeconds": clock.offset()})
@@ -71,10 +76,13 @@ def add_fault():
         return _error("kind must be 429, 500, 503 or timeout and count a positive integer")
     if body.get("then", "504") not in ("504", "hang"):
         return _error("then must be 504 or hang")
+    seconds, retry_after = body.get("seconds", 0), body.get("retry_after", 60)
+    if not _number(seconds) or not _number(retry_after) or int(retry_after) != retry_after:
+        return _error("seconds must be a number >= 0 and retry_after a whole number >= 0")
     faults.add_fault(faults.Fault(
         kind=kind, count=count, method=body.get("method"), path_prefix=body.get("path_prefix"),
-        seconds=float(body.get("seconds", 0)), then=body.get("then", "504"),
-        retry_after=int(body.get("retry_after", 60)), problem=str(body.get("problem", "minute")),
+        seconds=float(seconds), then=body.get("then", "504"), retry_after=int(retry_after),
+        problem=str(body.get("problem", "minute")),
     ))
     return jsonify({"faults": faults.list_faults()}), 201
 

@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from flask import Flask, Response, current_app, request
 
@@ -40,11 +40,8 @@ class Fault:
         return not self.path_prefix or path.lower().startswith(self.path_prefix.lower())
 
     def describe(self) -> dict:
-        """The rule as JSON for the control API."""
-        return {
-            "kind": self.kind, "count": self.count, "method": self.method,
-            "path_prefix": self.path_prefix, "seconds": self.seconds, "then": self.then,
-        }
+        """The rule as JSON for the control API (every field, so a 429's headers show too)."""
+        return asdict(self)
 
 
 @dataclass

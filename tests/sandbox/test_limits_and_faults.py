@@ -96,9 +96,21 @@ def test_faults_can_hit_the_token_endpoint(oauth, client):
     assert oauth.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200
 
 
-def test_bad_fault_requests_are_refused(client):
-    assert client.post("/_sandbox/faults", json={"kind": "418"}).status_code == 400
-    assert client.post("/_sandbox/faults", json={"kind": "429", "count": 0}).status_code == 400
+def test_pending_faults_are_listed_with_what_they_will_send(client):
+    client.post("/_sandbox/faults", json={"kind": "429", "count": 2, "retry_after": 7, "problem": "day"})
+    assert client.get("/_sandbox/faults").get_json() == {"faults": [{
+        "kind": "429", "count": 2, "method": None, "path_prefix": None, "seconds": 0.0,
+        "then": "504", "retry_after": 7, "problem": "day"}]}
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "418"}, {"kind": "429", "count": 0}, {"kind": "429", "retry_after": "soon"},
+    {"kind": "429", "retry_after": 1.5}, {"kind": "timeout", "seconds": "long"},
+    {"kind": "timeout", "seconds": -1}, {"kind": "timeout", "then": "crash"},
+])
+def test_bad_fault_requests_are_refused(client, body):
+    assert client.post("/_sandbox/faults", json=body).status_code == 400
+    assert client.get("/_sandbox/faults").get_json() == {"faults": []}
 
 
 def test_control_api_is_off_unless_enabled(make_app, monkeypatch):

@@ -1,21 +1,24 @@
 """Fixtures for the Xero client's tests: the app set to real Xero's URLs, Xero mocked
 with `responses` (every request then checked against Xero's OpenAPI files), a connected
-organisation, and a client whose sleeps are recorded instead of slept."""
+organisation, and a client whose sleeps are recorded instead of slept; and, for the
+integration tests, the app pointed at the Xero sandbox over real HTTP."""
 from datetime import timedelta
 
 import pytest
 
 from tests import xero_spec
+import requests
 import responses
 from sqlalchemy import text
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, utcnow
-from bridge.xero import client as client_module
-from bridge.xero.client import XeroClient
+from bridge.xero import connection as connection_module
+from bridge.xero.client import XeroClient, XeroTenant, states_match
 from bridge.xero.ratelimit import CALLS, SHARED_BUDGET
-from bridge.xero.tokens import TokenCipher
+from bridge.xero.tokens import TokenCipher, TokenSet
 from tests.xero import contract
+from tests.xero.consent import REDIRECT, consent
 from tests.xero.payloads import AUTH_EVENT_ID, CONNECTION_ID, REAL_XERO, TENANT_ID
 
 ACCESS_TOKEN = "access-token-1-9f8e7d6c5b4a"
@@ -27,7 +30,7 @@ def fresh_process_state():
     """The budget, the call registry and the success-write throttle start empty."""
     SHARED_BUDGET.reset()
     CALLS.reset()
-    client_module._LAST_SUCCESS_WRITE.clear()
+    connection_module._LAST_SUCCESS_WRITE.clear()
     yield
 
 
@@ -106,3 +109,47 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+# --- the Xero sandbox over real HTTP (test_integration_sandbox*.py) -----------------------
+
+@pytest.fixture
+def sandbox_app(app, xero_sandbox):
+    """The app pointed at a fresh Xero sandbox on a free port: real HTTP, nothing mocked.
+
+    Afterwards, no Accounting request may have gone without `Accept: application/json`
+    (real Xero would have answered it in XML).
+    """
+    app.config.update(xero_sandbox.bridge_config())
+    xero_sandbox.allow_redirect(REDIRECT)
+    yield app
+    unasked = sandbox_requests(xero_sandbox, missing_accept="true")
+    assert not unasked, f"requests without Accept: {unasked}"
+
+
+def sandbox_requests(xero_sandbox, **filters) -> list[dict]:
+    """The requests the sandbox recorded (filters: path_prefix, missing_accept)."""
+    answer = requests.get(f"{xero_sandbox.url}/_sandbox/requests", params=filters, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["requests"]
+
+
+def connect(tick=("Demo Company (NZ)",)) -> tuple[TokenSet, list[XeroTenant]]:
+    """Bridge's connect flow, with the consent screen answered as a person would."""
+    client = XeroClient()
+    url, state = client.authorization_url(REDIRECT)
+    answer = consent(url, tick=list(tick))
+    assert states_match(state, answer["state"])
+    tokens = client.exchange_code(answer["code"], REDIRECT)
+    return tokens, client.list_connections(tokens, auth_event_id=tokens.auth_event_id)
+
+
+@pytest.fixture
+def nz(sandbox_app, sleeps):
+    """A client for Demo Company (NZ), connected through the sandbox's consent screen."""
+    tokens, (tenant,) = connect()
+    XeroClient().save_connection(tokens, tenant)
+    db.session.commit()
+    client = XeroClient(tenant.tenant_id, sleep=sleeps.append)
+    yield client
+    client.close()

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bridge.xero import client as client_module
+from bridge.xero import connection as connection_module
 from bridge.xero.client import XeroClient
 from tests.xero.conftest import REFRESH_TOKEN, add_connection, stored
 from tests.xero.payloads import API, TENANT_ID, TOKEN_URL, organisation, token_response
@@ -61,7 +61,8 @@ def test_concurrent_refreshes_make_one_token_call(xero_app, xero_http, monkeypat
     """With process_lock=False each thread behaves like a separate process: only the
     database row lock stands between them."""
     if not process_lock:
-        monkeypatch.setattr(client_module, "_refresh_lock", lambda key: contextlib.nullcontext())
+        monkeypatch.setattr(connection_module, "_refresh_lock",
+                            lambda key: contextlib.nullcontext())
     add_connection(xero_app, expires_in=timedelta(seconds=30))
     token_calls = []
     xero_http.add_callback("POST", TOKEN_URL, callback=slow_token_endpoint(token_calls))

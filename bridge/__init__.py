@@ -42,11 +42,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from bridge.auth import bp as auth_bp
     from bridge.invoicing import bp as invoicing_bp
+    from bridge.marketplace import bp as marketplace_bp
     from bridge.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(workspace_bp)
     app.register_blueprint(invoicing_bp)
+    app.register_blueprint(marketplace_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

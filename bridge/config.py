@@ -157,6 +157,11 @@ def from_environment() -> dict:
         # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,
         # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL.
         **_xero_endpoints(),
+        # Where Xero sends the browser back after consent. Empty: Bridge's own
+        # /marketplace/xero/callback as an absolute URL of the request's host. Set it when
+        # Bridge runs behind a proxy that changes the host or scheme; it must equal, letter
+        # for letter, a redirect URI registered with the Xero app.
+        "XERO_REDIRECT_URI": os.environ.get("XERO_REDIRECT_URI", "").strip(),
         # Space-separated OAuth scopes requested when connecting an organisation.
         "XERO_SCOPES": _xero_scopes(),
         # Fernet key that encrypts Xero tokens at rest.

@@ -1,5 +1,19 @@
 """All models, importable from one place (and registered with the metadata for Alembic)."""
 from bridge.models.auth import ROLES, User
+from bridge.models.integration import (
+    INITIAL_STATUSES,
+    INVOICE_NUMBERS_BY,
+    PDFS_BY,
+    REFERENCE_SOURCES,
+    XERO_SETTINGS_DEFAULTS,
+    ServiceTypeAccount,
+    TaxRateMapping,
+    XeroAccount,
+    XeroPendingConsent,
+    XeroSettings,
+    XeroTaxRate,
+)
+from bridge.models.copies import COPY_ACTIONS, COPY_STATES, XeroActivity, XeroCopy
 from bridge.models.invoicing import (
     INVOICE_STATUSES,
     PAYMENT_SOURCES,
@@ -24,9 +38,13 @@ from bridge.models.workspace import (
 from bridge.models.xero import XERO_CONNECTION_STATUSES, XeroConnection
 
 __all__ = [
+    "COPY_ACTIONS", "COPY_STATES", "XeroActivity", "XeroCopy",
     "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
     "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",
     "CUSTOM_FIELD_TYPES", "Company", "CustomField", "CustomFieldValue", "NumberSequence",
     "ServiceType", "TaxRate", "WorkspaceSettings",
     "XERO_CONNECTION_STATUSES", "XeroConnection",
+    "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
+    "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount",
+    "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
 ]

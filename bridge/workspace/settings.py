@@ -29,7 +29,7 @@ class Section(NamedTuple):
     endpoint: str
 
 
-# One card each on /settings. More areas (the App Marketplace) add their own entry here.
+# One card each on /settings. More areas add their own entry here.
 SECTIONS = [
     Section("Service types", "Kinds of work put on invoice lines and expenses.", "workspace.settings_service_types"),
     Section("Tax rates", "Rates applied per invoice line; archived rates are no longer offered.",
@@ -38,6 +38,8 @@ SECTIONS = [
             "workspace.settings_custom_fields"),
     Section("Invoices", "Invoice numbering, and the table view for custom field values.",
             "workspace.settings_invoices"),
+    Section("App Marketplace", "Connect Xero and decide how invoices, expenses and payments travel.",
+            "marketplace.index"),
 ]
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3b805676af10
+Revision ID: 95bb0d5c8374
 Revises: 
-Create Date: 2026-11-25 10:23:42.877794
+Create Date: 2026-11-25 11:02:09.834032
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3b805676af10'
+revision = '95bb0d5c8374'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -77,6 +77,38 @@ def upgrade():
     sa.Column('invoice_number_pattern', sa.String(length=60), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workspace_settings'))
     )
+    op.create_table('xero_accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('account_id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=10), nullable=True),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('account_class', sa.String(length=20), nullable=True),
+    sa.Column('name', sa.String(length=150), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_accounts')),
+    sa.UniqueConstraint('tenant_id', 'account_id', name=op.f('uq_xero_accounts_tenant_id'))
+    )
+    with op.batch_alter_table('xero_accounts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xero_accounts_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('xero_tax_rates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('tax_type', sa.String(length=50), nullable=False),
+    sa.Column('effective_rate', sa.Numeric(precision=9, scale=4), nullable=True),
+    sa.Column('can_apply_to_revenue', sa.Boolean(), nullable=False),
+    sa.Column('can_apply_to_expenses', sa.Boolean(), nullable=False),
+    sa.Column('name', sa.String(length=150), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_tax_rates')),
+    sa.UniqueConstraint('tenant_id', 'tax_type', name=op.f('uq_xero_tax_rates_tenant_id'))
+    )
+    with op.batch_alter_table('xero_tax_rates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xero_tax_rates_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('budgets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -137,6 +169,56 @@ def upgrade():
     sa.ForeignKeyConstraint(['connected_by_id'], ['users.id'], name=op.f('fk_xero_connections_connected_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_connections')),
     sa.UniqueConstraint('tenant_id', name=op.f('uq_xero_connections_tenant_id'))
+    )
+    op.create_table('xero_pending_consents',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('tokens_encrypted', sa.Text(), nullable=False),
+    sa.Column('tenants', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_xero_pending_consents_created_by_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_pending_consents'))
+    )
+    op.create_table('xero_service_type_accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('service_type_id', sa.Integer(), nullable=False),
+    sa.Column('revenue_account_code', sa.String(length=10), nullable=True),
+    sa.Column('expense_account_code', sa.String(length=10), nullable=True),
+    sa.ForeignKeyConstraint(['service_type_id'], ['service_types.id'], name=op.f('fk_xero_service_type_accounts_service_type_id_service_types'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_service_type_accounts')),
+    sa.UniqueConstraint('service_type_id', name=op.f('uq_xero_service_type_accounts_service_type_id'))
+    )
+    op.create_table('xero_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=36), nullable=True),
+    sa.Column('invoice_numbers_by', sa.String(length=10), nullable=False),
+    sa.Column('pdfs_by', sa.String(length=10), nullable=False),
+    sa.Column('sync_payments', sa.Boolean(), nullable=False),
+    sa.Column('payments_synced_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('initial_status', sa.String(length=12), nullable=False),
+    sa.Column('reference_from', sa.String(length=30), nullable=False),
+    sa.Column('notes_custom_field_id', sa.Integer(), nullable=True),
+    sa.Column('default_revenue_account_code', sa.String(length=10), nullable=True),
+    sa.Column('export_expenses', sa.Boolean(), nullable=False),
+    sa.Column('default_expense_account_code', sa.String(length=10), nullable=True),
+    sa.Column('configured_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("initial_status IN ('DRAFT', 'SUBMITTED', 'AUTHORISED', 'MANUAL')", name=op.f('ck_xero_settings_initial_status_known')),
+    sa.CheckConstraint("invoice_numbers_by IN ('xero', 'bridge')", name=op.f('ck_xero_settings_invoice_numbers_by_known')),
+    sa.CheckConstraint("pdfs_by IN ('xero', 'bridge')", name=op.f('ck_xero_settings_pdfs_by_known')),
+    sa.CheckConstraint("reference_from IN ('subject', 'purchase_order_number')", name=op.f('ck_xero_settings_reference_from_known')),
+    sa.ForeignKeyConstraint(['notes_custom_field_id'], ['custom_fields.id'], name=op.f('fk_xero_settings_notes_custom_field_id_custom_fields'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_xero_settings_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_settings'))
+    )
+    op.create_table('xero_tax_rate_mappings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tax_rate_id', sa.Integer(), nullable=False),
+    sa.Column('xero_tax_type', sa.String(length=50), nullable=False),
+    sa.ForeignKeyConstraint(['tax_rate_id'], ['tax_rates.id'], name=op.f('fk_xero_tax_rate_mappings_tax_rate_id_tax_rates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_tax_rate_mappings')),
+    sa.UniqueConstraint('tax_rate_id', name=op.f('uq_xero_tax_rate_mappings_tax_rate_id'))
     )
     op.create_table('custom_field_values',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -220,11 +302,76 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_payments_expense_id'), ['expense_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_invoice_id'), ['invoice_id'], unique=False)
 
+    op.create_table('xero_activity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.String(length=36), nullable=True),
+    sa.Column('operation', sa.String(length=40), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('expense_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.String(length=10), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('request', sa.Text(), nullable=True),
+    sa.Column('response', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['expense_id'], ['expenses.id'], name=op.f('fk_xero_activity_expense_id_expenses')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_xero_activity_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_xero_activity_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_activity'))
+    )
+    with op.batch_alter_table('xero_activity', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xero_activity_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_xero_activity_expense_id'), ['expense_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_xero_activity_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_xero_activity_outcome'), ['outcome'], unique=False)
+
+    op.create_table('xero_copies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('expense_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('attempt_key', sa.String(length=100), nullable=False),
+    sa.Column('action', sa.String(length=10), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('xero_id', sa.String(length=36), nullable=True),
+    sa.Column('xero_number', sa.String(length=255), nullable=True),
+    sa.Column('xero_status', sa.String(length=20), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('pdf', sa.LargeBinary(), nullable=True),
+    sa.Column('pdf_fetched_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('(invoice_id IS NULL) <> (expense_id IS NULL)', name=op.f('ck_xero_copies_one_document')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_xero_copies_created_by_id_users')),
+    sa.ForeignKeyConstraint(['expense_id'], ['expenses.id'], name=op.f('fk_xero_copies_expense_id_expenses')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_xero_copies_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_copies')),
+    sa.UniqueConstraint('attempt_key', name=op.f('uq_xero_copies_attempt_key'))
+    )
+    with op.batch_alter_table('xero_copies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xero_copies_expense_id'), ['expense_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_xero_copies_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_xero_copies_xero_id'), ['xero_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('xero_copies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xero_copies_xero_id'))
+        batch_op.drop_index(batch_op.f('ix_xero_copies_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_xero_copies_expense_id'))
+
+    op.drop_table('xero_copies')
+    with op.batch_alter_table('xero_activity', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xero_activity_outcome'))
+        batch_op.drop_index(batch_op.f('ix_xero_activity_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_xero_activity_expense_id'))
+        batch_op.drop_index(batch_op.f('ix_xero_activity_at'))
+
+    op.drop_table('xero_activity')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payments_invoice_id'))
         batch_op.drop_index(batch_op.f('ix_payments_expense_id'))
@@ -242,6 +389,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_custom_field_values_invoice_id'))
 
     op.drop_table('custom_field_values')
+    op.drop_table('xero_tax_rate_mappings')
+    op.drop_table('xero_settings')
+    op.drop_table('xero_service_type_accounts')
+    op.drop_table('xero_pending_consents')
     op.drop_table('xero_connections')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
@@ -251,6 +402,14 @@ def downgrade():
 
     op.drop_table('invoices')
     op.drop_table('budgets')
+    with op.batch_alter_table('xero_tax_rates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xero_tax_rates_tenant_id'))
+
+    op.drop_table('xero_tax_rates')
+    with op.batch_alter_table('xero_accounts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xero_accounts_tenant_id'))
+
+    op.drop_table('xero_accounts')
     op.drop_table('workspace_settings')
     op.drop_table('users')
     op.drop_table('tax_rates')

@@ -1,0 +1,71 @@
+"""What Bridge sent to Xero: each copy of an invoice (or bill) and the activity log."""
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bridge.extensions import db
+from bridge.models.auth import User
+from bridge.models.types import UTCDateTime, utcnow
+
+COPY_ACTIONS = ("create", "update")
+COPY_STATES = ("pending", "done", "failed")
+
+
+class XeroCopy(db.Model):
+    """One attempt to create or update a Xero document from an invoice or an expense.
+
+    The row is committed as `pending` before Xero is called; its attempt_key is the
+    Idempotency-Key, so a double submit or a retry finds the row instead of sending
+    twice. Rows stay after a disconnect: they are the history of what was copied.
+    """
+
+    __tablename__ = "xero_copies"
+    __table_args__ = (
+        CheckConstraint("(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_document"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    attempt_key: Mapped[str] = mapped_column(String(100), unique=True)
+    action: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    xero_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    xero_number: Mapped[str | None] = mapped_column(String(255))
+    xero_status: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+ACTIVITY_OUTCOMES = ("ok", "error")
+
+
+class XeroActivity(db.Model):
+    """One Xero operation Bridge performed: who, when, what was sent, Xero's answer, outcome.
+
+    `request` and `response` are JSON text with no tokens or other secrets.
+    """
+
+    __tablename__ = "xero_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    tenant_id: Mapped[str | None] = mapped_column(String(36))
+    operation: Mapped[str] = mapped_column(String(40))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(10), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    request: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,107 @@
+"""Marketplace fixtures: Bridge's test client pointed at a fresh Xero sandbox on a real port,
+and helpers that go through Xero's consent screen as a browser would."""
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.models import XeroConnection, XeroPendingConsent
+from bridge.xero.ratelimit import CALLS, SHARED_BUDGET
+from bridge.xero.tokens import TokenCipher
+from bridge.xero_sandbox.seed import AU_TENANT, NZ_TENANT
+from tests.live import SANDBOX_CLIENT
+from tests.workspace.conftest import admin, member  # noqa: F401  (fixtures)
+from tests.xero.consent import ConsentForm
+
+CALLBACK = "http://localhost/marketplace/xero/callback"
+NZ, AU = "Demo Company (NZ)", "Demo Company (AU)"
+ORGANISATIONS = {NZ: NZ_TENANT, AU: AU_TENANT}
+
+
+@pytest.fixture(autouse=True)
+def fresh_budget():
+    """Each test starts with the whole per-organisation call budget (no waiting on it)."""
+    SHARED_BUDGET.reset()
+    CALLS.reset()
+    yield
+
+
+@pytest.fixture
+def sandbox(app, xero_sandbox):
+    """The sandbox, with Bridge's test client (http://localhost) registered, and Bridge on it."""
+    xero_sandbox.allow_redirect(CALLBACK)
+    app.config.update(xero_sandbox.bridge_config())
+    return xero_sandbox
+
+
+@dataclass
+class Xero:
+    """Drives the consent: Bridge's connect URL, the sandbox's screen, Bridge's callback."""
+
+    client: object
+    sandbox: object
+
+    def consent(self, tick=(NZ,), press="allow", popup=False) -> str:
+        """Start connecting in Bridge and answer Xero's screen; Bridge's callback URL to open."""
+        start = self.client.get("/marketplace/xero/connect" + ("?popup=1" if popup else ""))
+        assert start.status_code == 302, start.get_data(as_text=True)
+        browser = requests.Session()
+        page = browser.get(start.headers["Location"], timeout=10)
+        assert page.status_code == 200, page.text
+        answer = ConsentForm.read(page.text).submit(browser, page.url, press=press, tick=list(tick))
+        assert answer.status_code == 302, answer.text
+        back = answer.headers["Location"]
+        assert back.startswith(CALLBACK + "?"), back
+        parts = urlsplit(back)
+        return f"{parts.path}?{parts.query}"
+
+    def connect(self, tick=(NZ,), popup=False):
+        """The whole round trip; Bridge's answer to the callback."""
+        return self.client.get(self.consent(tick=tick, popup=popup))
+
+    def choose(self, organisation: str):
+        """After consenting to several: pick one on Bridge's choice page."""
+        pending = db.session.scalar(select(XeroPendingConsent))
+        return self.client.post(f"/marketplace/xero/organisations/{pending.id}",
+                                data={"tenant_id": ORGANISATIONS[organisation]})
+
+    def control(self, path, **payload):
+        return self.sandbox.control(path, **payload)
+
+
+@pytest.fixture
+def xero(admin, sandbox):
+    """Bridge (as the admin) and the sandbox, ready to connect."""
+    return Xero(admin, sandbox)
+
+
+def stored_tokens(app) -> dict:
+    """The connection's tokens, decrypted: {"access": ..., "refresh": ...}."""
+    db.session.expire_all()
+    row = db.session.scalar(select(XeroConnection))
+    cipher = TokenCipher(app.config["XERO_TOKEN_KEY"])
+    return {"access": cipher.decrypt(row.access_token_encrypted),
+            "refresh": cipher.decrypt(row.refresh_token_encrypted)}
+
+
+def sandbox_connections(sandbox, access_token: str) -> requests.Response:
+    """GET /connections on the sandbox with an access token."""
+    return requests.get(f"{sandbox.url}/connections", timeout=10,
+                        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+
+
+def revoke_at_sandbox(sandbox, refresh_token: str) -> None:
+    """End Bridge's access from Xero's side (as removing the app in Xero does)."""
+    response = requests.post(f"{sandbox.url}/connect/revocation", data={"token": refresh_token},
+                             auth=(SANDBOX_CLIENT["id"], SANDBOX_CLIENT["secret"]), timeout=10)
+    assert response.status_code == 200
+
+
+def api_calls(sandbox, path: str) -> int:
+    """How many Accounting API calls to path the sandbox answered."""
+    entries = requests.get(f"{sandbox.url}/_sandbox/requests", timeout=10,
+                           params={"path_prefix": f"/api.xro/2.0{path}"}).json()["requests"]
+    return len(entries)

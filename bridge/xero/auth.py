@@ -135,6 +135,9 @@ class XeroIdentity:
                               token_endpoint_auth_method="client_secret_basic",
                               revocation_endpoint_auth_method="client_secret_basic", **kwargs)
         self._transport.mount(oauth, retrying=retrying)
+        # Authlib reads any JSON answer as a token; a 429 or 5xx must fail as HTTP instead.
+        for hook in ("access_token_response", "refresh_token_response"):
+            oauth.register_compliance_hook(hook, _raise_for_rate_limit_or_outage)
         return oauth
 
     def _call(self, op: str, call: Callable):
@@ -169,3 +172,10 @@ class XeroIdentity:
             except ValueError as error:  # a token answer that is not JSON
                 raise XeroUnavailable("Xero's sign-in service sent an answer Bridge does not "
                                       "understand.", operation=op) from error
+
+
+def _raise_for_rate_limit_or_outage(response: requests.Response) -> requests.Response:
+    """Let _call see a 429 or 5xx from the token endpoint as the HTTP error it is."""
+    if response.status_code == 429 or response.status_code >= 500:
+        response.raise_for_status()
+    return response

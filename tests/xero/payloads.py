@@ -132,7 +132,7 @@ def validation_exception() -> dict:
 
 def problem(status: int, detail: str) -> dict:
     """XERO_API_NOTES.md §6.2: the problem-details bodies of 401 and 403."""
-    titles = {401: "Unauthorized", 403: "Forbidden"}
+    titles = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 502: "Bad Gateway"}
     return {"Type": None, "Title": titles[status], "Status": status, "Detail": detail,
             "Instance": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "Extensions": {}}
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from bridge.extensions import db
 from bridge.models import XeroConnection, utcnow
 from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroAuthorisationLost, XeroUnavailable
+from bridge.xero.errors import XeroAuthorisationLost, XeroRateLimited, XeroUnavailable
 from bridge.xero.tokens import TokenCipher, TokenSet
 from tests.xero.conftest import ACCESS_TOKEN, REFRESH_TOKEN, add_connection, stored
 from tests.xero.payloads import API, TENANT_ID, TOKEN_URL, organisation, problem, token_response
@@ -152,6 +152,19 @@ def test_token_endpoint_down_changes_nothing(xero_app, xero_http, sleeps):
     add_connection(xero_app, expires_in=timedelta(seconds=10))
     xero_http.post(TOKEN_URL, status=503, body="Service Unavailable")
     with pytest.raises(XeroUnavailable, match="sign-in service"):
+        XeroClient(TENANT_ID, sleep=sleeps.append).get_organisation()
+    row = stored(xero_app)
+    assert (row["refresh"], row["status"], row["refresh_version"]) == (REFRESH_TOKEN, "active", 1)
+
+
+@pytest.mark.parametrize("status", [429, 502])
+def test_token_endpoint_json_refusal_is_not_read_as_a_token(xero_app, xero_http, sleeps, status):
+    # Authlib would parse any JSON body as a token; a limit or an outage must stay an error.
+    add_connection(xero_app, expires_in=timedelta(seconds=10))
+    xero_http.post(TOKEN_URL, status=status, json=problem(status, "Too many requests"),
+                   headers={"Retry-After": "30"})
+    expected = XeroRateLimited if status == 429 else XeroUnavailable
+    with pytest.raises(expected):
         XeroClient(TENANT_ID, sleep=sleeps.append).get_organisation()
     row = stored(xero_app)
     assert (row["refresh"], row["status"], row["refresh_version"]) == (REFRESH_TOKEN, "active", 1)

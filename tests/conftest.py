@@ -5,9 +5,11 @@ The schema is created once per run; each test starts from empty tables.
 """
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from bridge import create_app
 from bridge.extensions import db
@@ -109,6 +111,21 @@ class AuthActions:
 def auth(client, users):
     """Log in as the admin (default) or the member: auth.login('member')."""
     return AuthActions(client)
+
+
+@contextmanager
+def counting_queries():
+    """Count the SQL statements sent while the block runs (for N+1 checks)."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def form_token(html: str) -> str:

@@ -1,13 +1,12 @@
 """The invoice table: columns, search, filters, pagination, HTMX partials, constant query count."""
 import datetime as dt
 import html
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from bridge.extensions import db
 from bridge.models import Invoice
+from tests.conftest import counting_queries
 from tests.invoicing import factories
 
 
@@ -145,21 +144,6 @@ def test_filter_form_works_without_js(client, auth, book):
     page = text(client.get("/"))
     assert '<form class="filters" method="get" action="/"' in page
     assert 'hx-get="/"' in page and 'hx-push-url="true"' in page
-
-
-@contextmanager
-def counting_queries():
-    """Count the SQL statements sent while the block runs."""
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
 
 
 def test_query_count_does_not_grow_with_the_page_size(client, auth, app):

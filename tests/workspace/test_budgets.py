@@ -1,28 +1,12 @@
 """Budgets: list with totals in one query, create, edit, detail with its expenses."""
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from bridge.extensions import db
 from bridge.models import Budget
+from tests.conftest import counting_queries
 from tests.workspace.conftest import count, field_errors, make_budget, make_company, make_expense
-
-
-@contextmanager
-def counted_statements():
-    """Count the SQL statements run inside the block."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def make_budgets(n: int, start: int = 0) -> None:
@@ -52,10 +36,10 @@ def test_list_shows_client_currency_count_and_total(admin):
 
 def test_totals_are_computed_in_one_query_whatever_the_number_of_budgets(admin):
     make_budgets(1)
-    with counted_statements() as few:
+    with counting_queries() as few:
         assert admin.get("/budgets").status_code == 200
     make_budgets(6, start=1)
-    with counted_statements() as many:
+    with counting_queries() as many:
         page = admin.get("/budgets").get_data(as_text=True)
     assert page.count("EUR 15.50") == 7
     assert len(many) == len(few)

@@ -1,7 +1,7 @@
 """Bridge: an invoicing workspace for agencies, with a Xero integration.
 
 create_app reads like a table of contents: configuration, extensions, blueprints,
-error handlers, security headers, CLI commands, template helpers.
+error handlers, security headers, CLI commands, template helpers, the scheduler.
 """
 from flask import Flask
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_security(app)
     register_commands(app)
     register_template_helpers(app)
+    register_scheduler(app)
     return app
 
 
@@ -43,12 +44,14 @@ def register_blueprints(app: Flask) -> None:
     from bridge.auth import bp as auth_bp
     from bridge.invoicing import bp as invoicing_bp
     from bridge.marketplace import bp as marketplace_bp
+    from bridge.webhooks import bp as webhooks_bp
     from bridge.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(workspace_bp)
     app.register_blueprint(invoicing_bp)
     app.register_blueprint(marketplace_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -73,3 +76,9 @@ def register_template_helpers(app: Flask) -> None:
     from bridge import formatting
 
     formatting.init_app(app)
+
+
+def register_scheduler(app: Flask) -> None:
+    from bridge.xero import scheduler
+
+    scheduler.init_app(app)

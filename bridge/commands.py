@@ -1,4 +1,5 @@
-"""CLI commands: `flask users create`, `flask users set-password`, `flask demo seed`."""
+"""CLI commands: `flask users create`, `flask users set-password`, `flask demo seed`,
+`flask xero sync-payments` (bridge.xero.commands)."""
 import secrets
 
 import click
@@ -59,6 +60,8 @@ def set_password_command(email):
 
 def init_app(app: Flask) -> None:
     from bridge import demo
+    from bridge.xero.commands import xero_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(xero_cli)
     demo.init_app(app)

@@ -48,6 +48,8 @@ XERO_URLS = {
     "XERO_REVOCATION_URL": "https://identity.xero.com/connect/revocation",
     "XERO_CONNECTIONS_URL": "https://api.xero.com/connections",
     "XERO_API_URL": "https://api.xero.com/api.xro/2.0",
+    # Where people open a copied invoice in Xero ({tenant_id} and {invoice_id} are filled in).
+    "XERO_INVOICE_URL": "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={invoice_id}",
 }
 # The same endpoints on the local sandbox, relative to XERO_SANDBOX_URL.
 XERO_SANDBOX_PATHS = {
@@ -56,6 +58,7 @@ XERO_SANDBOX_PATHS = {
     "XERO_REVOCATION_URL": "/connect/revocation",
     "XERO_CONNECTIONS_URL": "/connections",
     "XERO_API_URL": "/api.xro/2.0",
+    "XERO_INVOICE_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
 }
 XERO_SANDBOX_DEFAULT_URL = "http://127.0.0.1:5050"
 # The sandbox's public demo client: not a secret, it only works against the sandbox.
@@ -155,7 +158,8 @@ def from_environment() -> dict:
         "BRIDGE_BASE_CURRENCY": os.environ.get("BRIDGE_BASE_CURRENCY", "EUR"),
         # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see
         # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,
-        # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL.
+        # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL, and
+        # XERO_INVOICE_URL (a copied invoice in Xero's UI: {tenant_id}, {invoice_id}).
         **_xero_endpoints(),
         # Where Xero sends the browser back after consent. Empty: Bridge's own
         # /marketplace/xero/callback as an absolute URL of the request's host. Set it when
@@ -170,4 +174,23 @@ def from_environment() -> dict:
         "XERO_TIMEOUT": float(os.environ.get("XERO_TIMEOUT", "20")),
         # Our own per-organisation budget, under Xero's 60 calls a minute.
         "XERO_CALLS_PER_MINUTE": int(os.environ.get("XERO_CALLS_PER_MINUTE", "55")),
+        # Payment sync: seconds between polls of Xero (bridge.xero.scheduler).
+        "XERO_POLL_SECONDS": _poll_seconds(),
+        # Run the in-app scheduler: unset means on, except under TESTING (tests turn it on).
+        "XERO_SCHEDULER_ENABLED": _optional_bool("XERO_SCHEDULER_ENABLED"),
+        # How long the polling process's lease lasts unless renewed; another process takes
+        # over this long after the poller died (a clean stop hands it over at once).
+        "XERO_LEASE_SECONDS": int(os.environ.get("XERO_LEASE_SECONDS") or 2 * _poll_seconds() + 60),
+        # The webhook signing key from Xero's developer portal; empty refuses every delivery.
+        "XERO_WEBHOOK_KEY": os.environ.get("XERO_WEBHOOK_KEY", "").strip(),
     }
+
+
+def _optional_bool(name: str) -> bool | None:
+    """A yes/no environment variable, or None when it is not set."""
+    return None if os.environ.get(name) is None else _bool(name, False)
+
+
+def _poll_seconds() -> int:
+    """XERO_POLL_SECONDS, at least 1."""
+    return max(1, int(os.environ.get("XERO_POLL_SECONDS", "300")))

@@ -11,7 +11,7 @@ from bridge.forms import EmptyForm
 from bridge.models import User
 
 # Endpoints reachable without logging in; everything else needs a session.
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "webhooks.xero"}  # webhooks: signed instead
 
 
 @login_manager.user_loader

@@ -1,4 +1,4 @@
-"""Creating and editing invoices: the form, Add line, and the live totals preview."""
+"""Creating and editing invoices: the form, Add line, the live totals preview, and Save and copy to Xero."""
 import re
 
 from flask import abort, flash, render_template, request, url_for
@@ -7,6 +7,7 @@ from flask_login import current_user
 from bridge.invoicing import bp
 from bridge.invoicing.forms import InvoiceForm, LineForm
 from bridge.invoicing.responses import go_to
+from bridge.xero import copy_options
 from bridge.invoicing.service import (
     InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
     new_invoice_defaults, preview_totals, update_invoice,
@@ -76,7 +77,8 @@ def _handle(form: InvoiceForm, invoice):
             else:
                 saved = update_invoice(invoice.id, form.to_data())
                 flash(f"Invoice {saved.number} saved.", "success")
-            return go_to(url_for("invoicing.show", invoice_id=saved.id))
+            then_copy = request.form.get("then") == "copy_to_xero"
+            return go_to(url_for("invoicing.show", invoice_id=saved.id, **({"xero": "copy"} if then_copy else {})))
         except InvoiceError as error:
             _attach_error(form, error)
     return _render(form, choices, invoice, status=422)
@@ -86,7 +88,7 @@ def _render(form: InvoiceForm, choices, invoice, status: int = 200):
     """The editor page with its totals."""
     return render_template(
         "invoicing/form.html", form=form, invoice=invoice, choices=choices,
-        **_totals_context(form, choices),
+        xero_ready=copy_options.readiness().ready, **_totals_context(form, choices),
     ), status
 
 

@@ -1,9 +1,13 @@
-"""The invoice PDF made by Bridge (the Xero one comes with the integration)."""
+"""The invoice PDF: Bridge's own, or Xero's when the Xero settings say Xero makes PDFs and
+the invoice was copied (fetched once per copy and kept; bridge.xero.documents)."""
 from flask import Response, abort
+from flask_login import current_user
 
+from bridge.errors import render_error
 from bridge.invoicing import bp
 from bridge.invoicing.document import invoice_pdf, pdf_filename
 from bridge.invoicing.service import get_invoice
+from bridge.xero.documents import PdfUnavailable, xero_pdf
 
 # The issuer printed on our PDFs, until the workspace settings hold a company profile.
 ISSUER = "Bridge"
@@ -13,7 +17,12 @@ ISSUER = "Bridge"
 def pdf(invoice_id: int):
     """Download the invoice as a PDF."""
     invoice = get_invoice(invoice_id, full=True) or abort(404)
-    return Response(invoice_pdf(invoice, issuer=ISSUER), mimetype="application/pdf", headers={
+    try:
+        from_xero = xero_pdf(invoice_id, current_user.id)
+    except PdfUnavailable as error:
+        return render_error(503, error.message)
+    content = from_xero.content if from_xero else invoice_pdf(invoice, issuer=ISSUER)
+    return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{pdf_filename(invoice.number)}"',
         "Cache-Control": "private, no-store",
     })

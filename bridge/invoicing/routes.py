@@ -5,8 +5,10 @@ from flask import abort, current_app, flash, render_template, request, url_for
 
 from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InvoiceFilterForm, options
+from bridge.invoicing.recording import payments_context
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
 from bridge.invoicing.service import InvoiceError, get_invoice, set_status
+from bridge.xero import copy_options
 
 
 @bp.get("/")
@@ -29,11 +31,16 @@ def index():
 
 @bp.get("/invoices/<int:invoice_id>")
 def show(invoice_id: int):
-    """One invoice: header, lines, totals, custom fields, payments."""
+    """One invoice: header, lines, totals, custom fields, payments, its copies in Xero."""
     invoice = get_invoice(invoice_id, full=True) or abort(404)
     fields = table.table_fields()
     values = {v.field_id: v.value for v in invoice.custom_values}
-    return render_template("invoicing/show.html", invoice=invoice, fields=fields, values=values)
+    xero = copy_options.copy_state(invoice_id, copy_options.readiness())
+    open_copy = request.args.get("xero") == "copy" and xero.readiness.ready
+    payments = payments_context(invoice, invoice.currency,
+                                url_for("invoicing.record_invoice_payment", invoice_id=invoice.id))
+    return render_template("invoicing/show.html", invoice=invoice, fields=fields, values=values,
+                           xero=xero, open_copy=open_copy, **payments)
 
 
 @bp.post("/invoices/<int:invoice_id>/status")

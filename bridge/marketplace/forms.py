@@ -44,6 +44,13 @@ class XeroSetupForm(FlaskForm):
         "Synchronize payments from Xero to Bridge",
         description="One way only, Xero to Bridge: payments recorded in Xero mark invoices and "
                     "expenses paid here; payments marked in Bridge never reach Xero.",
+        render_kw={"data-reveals": "payment-backfill"},
+    )
+    backfill_payments = BooleanField(
+        "Also fetch earlier payments",
+        description="Once, at the next sync: payments Xero already has on invoices and bills "
+                    "Bridge copied, from before payment sync was turned on. Otherwise Bridge "
+                    "mirrors payments from the moment sync is turned on.",
     )
     initial_status = RadioField(
         "Initial invoice status in Xero",
@@ -91,6 +98,10 @@ class XeroSetupForm(FlaskForm):
         self.stale: dict[str, str] = {}
         self.flags: dict[str, str] = {}
 
+    def validate_backfill_payments(self, field):
+        if field.data and not self.sync_payments.data:
+            raise ValidationError("Turn payment sync on to fetch earlier payments.")
+
     def validate_default_expense_account_code(self, field):
         if self.export_expenses.data and not field.data:
             raise ValidationError("Choose the default expense account, or turn exporting expenses off.")
@@ -123,6 +134,7 @@ class XeroSetupForm(FlaskForm):
         for name in ("invoice_numbers_by", "pdfs_by", "initial_status", "reference_from"):
             setattr(setup, name, self[name].data)
         setup.sync_payments = bool(self.sync_payments.data)
+        setup.backfill_payments = setup.sync_payments and bool(self.backfill_payments.data)
         setup.export_expenses = bool(self.export_expenses.data)
         setup.notes_custom_field_id = int(self.notes_custom_field_id.data) if self.notes_custom_field_id.data else None
         for st, field in self.service_type_rows("revenue_account"):

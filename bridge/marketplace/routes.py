@@ -14,7 +14,7 @@ from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.forms import options
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
-from bridge.marketplace import bp, connection, reference, setup
+from bridge.marketplace import bp, connection, reference, setup, sync
 from bridge.marketplace.connection import ConnectError, Connected
 from bridge.marketplace.forms import ChooseOrganisationForm, setup_form
 from bridge.models import User
@@ -56,6 +56,7 @@ def xero_card_context() -> dict:
         "xero": xero,
         "xero_connected_by": connected_by,
         "xero_configured": bool(xero and setup.is_configured(xero.tenant_id)),
+        **sync.sync_context(xero),
     }
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import delete, select
 
 from bridge.extensions import db
 from bridge.marketplace import reference
+# The module, not its names: bridge.xero.payments imports (through invoicing) this package.
+from bridge.xero import payments as payment_sync
 from bridge.models import (
     XERO_SETTINGS_DEFAULTS,
     ServiceTypeAccount,
@@ -37,6 +39,8 @@ class Setup:
     revenue_accounts: dict[int, str | None] = field(default_factory=dict)
     expense_accounts: dict[int, str | None] = field(default_factory=dict)
     tax_types: dict[int, str | None] = field(default_factory=dict)
+    # A one-off request, not a setting: fetch payments from before sync was turned on.
+    backfill_payments: bool = False
 
     SCALARS = ("invoice_numbers_by", "pdfs_by", "sync_payments", "initial_status", "reference_from",
                "notes_custom_field_id", "default_revenue_account_code", "export_expenses",
@@ -83,6 +87,9 @@ def save(setup: Setup, user_id: int | None) -> XeroSettings:
         row.payments_synced_since = None
     row.configured_at = row.configured_at or now
     row.updated_at, row.updated_by_id = now, user_id
+    if setup.sync_payments and setup.backfill_payments and row.tenant_id:
+        state = payment_sync.sync_state(row.tenant_id)
+        state.backfill_requested, state.sync_requested_at = True, now
     _save_service_type_accounts(setup)
     _save_tax_types(setup.tax_types)
     db.session.commit()

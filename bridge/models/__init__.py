@@ -24,6 +24,7 @@ from bridge.models.invoicing import (
     InvoiceLine,
     Payment,
 )
+from bridge.models.sync import Lease, XeroSyncState
 from bridge.models.types import ZERO, UTCDateTime, utcnow
 from bridge.models.workspace import (
     CUSTOM_FIELD_TYPES,
@@ -47,4 +48,5 @@ __all__ = [
     "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
     "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
+    "Lease", "XeroSyncState",
 ]

@@ -1,7 +1,7 @@
 """What Bridge sent to Xero: each copy of an invoice (or bill) and the activity log."""
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
@@ -9,7 +9,9 @@ from bridge.models.auth import User
 from bridge.models.types import UTCDateTime, utcnow
 
 COPY_ACTIONS = ("create", "update")
-COPY_STATES = ("pending", "done", "failed")
+# pending: being sent now; unknown: sent, but Xero's answer was lost (a retry looks in Xero
+# before sending again); done / failed: Xero's answer is recorded.
+COPY_STATES = ("pending", "unknown", "done", "failed")
 
 
 class XeroCopy(db.Model):
@@ -36,6 +38,19 @@ class XeroCopy(db.Model):
     xero_number: Mapped[str | None] = mapped_column(String(255))
     xero_status: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
+    # What kind of refusal (validation, locked, duplicate_number, rate_limited, …).
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    # Xero's own messages, verbatim.
+    messages: Mapped[list | None] = mapped_column(JSON)
+    xero_contact_id: Mapped[str | None] = mapped_column(String(36))
+    # The exact JSON sent (no secrets): a retry re-sends these bytes under the same
+    # Idempotency-Key, which Xero refuses for a different body.
+    payload: Mapped[str | None] = mapped_column(Text)
+    # When the current attempt started; a pending row older than the lease was abandoned.
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The History & Notes entry for this copy, and when Xero took it.
+    note_text: Mapped[str | None] = mapped_column(Text)
+    note_added_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -69,3 +84,4 @@ class XeroActivity(db.Model):
     response: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User | None] = relationship()
+    invoice: Mapped["Invoice | None"] = relationship()  # noqa: F821  (bridge.models.invoicing)

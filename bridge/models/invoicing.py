@@ -11,7 +11,8 @@ from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utc
 from bridge.models.workspace import Company, CustomFieldValue, ServiceType, TaxRate
 
 INVOICE_STATUSES = ("draft", "sent")
-PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid")
+# credited: settled by credit notes (or over/prepayments) alone, no money received.
+PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "credited")
 
 
 class Invoice(db.Model):
@@ -33,6 +34,9 @@ class Invoice(db.Model):
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     # Derived from payments (bridge.invoicing.payments); stored so the table can filter on it.
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    # Credit notes, over- and prepayments applied in Xero (its AmountCredited): they lower
+    # the amount due without being payments. Written by the payment sync only.
+    amount_credited: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,7 +54,7 @@ class Invoice(db.Model):
 
     @property
     def amount_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - (self.amount_credited or ZERO)
 
     def __repr__(self) -> str:
         return f"<Invoice {self.number}>"
@@ -117,6 +121,8 @@ class Expense(db.Model):
     date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    # Credit applied to the bill in Xero (AmountCredited); see Invoice.amount_credited.
+    amount_credited: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -126,6 +132,10 @@ class Expense(db.Model):
     payments: Mapped[list["Payment"]] = relationship(
         back_populates="expense", order_by="Payment.date"
     )
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.amount - self.amount_paid - (self.amount_credited or ZERO)
 
 
 PAYMENT_SOURCES = ("manual", "xero")

@@ -21,6 +21,8 @@ class Company(db.Model):
     address: Mapped[str | None] = mapped_column(Text)
     default_currency: Mapped[str] = mapped_column(String(3), default="EUR")
     xero_contact_id: Mapped[str | None] = mapped_column(String(36))
+    # The linked Xero contact's name, so the copy modal shows it without asking Xero.
+    xero_contact_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

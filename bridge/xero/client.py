@@ -202,13 +202,16 @@ class XeroClient:
     def get_invoices(self, ids: Iterable[str] | None = None,
                      statuses: Iterable[str] | None = None,
                      modified_since: datetime | None = None, page: int | None = None,
-                     page_size: int | None = None, where: str | None = None) -> list[dict]:
+                     page_size: int | None = None, where: str | None = None,
+                     order: str | None = None, summary_only: bool = False) -> list[dict]:
         """Invoices (with their lines), filtered; every page unless `page` is given.
 
         ids are sent 40 to a request (Xero's URL length limit); modified_since is an aware
-        datetime sent as If-Modified-Since.
+        datetime sent as If-Modified-Since; summary_only asks for light invoices (no lines,
+        no payments).
         """
-        params = {"Statuses": ",".join(statuses) if statuses else None, "where": where}
+        params = {"Statuses": ",".join(statuses) if statuses else None, "where": where,
+                  "order": order, "summaryOnly": _flag(True) if summary_only else None}
         if ids is None:
             chunks = [None]
         else:
@@ -286,10 +289,12 @@ class XeroClient:
         return self._first(self._elements(response, "HistoryRecords"), "history record")
 
     def get_payments(self, modified_since: datetime | None = None, page: int = 1,
-                     where: str | None = None, page_size: int | None = None) -> list[dict]:
+                     where: str | None = None, page_size: int | None = None,
+                     order: str | None = None) -> list[dict]:
         """One page of payments, e.g. where='PaymentType=="ACCRECPAYMENT"'."""
         return self._get_list("/Payments", "Payments", modified_since=modified_since,
-                              params={"where": where, "page": page, "pageSize": page_size})
+                              params={"where": where, "page": page, "pageSize": page_size,
+                                      "order": order})
 
     def iter_payments(self, modified_since: datetime | None = None, where: str | None = None,
                       page_size: int | None = None) -> Iterator[dict]:

@@ -4,7 +4,7 @@ Xero computes each line's amount and tax rounded to the cent, then sums them
 (XERO_API_NOTES.md §8) — the same arithmetic as bridge.invoicing.totals — so the
 preview shows to the cent what Xero will book.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from bridge.invoicing.totals import InvoiceTotals, LineAmounts, line_amounts, sum_lines
@@ -27,6 +27,9 @@ class CopyChoices:
     accounts: dict = field(default_factory=dict)
     send_number: bool = True
     reference_from: str = "subject"
+    # Xero's "Go to Bridge" link; it also carries the copy's attempt key, which is how a
+    # copy whose answer was lost is found again in Xero.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,14 @@ def reference(invoice, reference_from: str) -> str | None:
     return value or None
 
 
+def attempt_url(invoice_url: str, attempt_key: str) -> str:
+    """The invoice's address in Bridge, marked with one copy attempt (Xero's Url field)."""
+    separator = "&" if "?" in invoice_url else "?"
+    return f"{invoice_url}{separator}xero_copy={attempt_key}"
+
+
 def invoice_payload(invoice, choices: CopyChoices) -> dict:
-    """The ACCREC invoice to PUT (create) or POST (update) to Xero."""
+    """The ACCREC invoice to PUT (create) to Xero."""
     payload = {
         "Type": "ACCREC",
         "Contact": {"ContactID": choices.contact_id},
@@ -101,6 +110,26 @@ def invoice_payload(invoice, choices: CopyChoices) -> dict:
     }
     if choices.send_number:
         payload["InvoiceNumber"] = invoice.number
+    if choices.url:
+        payload["Url"] = choices.url
+    return payload
+
+
+def update_payload(invoice, choices: CopyChoices, current: dict) -> dict:
+    """The POST that makes an existing Xero invoice (`current`, as Xero sent it) match ours.
+
+    Xero's invoice keeps its number and its link; it gets its current Status back (anything
+    else may be a transition Xero refuses, XERO_API_NOTES.md §10.3) and every line: lines
+    keep Xero's LineItemIDs in order, extra ones are new, missing ones are removed (§10.3).
+    """
+    payload = invoice_payload(invoice, replace(choices, send_number=False, url=None))
+    payload["Status"] = current.get("Status") or choices.status
+    # A field left out keeps Xero's value; an empty Reference must be sent to clear it.
+    payload["Reference"] = payload["Reference"] or ""
+    existing = [line.get("LineItemID") for line in current.get("LineItems") or []]
+    for item, line_id in zip(payload["LineItems"], existing):
+        if line_id:
+            item["LineItemID"] = line_id
     return payload
 
 
@@ -118,18 +147,27 @@ def line_item(line, choices: CopyChoices) -> dict:
     return item
 
 
-def contact_payload(company) -> dict:
-    """A new Xero contact from a Bridge client: name, email, tax number, address, currency."""
+def contact_payload(company, *, name: str | None = None, email: str | None = None,
+                    tax_number: str | None = None) -> dict:
+    """A new Xero contact from a Bridge client: name, email, tax number, address, currency.
+
+    name, email and tax_number, when given, replace the client's (the person edited them).
+    """
     payload = {
-        "Name": company.name,
-        "EmailAddress": company.email or None,
-        "TaxNumber": company.tax_number or None,
+        "Name": _text(company.name if name is None else name),
+        "EmailAddress": _text(company.email if email is None else email),
+        "TaxNumber": _text(company.tax_number if tax_number is None else tax_number),
         "DefaultCurrency": company.default_currency or None,
     }
     address = address_lines(company.address)
     if address:
         payload["Addresses"] = [{"AddressType": "POBOX", **address}]
     return payload
+
+
+def _text(value: str | None) -> str | None:
+    """Surrounding spaces removed; empty is None (left out of the payload)."""
+    return (value or "").strip() or None
 
 
 def address_lines(text: str | None) -> dict:

@@ -31,14 +31,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Database, clock, limiter/fault injector and request recorder."""
-    from bridge.xero_sandbox import clock, faults, recorder
+    """Database, clock, limiter/fault injector, request recorder and webhook sender."""
+    from bridge.xero_sandbox import clock, faults, recorder, webhooks
     from bridge.xero_sandbox.db import db
 
     db.init_app(app)
     clock.init_app(app)
     faults.init_app(app)  # injected faults run first, so a "hang" holds no lock
     recorder.init_app(app)
+    webhooks.init_app(app)
     register_write_lock(app)
 
 

@@ -73,4 +73,7 @@ def from_environment() -> dict:
         "SANDBOX_REQUEST_LOG_SIZE": _int("SANDBOX_REQUEST_LOG_SIZE", 2000),
         "SANDBOX_HANG_MAX_SECONDS": _int("SANDBOX_HANG_MAX_SECONDS", 300),
         "SANDBOX_SEED": _bool("SANDBOX_SEED", True),
+        # Where signed INVOICE webhooks go (empty: none are sent), and the signing key.
+        "SANDBOX_WEBHOOK_URL": os.environ.get("SANDBOX_WEBHOOK_URL", "").strip(),
+        "SANDBOX_WEBHOOK_KEY": os.environ.get("SANDBOX_WEBHOOK_KEY", ""),
     }

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, request
 
-from bridge.xero_sandbox import clock, faults, recorder, seed, wire
+from bridge.xero_sandbox import clock, faults, recorder, seed, webhooks, wire
 from bridge.xero_sandbox.accounting import payments
 from bridge.xero_sandbox.accounting.invoices import find
 from bridge.xero_sandbox.accounting.serialize import payment_json
@@ -189,3 +189,32 @@ def archive_account(tenant_id, code):
     db.session.commit()
     return jsonify({"accountId": account.id, "status": account.status})
 
+
+
+@bp.get("/webhooks")
+def webhook_settings():
+    """The webhook target (never the key) and the deliveries made, newest last."""
+    hooks = webhooks.hooks()
+    return jsonify({"url": hooks.url, "keySet": bool(hooks.key), "deliveries": list(hooks.deliveries)})
+
+
+@bp.put("/webhooks")
+def set_webhooks():
+    """Send webhooks to {"url"} signed with {"key"} (an empty url stops them)."""
+    body = _body()
+    url, key = str(body.get("url") or "").strip(), str(body.get("key") or "")
+    if url and (not url.startswith(("http://", "https://")) or not key):
+        return _error("url must be http(s) and key must be set")
+    hooks = webhooks.hooks()
+    hooks.url, hooks.key = url, key
+    hooks.deliveries.clear()
+    return jsonify({"url": hooks.url, "keySet": bool(hooks.key)})
+
+
+@bp.post("/webhooks/intent-to-receive")
+def intent_to_receive():
+    """Xero's "intent to receive" check against the webhook URL: good and bad signatures."""
+    hooks = webhooks.hooks()
+    if not hooks.url:
+        return _error("no webhook url: PUT /_sandbox/webhooks first")
+    return jsonify(webhooks.intent_to_receive(hooks.url, hooks.key))

@@ -5,6 +5,12 @@
   function toast(message, kind) {
     var box = document.getElementById("toasts");
     if (!box) { return; }
+    // An open modal <dialog> sits in the top layer, above the page's toasts: show them inside it.
+    var dialog = document.getElementById("modal");
+    if (dialog && dialog.open) {
+      box = dialog.querySelector(".toasts") || dialog.appendChild(box.cloneNode(false));
+      box.removeAttribute("id");
+    }
     var item = document.createElement("div");
     item.className = "toast" + (kind ? " toast-" + kind : "");
     item.setAttribute("role", kind === "error" ? "alert" : "status");
@@ -66,6 +72,13 @@
     if (!input) { return; }
     var option = select.options[select.selectedIndex];
     input.placeholder = (option && option.getAttribute("data-currency")) || "";
+  });
+
+  // Enter in a search-as-you-type field ([data-no-submit]) searches; it must not submit its form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-no-submit]")) {
+      event.preventDefault();
+    }
   });
 
   // Inline cell editing: Escape cancels.

@@ -43,7 +43,10 @@ def test_invoice_page_shows_everything(client, auth, invoice):
         assert expected in page, expected
     assert f'href="/invoices/{invoice.id}/edit"' in page
     assert f'href="/invoices/{invoice.id}/pdf"' in page
-    assert '<section id="xero-copy-state" class="xero-slot"></section>' in page
+    # Xero is not connected: the copy box is there (for HTMX to refresh) but hidden.
+    html = response.get_data(as_text=True)
+    assert '<section id="xero-copy-state" class="card xero-state"\n         hidden' in html
+    assert "Copy to Xero" not in html
 
 
 def test_unknown_invoice_is_404(client, auth):

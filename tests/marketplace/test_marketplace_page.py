@@ -21,6 +21,8 @@ ROUTES = [
     ("post", "/marketplace/xero/setup/refresh"),
     ("get", "/marketplace/xero/disconnect"),
     ("post", "/marketplace/xero/disconnect"),
+    ("get", "/settings/marketplace/xero/activity"),
+    ("post", "/marketplace/xero/sync"),
 ]
 
 

@@ -116,3 +116,48 @@ def test_address_lines(text, expected):
 def test_note_text():
     assert mapping.note_text("Private note", "  Split in two ") == "Private note: Split in two"
     assert mapping.note_text("Private note", "  ") is None
+
+
+def test_url_carries_the_attempt_key():
+    assert mapping.attempt_url("https://bridge.example/invoices/7", "k-1") == \
+        "https://bridge.example/invoices/7?xero_copy=k-1"
+    assert mapping.attempt_url("https://bridge.example/invoices/7?a=1", "k-1") == \
+        "https://bridge.example/invoices/7?a=1&xero_copy=k-1"
+    payload = mapping.invoice_payload(make_invoice(), choices(url="https://bridge.example/invoices/7?xero_copy=k-1"))
+    assert payload["Url"] == "https://bridge.example/invoices/7?xero_copy=k-1"
+    assert "Url" not in mapping.invoice_payload(make_invoice(), choices())
+
+
+def test_update_payload_keeps_xeros_number_link_and_status_and_its_line_ids():
+    current = {"InvoiceNumber": "INV-0007", "Status": "AUTHORISED",
+               "LineItems": [{"LineItemID": "11111111-1111-4111-8111-111111111111"}]}
+    payload = mapping.update_payload(make_invoice(), choices(status="DRAFT", url="https://x/1?xero_copy=k"), current)
+    assert "InvoiceNumber" not in payload and "Url" not in payload
+    assert payload["Status"] == "AUTHORISED"  # Xero's current status, not the setting's
+    first, second = payload["LineItems"]
+    assert first["LineItemID"] == "11111111-1111-4111-8111-111111111111"
+    assert "LineItemID" not in second  # a new line
+    assert payload["Contact"] == {"ContactID": "c0ffee00-0000-4000-8000-000000000001"}
+    assert payload["Date"] == dt.date(2026, 11, 2) and payload["CurrencyCode"] == "NZD"
+
+
+def test_update_payload_clears_a_reference_that_became_empty():
+    payload = mapping.update_payload(make_invoice(purchase_order_number=None),
+                                     choices(reference_from="purchase_order_number"), {"Status": "DRAFT"})
+    assert payload["Reference"] == "" and b'"Reference":""' in encode(payload)
+
+
+def test_contact_payload_takes_the_persons_edits():
+    company = Company(name="Harbour Lights Ltd", email="ap@harbour.example", tax_number="NZ-1",
+                      default_currency="NZD")
+    payload = mapping.contact_payload(company, name="  Harbour Lights (NZ) ", email="", tax_number=None)
+    assert payload["Name"] == "Harbour Lights (NZ)"
+    assert payload["EmailAddress"] is None  # emptied on purpose
+    assert payload["TaxNumber"] == "NZ-1"  # not edited: the client's
+
+
+def test_stored_payload_reencodes_to_the_same_bytes():
+    """A retry re-sends the stored request; Xero refuses a different body under the same key."""
+    import json
+    body = encode(mapping.invoice_payload(make_invoice(), choices()))
+    assert encode(json.loads(body, parse_float=Decimal)) == body

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 95bb0d5c8374
+Revision ID: 47d69221e64a
 Revises: 
-Create Date: 2026-11-25 11:02:09.834032
+Create Date: 2026-11-25 12:06:42.398477
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '95bb0d5c8374'
+revision = '47d69221e64a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('address', sa.Text(), nullable=True),
     sa.Column('default_currency', sa.String(length=3), nullable=False),
     sa.Column('xero_contact_id', sa.String(length=36), nullable=True),
+    sa.Column('xero_contact_name', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
     sa.UniqueConstraint('name', name=op.f('uq_companies_name'))
@@ -39,6 +40,14 @@ def upgrade():
     sa.Column('archived', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_custom_fields')),
     sa.UniqueConstraint('name', name=op.f('uq_custom_fields_name'))
+    )
+    op.create_table('leases',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('renewed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_leases'))
     )
     op.create_table('number_sequences',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -93,6 +102,26 @@ def upgrade():
     with op.batch_alter_table('xero_accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_xero_accounts_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('xero_sync_states',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=36), nullable=False),
+    sa.Column('payments_cursor', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('invoices_cursor', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('started_from', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('backfill_requested', sa.Boolean(), nullable=False),
+    sa.Column('recheck_requested', sa.Boolean(), nullable=False),
+    sa.Column('sync_requested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_result', sa.Text(), nullable=True),
+    sa.Column('last_counts', sa.JSON(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_run_by', sa.String(length=200), nullable=True),
+    sa.Column('next_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xero_sync_states')),
+    sa.UniqueConstraint('tenant_id', name=op.f('uq_xero_sync_states_tenant_id'))
+    )
     op.create_table('xero_tax_rates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.String(length=36), nullable=False),
@@ -133,6 +162,7 @@ def upgrade():
     sa.Column('tax_total', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('total', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('amount_paid', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('amount_credited', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('payment_status', sa.String(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -247,6 +277,7 @@ def upgrade():
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('amount_paid', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('amount_credited', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('payment_status', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount >= 0', name=op.f('ck_expenses_amount_not_negative')),
@@ -337,6 +368,13 @@ def upgrade():
     sa.Column('xero_number', sa.String(length=255), nullable=True),
     sa.Column('xero_status', sa.String(length=20), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('error_kind', sa.String(length=20), nullable=True),
+    sa.Column('messages', sa.JSON(), nullable=True),
+    sa.Column('xero_contact_id', sa.String(length=36), nullable=True),
+    sa.Column('payload', sa.Text(), nullable=True),
+    sa.Column('attempted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('note_text', sa.Text(), nullable=True),
+    sa.Column('note_added_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('pdf', sa.LargeBinary(), nullable=True),
     sa.Column('pdf_fetched_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -406,6 +444,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_xero_tax_rates_tenant_id'))
 
     op.drop_table('xero_tax_rates')
+    op.drop_table('xero_sync_states')
     with op.batch_alter_table('xero_accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_xero_accounts_tenant_id'))
 
@@ -415,6 +454,7 @@ def downgrade():
     op.drop_table('tax_rates')
     op.drop_table('service_types')
     op.drop_table('number_sequences')
+    op.drop_table('leases')
     op.drop_table('custom_fields')
     op.drop_table('companies')
     # ### end Alembic commands ###

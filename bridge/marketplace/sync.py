@@ -1,0 +1,69 @@
+"""The Xero card's payment sync section: the last run, its result, the next run, "Sync now"."""
+import time
+
+from flask import abort, current_app, flash, render_template, url_for
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.forms import EmptyForm
+from bridge.invoicing.responses import go_to, is_htmx
+from bridge.marketplace import bp, setup
+from bridge.models import XeroSyncState
+from bridge.xero.client import XeroClient
+from bridge.xero.errors import XeroRateLimited
+# The module, not its names: bridge.xero.payments imports (through invoicing) this package.
+from bridge.xero import payments as payment_sync
+
+# A person is waiting on "Sync now": longer waits (a rate limit) end the run instead, and
+# the scheduler carries on from the last page applied.
+BUTTON_MAX_WAIT = 10.0
+
+
+def impatient_sleep(seconds: float) -> None:
+    """Sleep through short waits; refuse a long one."""
+    if seconds > BUTTON_MAX_WAIT:
+        raise XeroRateLimited(f"Xero asked Bridge to wait {seconds:.0f} seconds; the next "
+                              "scheduled sync carries on from here.", retry_after=seconds,
+                              problem=None)
+    time.sleep(seconds)
+
+
+def every(seconds: int) -> str:
+    """300 -> "5 minutes"."""
+    if seconds % 60:
+        return f"{seconds} seconds" if seconds != 1 else "second"
+    minutes = seconds // 60
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def sync_context(xero, result: "payment_sync.SyncResult | None" = None) -> dict:
+    """What the card's sync section shows for the connected organisation."""
+    settings = setup.settings_row()
+    state = db.session.scalar(select(XeroSyncState).where(XeroSyncState.tenant_id == xero.tenant_id)) \
+        if xero else None
+    return {
+        "sync_on": bool(xero and settings and settings.sync_payments
+                        and settings.tenant_id == xero.tenant_id),
+        "sync_state": state, "sync_result": result,
+        "sync_every": every(int(current_app.config["XERO_POLL_SECONDS"])),
+        "sync_form": EmptyForm(),
+    }
+
+
+@bp.post("/marketplace/xero/sync")
+def xero_sync_now():
+    """Run the payment sync now, as the scheduler does; show what changed."""
+    xero = setup.connection()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if xero is None:
+        flash("Xero is not connected.", "info")
+        return go_to(url_for("marketplace.index"))
+    with XeroClient(xero.tenant_id, sleep=impatient_sleep) as client:
+        result = payment_sync.sync_organisation(xero.tenant_id, trigger="button", client=client)
+    db.session.expire_all()
+    if is_htmx():
+        return render_template("marketplace/_xero_sync.html", xero=xero,
+                               **sync_context(xero, result))
+    flash(f"Payment sync: {result.message}", "error" if result.error else "success")
+    return go_to(url_for("marketplace.index"))

@@ -1,0 +1,24 @@
+"""One expense's page: what it is, its paid status and payments, and "Record payment"."""
+from flask import abort, render_template, request, url_for
+
+from bridge.extensions import db
+from bridge.invoicing.recording import payments_context, record
+from bridge.models import Expense
+from bridge.workspace import bp
+
+
+@bp.get("/expenses/<int:expense_id>")
+def expense(expense_id: int):
+    """An expense with its payments (from Xero, or recorded by hand)."""
+    expense = db.session.get(Expense, expense_id) or abort(404)
+    payments = payments_context(expense, expense.currency,
+                                url_for("workspace.record_expense_payment", expense_id=expense.id))
+    return render_template("workspace/expense.html", expense=expense, **payments)
+
+
+@bp.post("/expenses/<int:expense_id>/payments")
+def record_expense_payment(expense_id: int):
+    """Record money paid for an expense by hand."""
+    expense = db.session.get(Expense, expense_id) or abort(404)
+    return record(expense, expense.currency,
+                  url_for("workspace.expense", expense_id=expense.id), request.path)

@@ -1,0 +1,276 @@
+"""One copy attempt against Xero: send it under its attempt key, record Xero's answer, and
+recover an attempt whose answer was lost (bridge.xero.copy explains the design).
+
+Every function takes a XeroCopy row id and commits before it calls Xero, so no database
+transaction stays open while Xero is asked.
+"""
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from bridge.extensions import db
+from bridge.invoicing.service import get_invoice
+from bridge.models import Invoice, XeroCopy, utcnow
+from bridge.xero import activity, copy_options, documents, mapping, transport, wire
+from bridge.xero.client import XeroClient
+from bridge.xero.contacts import Contact, link
+from bridge.xero.errors import (
+    XeroAuthorisationLost, XeroError, XeroNotFound, XeroRateLimited, XeroValidationError,
+)
+from bridge.xero.explain import Refusal, details, refusal
+
+# Xero answered, and nothing was created or changed: the attempt is over.
+FINAL_ERRORS = (XeroValidationError, XeroRateLimited, XeroAuthorisationLost, XeroNotFound)
+# How far back (before the attempt) to list a contact's invoices when looking for a lost copy.
+RECOVERY_WINDOW = timedelta(minutes=10)
+LEASE_MARGIN = 60.0
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """What happened: done, failed, unknown (answer lost), in_progress, or refused (bad input)."""
+
+    outcome: str
+    action: str
+    copy_id: int | None = None
+    xero_id: str | None = None
+    xero_number: str | None = None
+    xero_status: str | None = None
+    xero_url: str | None = None
+    refusal: Refusal | None = None
+    # For refused input: the modal field it belongs to.
+    field: str | None = None
+    # Said after a success: a number Bridge could not take, a note or a PDF that failed.
+    notes: tuple[str, ...] = ()
+    started_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "done"
+
+    @property
+    def offer_create_new(self) -> bool:
+        """Whether Create new is the way on (Xero keeps the old copy as it is)."""
+        return self.refusal is not None and self.refusal.kind in ("locked", "not_found")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One copy worked out from the invoice, the settings and the modal's choices."""
+
+    tenant_id: str
+    invoice_id: int
+    action: str
+    choices: mapping.CopyChoices
+    payload: dict | None
+    target: str | None
+    note: str | None
+
+
+def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyResult:
+    """Send the row's request to Xero under its attempt key, and record the answer."""
+    row = db.session.get(XeroCopy, row_id)
+    tenant, key, action, target = row.tenant_id, row.attempt_key, row.action, row.xero_id
+    payload = _payload(row.payload)
+    db.session.commit()  # no transaction stays open while Xero is called
+    try:
+        with XeroClient(tenant) as client:
+            if action == "update" and payload is None:
+                try:
+                    current = client.get_invoice(target)
+                except XeroError as error:
+                    return _failed(row_id, error, user_id, sent=None)
+                invoice = get_invoice(plan.invoice_id, full=True)
+                payload = mapping.update_payload(invoice, plan.choices, current)
+                _store_payload(row_id, payload)
+            if action == "create":
+                element = client.create_invoices([payload], summarize_errors=False,
+                                                 idempotency_key=key)[0]
+            else:
+                element = client.update_invoice(target, payload, idempotency_key=key)
+    except FINAL_ERRORS as error:
+        return _failed(row_id, error, user_id, sent=payload)
+    except XeroError as error:
+        return _unknown(row_id, error, user_id, sent=payload)
+    except Exception as error:
+        # A bug, or the database: whether Xero got the request is not known, so a retry
+        # must look before sending again. The caller still sees the error.
+        _unknown(row_id, error, user_id, sent=payload)
+        raise
+    return _finish(row_id, element, user_id, operation="copy" if action == "create" else "update")
+
+
+def _payload(text: str | None) -> dict | None:
+    """The stored request, with exact decimals (re-encoding gives the same bytes)."""
+    return json.loads(text, parse_float=Decimal) if text else None
+
+
+def as_text(payload: dict | None) -> str | None:
+    """A request as the JSON text stored on its row (the bytes Xero gets)."""
+    return wire.encode(payload).decode("utf-8") if payload is not None else None
+
+
+def _store_payload(row_id: int, payload: dict) -> None:
+    db.session.execute(update(XeroCopy).where(XeroCopy.id == row_id).values(payload=as_text(payload)))
+    db.session.commit()
+
+
+def _finish(row_id: int, element: dict, user_id: int | None, operation: str) -> CopyResult:
+    """Xero has the invoice: record it, take Xero's number, link the contact, then note and PDF."""
+    row = db.session.get(XeroCopy, row_id)
+    invoice = db.session.get(Invoice, row.invoice_id)
+    row.state, row.completed_at = "done", utcnow()
+    row.xero_id = str(element.get("InvoiceID") or row.xero_id)
+    row.xero_number, row.xero_status = element.get("InvoiceNumber"), element.get("Status")
+    row.error = row.error_kind = row.messages = None
+    notes, ours = [], invoice.number
+    contact = element.get("Contact") or {}
+    if contact.get("ContactID"):
+        link(invoice.client_id, Contact(str(contact["ContactID"]), contact.get("Name") or invoice.client.name))
+    if row.action == "create" and "InvoiceNumber" not in (_payload(row.payload) or {}):
+        notes += adopt_number(invoice, row.xero_number)
+    verb = "Copied" if row.action == "create" else "Updated the copy of"
+    activity.record(operation, "ok", f"{verb} invoice {ours} as {row.xero_number} "
+                    f"({row.xero_status}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
+                    invoice_id=row.invoice_id, request=row.payload, response=element)
+    db.session.commit()
+    notes += documents.add_note(row_id, user_id)
+    if copy_options.readiness().settings.pdfs_by == "xero":
+        notes += documents.store_pdf(row_id, user_id)
+    return result(db.session.get(XeroCopy, row_id), tuple(notes))
+
+
+def adopt_number(invoice: Invoice, number: str | None) -> list[str]:
+    """Show Xero's number as the invoice's (Xero numbers); keep ours if another invoice has it."""
+    if not number or number == invoice.number:
+        return []
+    taken = db.session.scalar(select(Invoice.id).where(Invoice.number == number, Invoice.id != invoice.id))
+    if taken is not None or len(number) > Invoice.number.type.length:
+        return [f"Xero numbered it {number}, but Bridge cannot show that number (another invoice "
+                f"has it, or it is too long): this invoice stays {invoice.number} in Bridge."]
+    invoice.number = number
+    return []
+
+
+def _failed(row_id: int, error: XeroError, user_id: int | None, sent: dict | None) -> CopyResult:
+    """Xero refused (or could not be asked): nothing changed there; the row keeps why."""
+    row = db.session.get(XeroCopy, row_id)
+    number = (sent or {}).get("InvoiceNumber") or row.xero_number
+    problem = refusal(error, action=row.action, number=number)
+    row.state, row.completed_at = "failed", utcnow()
+    row.error, row.error_kind = problem.message, problem.kind
+    row.messages = list(getattr(error, "messages", None) or []) or None
+    activity.record("copy" if row.action == "create" else "update", "error", str(error),
+                    tenant_id=row.tenant_id, user_id=user_id, invoice_id=row.invoice_id,
+                    request=sent, response=row.messages or str(error))
+    db.session.commit()
+    return result(row, refusal_=problem)
+
+
+def _unknown(row_id: int, error: Exception, user_id: int | None, sent: dict | None) -> CopyResult:
+    """No answer from Xero: it may have the invoice. The next try looks before re-sending."""
+    db.session.rollback()
+    row = db.session.get(XeroCopy, row_id)
+    what = "created the invoice" if row.action == "create" else "made the update"
+    row.state = "unknown"
+    row.error_kind = "unavailable"
+    row.error = (f"Xero did not answer: {error} Bridge cannot tell yet whether Xero {what}. "
+                 "Try again in a few minutes: Bridge looks in Xero first and will not copy it twice.")
+    activity.record("copy" if row.action == "create" else "update", "error", f"No answer: {error}",
+                    tenant_id=row.tenant_id, user_id=user_id, invoice_id=row.invoice_id,
+                    request=sent, response=str(error))
+    db.session.commit()
+    return result(row)
+
+
+def resume(row: XeroCopy, user_id: int | None) -> CopyResult:
+    """A key seen before: its outcome, "in progress", or the recovery of a lost answer."""
+    if row.state in ("done", "failed"):
+        return result(row)
+    now, lease = utcnow(), _lease()
+    if row.state == "pending" and row.attempted_at and row.attempted_at > now - lease:
+        return result(row)
+    claimed = db.session.execute(
+        update(XeroCopy).where(XeroCopy.id == row.id, or_(
+            XeroCopy.state == "unknown",
+            and_(XeroCopy.state == "pending", XeroCopy.attempted_at < now - lease)))
+        .values(state="pending", attempted_at=now)).rowcount == 1
+    db.session.commit()
+    row = db.session.get(XeroCopy, row.id)
+    return _recover(row.id, user_id) if claimed else result(row)
+
+
+def _lease() -> timedelta:
+    """How long a pending attempt may still be running: every retry and rate-limit wait."""
+    timeout = float(current_app.config["XERO_TIMEOUT"])
+    seconds = timeout * (transport.RETRIES + 1) + transport.RATE_LIMIT_WAITS * transport.RATE_LIMIT_MAX_WAIT
+    return timedelta(seconds=seconds + LEASE_MARGIN)
+
+
+def _recover(row_id: int, user_id: int | None) -> CopyResult:
+    """Find a lost copy in Xero; re-send the same request, same key, only if Xero lacks it."""
+    row = db.session.get(XeroCopy, row_id)
+    payload, tenant, since = _payload(row.payload), row.tenant_id, row.created_at - RECOVERY_WINDOW
+    if payload is None:
+        # An update stopped before its request was built: nothing reached Xero.
+        row.state, row.completed_at, row.error_kind = "failed", utcnow(), "interrupted"
+        row.error = "This update was interrupted before anything was sent to Xero. Try again."
+        db.session.commit()
+        return result(row)
+    if row.action == "update":
+        db.session.commit()
+        return attempt(row_id, user_id)  # the same POST again changes nothing twice
+    db.session.commit()
+    try:
+        with XeroClient(tenant) as client:
+            found = find_copy(client, payload, since)
+    except XeroError as error:
+        return _unknown(row_id, error, user_id, sent=payload)
+    summary = (f"Found the lost copy in Xero as {found.get('InvoiceNumber')}." if found else
+               "The lost copy is not in Xero: sending it again under the same Idempotency-Key.")
+    activity.record("recover", "ok", summary, tenant_id=tenant, user_id=user_id,
+                    invoice_id=row.invoice_id, request={"Url": payload.get("Url")},
+                    response=found)
+    db.session.commit()
+    if found is not None:
+        return _finish(row_id, found, user_id, operation="copy")
+    return attempt(row_id, user_id)
+
+
+def find_copy(client: XeroClient, payload: dict, since: datetime) -> dict | None:
+    """The Xero invoice this create made, matched by its Url (which carries the attempt key).
+
+    With our number: the invoices with that number (a clash is not ours unless the Url
+    matches). With Xero's numbers: the contact's invoices changed since the attempt began.
+    """
+    url = payload.get("Url")
+    if not url:
+        return None
+    number = payload.get("InvoiceNumber")
+    if number:
+        escaped = number.replace("\\", "\\\\").replace('"', '\\"')
+        candidates = client.get_invoices(where=f'Type=="ACCREC" AND InvoiceNumber=="{escaped}"')
+    else:
+        contact = str(UUID(str(payload["Contact"]["ContactID"])))
+        candidates = client.get_invoices(
+            where=f'Type=="ACCREC" AND Contact.ContactID==Guid("{contact}")', modified_since=since)
+    return next((c for c in candidates if c.get("Url") == url), None)
+
+
+def result(row: XeroCopy, notes: tuple[str, ...] = (), refusal_: Refusal | None = None) -> CopyResult:
+    """A row as a CopyResult (what a repeated submit of its key is answered)."""
+    outcome = {"pending": "in_progress"}.get(row.state, row.state)
+    problem = refusal_
+    if problem is None and row.state in ("failed", "unknown"):
+        problem = Refusal(row.error_kind or "error", row.error or "", details(row.messages))
+    return CopyResult(
+        outcome=outcome, action=row.action, copy_id=row.id, xero_id=row.xero_id,
+        xero_number=row.xero_number, xero_status=row.xero_status,
+        xero_url=copy_options.xero_invoice_url(row.tenant_id, row.xero_id) if row.state == "done" else None,
+        refusal=problem, notes=notes, started_at=row.attempted_at,
+    )

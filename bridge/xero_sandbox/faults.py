@@ -150,6 +150,15 @@ def _trim(window: deque, now: float, span: float) -> None:
         window.popleft()
 
 
+def _trimmed(state, org_id: str, now: float) -> "_OrgWindow":
+    """The organisation's call windows without calls older than their window (lock held)."""
+    org = state.orgs.setdefault(org_id, _OrgWindow())
+    _trim(org.minute, now, MINUTE)
+    _trim(org.day, now, DAY)
+    _trim(state.app_minute, now, MINUTE)
+    return org
+
+
 def enter(org_id: str) -> Response | None:
     """Count a call for an organisation, or answer 429 if a limit is reached.
 
@@ -160,10 +169,7 @@ def enter(org_id: str) -> Response | None:
     state = _state()
     now = clock.now().timestamp()
     with state.lock:
-        org = state.orgs.setdefault(org_id, _OrgWindow())
-        _trim(org.minute, now, MINUTE)
-        _trim(org.day, now, DAY)
-        _trim(state.app_minute, now, MINUTE)
+        org = _trimmed(state, org_id, now)
         if len(org.day) >= config["SANDBOX_CALLS_PER_DAY"]:
             return _too_many("day", math.ceil(org.day[0] + DAY - now))
         if len(state.app_minute) >= config["SANDBOX_APP_CALLS_PER_MINUTE"]:
@@ -204,10 +210,7 @@ def remaining_headers(org_id: str) -> dict:
     state = _state()
     now = clock.now().timestamp()
     with state.lock:
-        org = state.orgs.setdefault(org_id, _OrgWindow())
-        _trim(org.minute, now, MINUTE)
-        _trim(org.day, now, DAY)
-        _trim(state.app_minute, now, MINUTE)
+        org = _trimmed(state, org_id, now)
         return {
             "X-DayLimit-Remaining": str(max(0, config["SANDBOX_CALLS_PER_DAY"] - len(org.day))),
             "X-MinLimit-Remaining": str(max(0, config["SANDBOX_CALLS_PER_MINUTE"] - len(org.minute))),

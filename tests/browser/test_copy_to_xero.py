@@ -5,6 +5,7 @@ unexpected server error that still reaches the person.
 
 Set BRIDGE_SCREENSHOTS=<folder> to keep screenshots of the modal."""
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -212,13 +213,22 @@ def test_open_the_copy_in_xero(page, bridge, invoice):
 
 
 def test_an_unexpected_error_still_reaches_the_person(page, bridge, invoice, monkeypatch):
+    release = threading.Event()
+
     def broken(*args, **kwargs):
+        release.wait(5)  # long enough to see the button disabled while the request runs
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("bridge.invoicing.copy_views.copy_invoice", broken)
     open_invoice(page, bridge, invoice)
     modal = open_modal(page)
     pick_contact(modal, "Northwind Studio")
-    submit(modal)
-    expect(page.locator(".toast-error")).to_contain_text("The server answered with an error (500)")
-    expect(modal.locator("footer button[type=submit]")).to_be_enabled()  # not a dead button
+    button = modal.locator("footer button[type=submit]")
+    button.click()
+    expect(button).to_be_disabled()  # a second click cannot send it again
+    release.set()
+    toast = page.locator("#modal .toast-error")  # in the dialog's top layer, not behind its backdrop
+    expect(toast).to_be_visible()
+    snap(page, "4-modal-server-error")
+    expect(toast).to_contain_text("The server answered with an error (500)")
+    expect(button).to_be_enabled()  # not a dead button: try again, or close

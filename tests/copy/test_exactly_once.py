@@ -161,3 +161,19 @@ def test_check_again_from_the_invoice_page(connected, admin, invoice, sandbox, l
     assert len(recorded(sandbox, "PUT", "/Invoices")) == 1
     assert admin.post(f"/invoices/{invoice.id}/xero/copy/resume", data={"attempt_key": str(uuid4())},
                       headers=hx).status_code == 404
+
+
+def test_a_real_timeout_then_a_retry_sends_once(connected, admin, app, invoice, sandbox):
+    """Xero (the sandbox's timeout fault) answers after Bridge stopped waiting, every time."""
+    app.config["XERO_TIMEOUT"] = 0.3
+    sandbox.control("faults", kind="timeout", seconds=0.6, count=4, method="PUT",
+                    path_prefix="/api.xro/2.0/Invoices")
+    contact, key = northwind(), str(uuid4())
+    first = post_copy(admin, invoice, contact=contact, key=key)
+    assert first.status_code == 422
+    assert "Xero did not answer within 0.3 seconds (4 attempts)" in text(first)
+    assert copies()[0].state == "unknown"
+    app.config["XERO_TIMEOUT"] = 20
+    retry = post_copy(admin, invoice, contact=contact, key=key)
+    assert retry.status_code == 200, text(retry)
+    assert len(sandbox_invoices(contact_id(contact))) == 1

@@ -176,6 +176,8 @@ def from_environment() -> dict:
         "XERO_CALLS_PER_MINUTE": int(os.environ.get("XERO_CALLS_PER_MINUTE", "55")),
         # Payment sync: seconds between polls of Xero (bridge.xero.scheduler).
         "XERO_POLL_SECONDS": _poll_seconds(),
+        # Seconds from a process's start to its first poll (at most XERO_POLL_SECONDS).
+        "XERO_FIRST_POLL_SECONDS": float(os.environ.get("XERO_FIRST_POLL_SECONDS", "10")),
         # Run the in-app scheduler: unset means on, except under TESTING (tests turn it on).
         "XERO_SCHEDULER_ENABLED": _optional_bool("XERO_SCHEDULER_ENABLED"),
         # How long the polling process's lease lasts unless renewed; another process takes

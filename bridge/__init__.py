@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from bridge.auth import bp as auth_bp
+    from bridge.health import bp as health_bp
     from bridge.invoicing import bp as invoicing_bp
     from bridge.marketplace import bp as marketplace_bp
     from bridge.webhooks import bp as webhooks_bp
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoicing_bp)
     app.register_blueprint(marketplace_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Bridge: an invoicing workspace for agencies, with a Xero integration.
 
 create_app reads like a table of contents: configuration, extensions, blueprints,
-error handlers, security headers, CLI commands, template helpers, the scheduler.
+error handlers, security headers and cookies, versioned static files, CLI commands, template
+helpers, the scheduler.
 """
 from flask import Flask
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
+    register_static_files(app)
     register_commands(app)
     register_template_helpers(app)
     register_scheduler(app)
@@ -66,6 +68,12 @@ def register_security(app: Flask) -> None:
     from bridge import security
 
     security.init_app(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from bridge import static_files
+
+    static_files.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -148,10 +148,14 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # CSRF tokens live as long as the session, so a page left open all day still posts.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Cookies: HttpOnly and SameSite=Lax always; Secure (HTTPS only) unless
+        # SESSION_COOKIE_SECURE says otherwise, where unset means "except in debug and
+        # tests" (decided in bridge.security once the app's mode is known).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": _optional_bool("SESSION_COOKIE_SECURE"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         # werkzeug's scrypt; the tests choose a cheaper method to stay fast.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),

@@ -130,9 +130,9 @@ class SandboxProcess(ServerProcess):
         urls = {key: self.url + path for key, path in XERO_SANDBOX_PATHS.items()}
         return {"XERO_CLIENT_ID": SANDBOX_CLIENT["id"], "XERO_CLIENT_SECRET": SANDBOX_CLIENT["secret"], **urls}
 
-    def control(self, method: str, path: str, **payload):
-        """Call the control API; its JSON answer (None when empty)."""
-        answer = requests.request(method, f"{self.url}/_sandbox/{path.lstrip('/')}", json=payload or None,
+    def control(self, verb: str, path: str, **payload):
+        """Call the control API (verb: GET, POST, PUT, DELETE); its JSON answer (None when empty)."""
+        answer = requests.request(verb, f"{self.url}/_sandbox/{path.lstrip('/')}", json=payload or None,
                                   timeout=30)
         answer.raise_for_status()
         return answer.json() if answer.content else None

@@ -38,8 +38,10 @@ def main() -> None:
                         help="seconds between two outages of Xero's invoice calls (see load.Faults)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL server URL (any database) to create the bench's database with")
+    parser.add_argument("--database", default=f"bridge_load_{uuid.uuid4().hex[:8]}",
+                        help="name of the database created for the run (dropped after)")
     args = parser.parse_args()
-    name = f"bridge_load_{uuid.uuid4().hex[:8]}"
+    name = args.database
     server = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -244,16 +244,16 @@ class Person(threading.Thread):
 
 
 class Accountant(threading.Thread):
-    """Records payments in Xero (as in Xero's UI) on invoices Bridge copied."""
+    """Records payments in Xero (as in Xero's UI) on invoices Bridge copied, until told to stop."""
 
-    def __init__(self, sandbox, tenant_id: str, stats: Stats, deadline: float, every: float):
+    def __init__(self, sandbox, tenant_id: str, stats: Stats, every: float):
         super().__init__(daemon=True)
-        self.sandbox, self.tenant_id, self.stats, self.deadline, self.every = \
-            sandbox, tenant_id, stats, deadline, every
+        self.sandbox, self.tenant_id, self.stats, self.every = sandbox, tenant_id, stats, every
         self.random = random.Random(7)
+        self.done = threading.Event()
 
     def run(self) -> None:
-        while time.monotonic() < self.deadline:
+        while not self.done.is_set():
             time.sleep(self.every)
             with self.stats.lock:
                 copied = [number for _, number in self.stats.copies_done if number]
@@ -344,12 +344,14 @@ def run(settings: Settings, database_url: str, sandbox, token_key: str, say=prin
         everyone = [i for mine in workspace.invoices for i in mine]
         people = [Person(server.url, email, mine, everyone, stats, deadline, settings.think, seed=n)
                   for n, (email, mine) in enumerate(zip(workspace.emails, workspace.invoices))]
-        accountant = Accountant(sandbox, workspace.tenant_id, stats, deadline, settings.pay_every)
+        accountant = Accountant(sandbox, workspace.tenant_id, stats, settings.pay_every)
         faults = Faults(sandbox, deadline, settings.fault_rate, settings.outage_every)
         for thread in (faults, *people, accountant):
             thread.start()
-        for thread in (faults, *people, accountant):
+        for thread in (faults, *people):
             thread.join()
+        accountant.done.set()  # pays while people finish their last copy
+        accountant.join()
         elapsed = time.monotonic() - started
         injected = faults.stop()
         synced = final_sync(env)

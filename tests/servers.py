@@ -30,6 +30,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(popen: subprocess.Popen, sig: int, timeout: float) -> None:
+    """Ask a process to stop with `sig`; kill it if it has not after `timeout` seconds."""
+    if popen.poll() is not None:
+        return
+    popen.send_signal(sig)
+    try:
+        popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait(timeout=10)
+
+
 class ServerProcess:
     """A command serving HTTP on a free port; its output kept line by line as it comes."""
 
@@ -72,14 +84,8 @@ class ServerProcess:
 
     def stop(self) -> None:
         """SIGTERM (a supervisor's stop: gunicorn lets its workers finish), then kill."""
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=10)
+        if self.popen is not None:
+            stop_process(self.popen, signal.SIGTERM, timeout=30)
 
 
 class GunicornServer(ServerProcess):

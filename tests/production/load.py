@@ -21,6 +21,7 @@ per copy asked for (no duplicate, no loss) and the same payments on both sides.
 
 Used by bench/load_bench.py (2 minutes, 20 people) and tests/production/test_load.py (short).
 """
+import os
 import random
 import re
 import statistics
@@ -316,7 +317,7 @@ def gunicorn_env(database_url: str, sandbox, token_key: str) -> dict:
 
 def final_sync(env: dict) -> str:
     """`flask xero sync-payments`, pressed again while the scheduler's run holds the organisation."""
-    full = {**{k: v for k, v in __import__("os").environ.items() if k != "TEST_DATABASE_URL"}, **env}
+    full = {**{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}, **env}
     for _ in range(30):
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "xero", "sync-payments"],
                               cwd=PROJECT_ROOT, env=full, capture_output=True, text=True, timeout=120)

@@ -86,12 +86,16 @@ class Stats:
             self.samples.append((kind, status, seconds))
             if not isinstance(status, int):
                 self.causes[f"{kind}: no answer ({status})"] += 1
-            elif status >= 500:
-                self.causes[f"{kind}: HTTP {status}"] += 1
+            elif status >= 400 and not (status == 422 and kind.startswith("copy")):
+                self.causes[f"{kind}: HTTP {status}"] += 1  # the modal's 422s: labelled in copy()
 
     def cause(self, label: str) -> None:
         with self.lock:
             self.causes[label] += 1
+
+    def outcome(self, label: str) -> None:
+        with self.lock:
+            self.copy_outcomes[label] += 1
 
 
 class Person(threading.Thread):
@@ -164,29 +168,27 @@ class Person(threading.Thread):
             answer = self.post(kind, path, fields)
             if answer is not None and answer.status_code == 200:
                 number = re.search(r"<dt>Number in Xero</dt><dd>([^<]+)</dd>", answer.text)
+                self.stats.outcome("copied")
                 with self.stats.lock:
-                    self.stats.copy_outcomes["copied"] += 1
                     self.stats.copies_done.append((invoice_id, number.group(1) if number else None))
                 self.get("copied box", f"/invoices/{invoice_id}/xero/state", htmx=True)
                 return
             if answer is not None and answer.status_code == 202:
                 # "Still sending to Xero": Check again in a moment (the same attempt).
-                self.stats.copy_outcomes["still sending"] += 1
+                self.stats.outcome("still sending")
                 fields = Form.read(answer.text, "/xero/copy/resume") or fields
                 path, kind = f"/invoices/{invoice_id}/xero/copy/resume", "copy: check again"
             elif answer is not None and answer.status_code == 422:
                 reason = refusal_text(answer.text)
                 unknown = reason.startswith("Xero did not answer")
                 label = "Xero did not answer (Try again)" if unknown else f"refused: {reason[:70]}"
-                self.stats.copy_outcomes[label] += 1
+                self.stats.outcome(label)
                 self.stats.cause(f"copy: 422 {label}")
                 fields = Form.read(answer.text, submit) or fields
                 path, kind = submit, "copy: try again"
             else:
                 # No answer at all (or a server error): the toast says so; press the same button.
-                self.stats.copy_outcomes["no answer from Bridge"] += 1
-                if answer is not None and answer.status_code < 500:
-                    self.stats.cause(f"copy: HTTP {answer.status_code}")
+                self.stats.outcome("no answer from Bridge")
             time.sleep(self.random.uniform(0.5, 1.5))
         with self.stats.lock:
             self.stats.copies_unresolved.append(invoice_id)

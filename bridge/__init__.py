@@ -1,7 +1,8 @@
 """Bridge: an invoicing workspace for agencies, with a Xero integration.
 
 create_app reads like a table of contents: configuration, extensions, blueprints,
-error handlers, security headers, CLI commands, template helpers, the scheduler.
+error handlers, security headers and cookies, versioned static files, CLI commands, template
+helpers, the scheduler.
 """
 from flask import Flask
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
+    register_static_files(app)
     register_commands(app)
     register_template_helpers(app)
     register_scheduler(app)
@@ -42,6 +44,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from bridge.auth import bp as auth_bp
+    from bridge.health import bp as health_bp
     from bridge.invoicing import bp as invoicing_bp
     from bridge.marketplace import bp as marketplace_bp
     from bridge.webhooks import bp as webhooks_bp
@@ -52,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoicing_bp)
     app.register_blueprint(marketplace_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -64,6 +68,12 @@ def register_security(app: Flask) -> None:
     from bridge import security
 
     security.init_app(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from bridge import static_files
+
+    static_files.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

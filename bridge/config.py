@@ -148,10 +148,14 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # CSRF tokens live as long as the session, so a page left open all day still posts.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Cookies: HttpOnly and SameSite=Lax always; Secure (HTTPS only) unless
+        # SESSION_COOKIE_SECURE says otherwise, where unset means "except in debug and
+        # tests" (decided in bridge.security once the app's mode is known).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": _optional_bool("SESSION_COOKIE_SECURE"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         # werkzeug's scrypt; the tests choose a cheaper method to stay fast.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),
@@ -176,6 +180,8 @@ def from_environment() -> dict:
         "XERO_CALLS_PER_MINUTE": int(os.environ.get("XERO_CALLS_PER_MINUTE", "55")),
         # Payment sync: seconds between polls of Xero (bridge.xero.scheduler).
         "XERO_POLL_SECONDS": _poll_seconds(),
+        # Seconds from a process's start to its first poll (at most XERO_POLL_SECONDS).
+        "XERO_FIRST_POLL_SECONDS": float(os.environ.get("XERO_FIRST_POLL_SECONDS", "10")),
         # Run the in-app scheduler: unset means on, except under TESTING (tests turn it on).
         "XERO_SCHEDULER_ENABLED": _optional_bool("XERO_SCHEDULER_ENABLED"),
         # How long the polling process's lease lasts unless renewed; another process takes

@@ -3,6 +3,9 @@
 
     python3 scripts/dev.py run     # venv, install, migrate, demo data, Xero sandbox + app
     python3 scripts/dev.py test    # venv, install, Chromium, the suite on SQLite then PostgreSQL
+    python3 scripts/dev.py serve   # production: venv, install, migrate, gunicorn (gunicorn.conf.py)
+
+Arguments after `test` go to pytest, after `serve` to gunicorn (e.g. --bind 0.0.0.0:8000).
 
 Standard library only: it runs before anything is installed.
 """
@@ -80,6 +83,8 @@ def command_run() -> int:
     """Install, migrate, seed demo data when the database is empty, and serve."""
     ensure_venv()
     env = dict(os.environ)
+    # The demo is served on plain http: cookies must not be HTTPS-only here.
+    env.setdefault("SESSION_COOKIE_SECURE", "false")
     say("Applying database migrations")
     flask("db", "upgrade", env=env)
     flask("demo", "seed", "--if-empty", env=env)
@@ -94,6 +99,27 @@ def command_run() -> int:
             sandbox.send_signal(signal.SIGINT)
             sandbox.wait(timeout=10)
     return 0
+
+
+def command_serve(gunicorn_args: list[str]) -> int:
+    """Production: install, apply the migrations, then gunicorn with gunicorn.conf.py."""
+    ensure_venv()
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        say("DATABASE_URL is not set: serving the SQLite file in instance/ (set it to PostgreSQL "
+            "for production)")
+    for name in ("SECRET_KEY", "XERO_TOKEN_KEY"):
+        if not env.get(name):
+            say(f"{name} is not set: using the one generated in instance/ (set it, the same on "
+                "every machine, when several serve one database)")
+    say("Applying database migrations")
+    flask("db", "upgrade", env=env)
+    say("Starting gunicorn (gunicorn.conf.py)")
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *gunicorn_args, "wsgi:app"]
+    try:
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
+    except KeyboardInterrupt:
+        return 0
 
 
 def ensure_chromium() -> None:
@@ -137,11 +163,13 @@ def command_test(pytest_args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test"}:
+    if not argv or argv[0] not in {"run", "test", "serve"}:
         print(__doc__)
         return 2
     if argv[0] == "run":
         return command_run()
+    if argv[0] == "serve":
+        return command_serve(argv[1:])
     started = time.monotonic()
     code = command_test(argv[1:])
     say(f"Tests finished in {time.monotonic() - started:.0f} s")

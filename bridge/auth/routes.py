@@ -11,7 +11,8 @@ from bridge.forms import EmptyForm
 from bridge.models import User
 
 # Endpoints reachable without logging in; everything else needs a session.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "webhooks.xero"}  # webhooks: signed instead
+# webhooks: signed instead; healthz: counts only, for load balancers.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "webhooks.xero", "health.healthz"}
 
 
 @login_manager.user_loader

@@ -7,7 +7,7 @@ run a scheduler (each gunicorn worker, each machine), but each tick first takes 
 lease in the database (bridge.xero.lease): exactly one process polls at a time, and when
 it stops (or dies, and its lease runs out) another takes over at its next tick.
 
-Jobs: the poll (every XERO_POLL_SECONDS) and, in the process holding the lease, a check
+Jobs: the poll (first XERO_FIRST_POLL_SECONDS after start, then every XERO_POLL_SECONDS) and, in the process holding the lease, a check
 every few seconds for organisations a webhook asked to sync sooner. Both have
 max_instances=1 and coalesce=True, so a slow sync never overlaps itself, and both call the
 same service as the "Sync now" button and `flask xero sync-payments`.
@@ -46,6 +46,7 @@ class Poller:
         self.app = app
         self.holder = lease.holder_id()
         self.poll = timedelta(seconds=app.config["XERO_POLL_SECONDS"])
+        self.first_poll = timedelta(seconds=app.config["XERO_FIRST_POLL_SECONDS"])
         self.lease_ttl = timedelta(seconds=app.config["XERO_LEASE_SECONDS"])
         with app.app_context():
             self.engine = db.engine
@@ -56,7 +57,7 @@ class Poller:
 
     def start(self) -> None:
         """Add the jobs and start the scheduler's thread; shut down at exit."""
-        first = datetime.now(timezone.utc) + min(self.poll, timedelta(seconds=10))
+        first = datetime.now(timezone.utc) + min(self.poll, self.first_poll)
         self.scheduler.add_job(self.poll_tick, "interval", seconds=self.poll.total_seconds(),
                                id=POLL_JOB, max_instances=1, coalesce=True,
                                misfire_grace_time=None, next_run_time=first)

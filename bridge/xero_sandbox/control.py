@@ -14,7 +14,8 @@ from bridge.xero_sandbox.accounting.serialize import payment_json
 from bridge.xero_sandbox.db import Account, Contact, Organisation, Payment, db
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-FAULT_KINDS = {"429", "500", "503", "timeout"}
+# "late": served as usual, then answered too late (Xero did the work; its answer is lost).
+FAULT_KINDS = {"429", "500", "503", "timeout", "late"}
 
 
 def _error(message: str, status: int = 400) -> tuple[Response, int]:
@@ -73,7 +74,7 @@ def add_fault():
     kind = str(body.get("kind", ""))
     count = body.get("count", 1)
     if kind not in FAULT_KINDS or not isinstance(count, int) or count < 1:
-        return _error("kind must be 429, 500, 503 or timeout and count a positive integer")
+        return _error("kind must be 429, 500, 503, timeout or late and count a positive integer")
     if body.get("then", "504") not in ("504", "hang"):
         return _error("then must be 504 or hang")
     seconds, retry_after = body.get("seconds", 0), body.get("retry_after", 60)
@@ -89,8 +90,26 @@ def add_fault():
 
 @bp.get("/faults")
 def list_faults():
-    """Pending fault rules."""
-    return jsonify({"faults": faults.list_faults()})
+    """Pending fault rules, and the random fault setting with its counts."""
+    return jsonify({"faults": faults.list_faults(), "random": faults.random_setting()})
+
+
+@bp.put("/faults/random")
+def set_random_faults():
+    """A share of calls fail at random: {"rate": 0.1, "kinds": [...], "path_prefix", "seconds", "retry_after"}."""
+    body = _body()
+    rate, kinds = body.get("rate"), body.get("kinds", ["429", "500", "timeout"])
+    if not _number(rate) or rate > 1:
+        return _error("rate must be a number from 0 to 1")
+    if not isinstance(kinds, list) or not kinds or not set(kinds) <= FAULT_KINDS:
+        return _error("kinds must be a non-empty list of 429, 500, 503, timeout and late")
+    seconds, retry_after = body.get("seconds", 0), body.get("retry_after", 1)
+    if not _number(seconds) or not _number(retry_after) or int(retry_after) != retry_after:
+        return _error("seconds must be a number >= 0 and retry_after a whole number >= 0")
+    faults.set_random(faults.RandomFaults(
+        rate=float(rate), kinds=tuple(str(k) for k in kinds), path_prefix=body.get("path_prefix"),
+        seconds=float(seconds), retry_after=int(retry_after)) if rate else None)
+    return jsonify({"random": faults.random_setting()})
 
 
 @bp.delete("/faults")

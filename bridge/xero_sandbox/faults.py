@@ -4,12 +4,13 @@ Both live here so a test can reason about "what happens before a request is serv
 in one place. State is per app and in memory: the sandbox runs as one process.
 """
 import math
+import random
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from bridge.xero_sandbox import clock, wire
 
@@ -24,7 +25,7 @@ _EXEMPT = ("/_sandbox", "/_ui", "/ui", "/static")
 class Fault:
     """One injected fault rule: the next `count` matching calls fail this way."""
 
-    kind: str  # "429" | "500" | "503" | "timeout"
+    kind: str  # "429" | "500" | "503" | "timeout" | "late"
     count: int
     method: str | None = None
     path_prefix: str | None = None
@@ -45,6 +46,36 @@ class Fault:
 
 
 @dataclass
+class RandomFaults:
+    """A share of the matching calls fail, each drawn at random among `kinds` (load tests).
+
+    "late" is the one fault after which Xero has done the work: the request is served, then
+    its answer is held back `seconds` (past the client's timeout), as when a reply is lost.
+    """
+
+    rate: float
+    kinds: tuple[str, ...] = ("429", "500", "timeout")
+    path_prefix: str | None = None
+    seconds: float = 0.0
+    retry_after: int = 1
+    drawn: dict = field(default_factory=dict)
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        """A one-off fault for this call, or None (most calls)."""
+        if self.path_prefix and not path.lower().startswith(self.path_prefix.lower()):
+            return None
+        if random.random() >= self.rate:
+            return None
+        kind = random.choice(self.kinds)
+        self.drawn[kind] = self.drawn.get(kind, 0) + 1
+        return Fault(kind=kind, count=1, seconds=self.seconds, retry_after=self.retry_after)
+
+    def describe(self) -> dict:
+        """The setting and how many of each kind were injected so far (control API)."""
+        return {**asdict(self), "kinds": list(self.kinds)}
+
+
+@dataclass
 class _OrgWindow:
     """Call timestamps (sandbox clock) in the minute and day windows, and calls in flight."""
 
@@ -59,6 +90,7 @@ class _State:
         self.orgs: dict[str, _OrgWindow] = {}
         self.app_minute: deque = deque()
         self.faults: list[Fault] = []
+        self.random: RandomFaults | None = None
         self.release = threading.Event()
 
 
@@ -66,6 +98,7 @@ def init_app(app: Flask) -> None:
     """Attach the limiter and injector, and run injected faults before every request."""
     app.extensions[_KEY] = _State()
     app.before_request(_inject)
+    app.after_request(_hold_back_late)
 
 
 def _state() -> _State:
@@ -92,15 +125,30 @@ def list_faults() -> list[dict]:
 
 
 def clear_faults() -> None:
-    """Drop pending rules and let any hanging request finish."""
+    """Drop pending rules and random faults, and let any hanging request finish."""
     state = _state()
     with state.lock:
         state.faults.clear()
+        state.random = None
     state.release.set()
 
 
+def set_random(setting: RandomFaults | None) -> None:
+    """Make a share of calls fail at random from now on (None: stop)."""
+    state = _state()
+    with state.lock:
+        state.random = setting
+
+
+def random_setting() -> dict | None:
+    """The random fault setting with its counts, or None."""
+    state = _state()
+    with state.lock:
+        return state.random.describe() if state.random else None
+
+
 def _take_fault(method: str, path: str) -> Fault | None:
-    """The first pending rule matching this request, with one use consumed."""
+    """The first pending rule matching this request, with one use consumed; else a random one."""
     state = _state()
     with state.lock:
         for fault in state.faults:
@@ -109,6 +157,8 @@ def _take_fault(method: str, path: str) -> Fault | None:
                 if fault.count <= 0:
                     state.faults.remove(fault)
                 return fault
+        if state.random is not None:
+            return state.random.draw(method, path)
     return None
 
 
@@ -129,7 +179,29 @@ def _inject() -> Response | None:
         return wire.problem(500, "Internal Server Error", "An error occurred in Xero (injected by the sandbox)")
     if fault.kind == "503":
         return wire.problem(503, "Service Unavailable", "The service is unavailable (injected by the sandbox)")
+    if fault.kind == "late":
+        g.sandbox_late_seconds = fault.seconds
+        return None  # served as usual; _hold_back_late delays the answer
     return _timeout(fault)
+
+
+def _hold_back_late(response: Response) -> Response:
+    """after_request: a "late" answer is sent only after its delay, outside the write lock.
+
+    The body is a generator, so the sleep happens while the server sends the response,
+    after the request's teardown has released the lock: other calls go on meanwhile.
+    """
+    seconds = g.pop("sandbox_late_seconds", None)
+    if seconds is None or response.direct_passthrough:
+        return response
+    body = response.get_data()
+
+    def late_body():
+        time.sleep(seconds)
+        yield body
+
+    response.response = late_body()
+    return response
 
 
 def _timeout(fault: Fault) -> Response:

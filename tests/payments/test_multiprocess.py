@@ -20,6 +20,7 @@ from bridge.xero.client import XeroClient
 from tests.conftest import PROJECT_ROOT, make_app
 from tests.payments.conftest import Org, connect, turn_sync_on
 from tests.payments.pg import pg_schema
+from tests.servers import stop_process
 from tests.xero.consent import REDIRECT
 
 # A process that builds the app (which starts its scheduler) and then just lives.
@@ -61,13 +62,7 @@ class AppProcess:
 
     def stop(self) -> None:
         """Ctrl-C, as a supervisor stopping it cleanly: atexit hands the lease back."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=5)
+        stop_process(self.popen, signal.SIGINT, timeout=15)
 
 
 def wait_for(condition, timeout: float, message: str):

@@ -44,6 +44,15 @@ def test_started_once_per_process_with_jobs_that_never_overlap(database_url, sto
     assert scheduler.running() is None and not poller.scheduler.running
 
 
+@pytest.mark.parametrize("first, poll, expected", [(42, 300, 42), (42, 20, 20), (10, 300, 10)])
+def test_the_first_poll_comes_after_the_configured_delay(database_url, stop_scheduler, first, poll, expected):
+    started = time.time()
+    make_app(database_url, XERO_SCHEDULER_ENABLED=True, XERO_POLL_SECONDS=poll,
+             XERO_FIRST_POLL_SECONDS=first)
+    delay = scheduler.running().next_poll().timestamp() - started
+    assert expected - 1 < delay < expected + 1
+
+
 def test_not_in_the_reloaders_watcher_only_in_its_child(database_url, monkeypatch, stop_scheduler):
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
     make_app(database_url, DEBUG=True, XERO_SCHEDULER_ENABLED=True)

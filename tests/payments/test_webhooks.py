@@ -152,9 +152,9 @@ def test_a_payment_in_xero_sends_a_signed_invoice_event(org, bridge):
 
 @pytest.fixture
 def scheduled_bridge(database_url, org):
-    """Bridge on a real port with its scheduler on (polling only every 5 minutes)."""
+    """Bridge on a real port with its scheduler on, its first poll in 5 minutes (not in the test)."""
     served = make_app(database_url, XERO_WEBHOOK_KEY=KEY, XERO_SCHEDULER_ENABLED=True,
-                      XERO_POLL_SECONDS=300, **org.sandbox.bridge_config())
+                      XERO_POLL_SECONDS=300, XERO_FIRST_POLL_SECONDS=300, **org.sandbox.bridge_config())
     poller = scheduler.running()
     try:
         assert poller is not None and poller.app is served
@@ -169,12 +169,17 @@ def scheduled_bridge(database_url, org):
 def test_an_event_gets_the_payment_synced_before_the_next_poll(org, scheduled_bridge):
     invoice, xero_doc = org.invoice("100.00")
     org.pay(xero_doc, "100.00")
-    deadline = time.monotonic() + 8  # the first poll would only come after 10 s
+    # Well before the first poll (300 s): only the webhook can have made it sync. Usually
+    # within a second or two; the margin is for a loaded machine. Wait for the payment and
+    # for the run to be over: a run commits the payment with its page, then records itself
+    # (and the invoice's own creation event may have made an earlier run).
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         db.session.expire_all()
-        if db.session.get(Invoice, invoice.id).payment_status == "paid":
+        state = db.session.scalar(select(XeroSyncState))
+        paid = db.session.get(Invoice, invoice.id).payment_status == "paid"
+        if paid and state is not None and state.last_run_by and state.sync_requested_at is None:
             break
         time.sleep(0.1)
     assert db.session.get(Invoice, invoice.id).payment_status == "paid"
-    state = db.session.scalar(select(XeroSyncState))
     assert state.last_run_by.startswith("scheduler ") and state.sync_requested_at is None

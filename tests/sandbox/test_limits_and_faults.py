@@ -79,7 +79,7 @@ def test_injected_429_and_500_and_method_filter(api, client):
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "7"
     assert refused.headers["X-Rate-Limit-Problem"] == "minute"
     assert api.get("/Organisation").status_code == 200
-    assert client.get("/_sandbox/faults").get_json() == {"faults": []}
+    assert client.get("/_sandbox/faults").get_json() == {"faults": [], "random": None}
 
 
 def test_injected_timeout_then_504(api, client):
@@ -100,7 +100,7 @@ def test_pending_faults_are_listed_with_what_they_will_send(client):
     client.post("/_sandbox/faults", json={"kind": "429", "count": 2, "retry_after": 7, "problem": "day"})
     assert client.get("/_sandbox/faults").get_json() == {"faults": [{
         "kind": "429", "count": 2, "method": None, "path_prefix": None, "seconds": 0.0,
-        "then": "504", "retry_after": 7, "problem": "day"}]}
+        "then": "504", "retry_after": 7, "problem": "day"}], "random": None}
 
 
 @pytest.mark.parametrize("body", [
@@ -110,7 +110,7 @@ def test_pending_faults_are_listed_with_what_they_will_send(client):
 ])
 def test_bad_fault_requests_are_refused(client, body):
     assert client.post("/_sandbox/faults", json=body).status_code == 400
-    assert client.get("/_sandbox/faults").get_json() == {"faults": []}
+    assert client.get("/_sandbox/faults").get_json() == {"faults": [], "random": None}
 
 
 def test_control_api_is_off_unless_enabled(make_app, monkeypatch):
@@ -157,3 +157,38 @@ def test_archive_account_and_contact_through_control(api, client):
     acme = api.get("/Contacts", query={"where": 'Name=="Acme Ltd"'}).get_json()["Contacts"][0]
     client.post(f"/_sandbox/organisations/{NZ_TENANT}/contacts/{acme['ContactID']}/archive")
     assert api.get("/Contacts", query={"where": 'Name=="Acme Ltd"'}).get_json()["Contacts"] == []
+
+
+def test_random_faults_hit_the_given_share_of_matching_calls(api, client):
+    answer = client.put("/_sandbox/faults/random", json={"rate": 1, "kinds": ["500"],
+                                                          "path_prefix": "/api.xro/2.0/Invoices"})
+    assert answer.status_code == 200
+    assert [api.get("/Invoices", check=False).status_code for _ in range(3)] == [500, 500, 500]
+    assert api.get("/Organisation").status_code == 200  # outside the prefix
+    assert client.get("/_sandbox/").status_code == 200  # the control API is never hit
+    assert client.get("/_sandbox/faults").get_json()["random"]["drawn"] == {"500": 3}
+
+    client.put("/_sandbox/faults/random", json={"rate": 0.5, "kinds": ["503"]})
+    statuses = [api.get("/Organisation", check=False).status_code for _ in range(40)]
+    assert set(statuses) == {200, 503} and 5 < statuses.count(503) < 35
+
+    client.put("/_sandbox/faults/random", json={"rate": 0})
+    assert client.get("/_sandbox/faults").get_json()["random"] is None
+    assert api.get("/Invoices").status_code == 200
+
+
+def test_queued_faults_come_before_random_ones_and_clearing_stops_both(api, client):
+    client.put("/_sandbox/faults/random", json={"rate": 1, "kinds": ["500"], "retry_after": 2})
+    client.post("/_sandbox/faults", json={"kind": "429", "count": 1, "retry_after": 7})
+    assert api.get("/Organisation", check=False).headers["Retry-After"] == "7"
+    assert api.get("/Organisation", check=False).status_code == 500
+    assert client.delete("/_sandbox/faults").status_code == 204
+    assert api.get("/Organisation").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"rate": 1.5}, {"rate": -0.1}, {"rate": "often"},
+                                  {"rate": 0.1, "kinds": []}, {"rate": 0.1, "kinds": ["418"]},
+                                  {"rate": 0.1, "seconds": -1}, {"rate": 0.1, "retry_after": 0.5}])
+def test_bad_random_fault_settings_are_refused(client, body):
+    assert client.put("/_sandbox/faults/random", json=body).status_code == 400
+    assert client.get("/_sandbox/faults").get_json()["random"] is None

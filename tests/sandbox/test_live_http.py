@@ -72,6 +72,20 @@ def test_client_timeout_against_a_hanging_request(live):
     assert requests.get(f"{live}/connections", timeout=10).status_code == 401
 
 
+def test_a_late_answer_comes_after_the_work_is_done(live):
+    """A "late" fault: the request is served (Xero did the work), its answer is held back."""
+    requests.put(f"{live}/_sandbox/faults/random", timeout=10,
+                 json={"rate": 1, "kinds": ["late"], "seconds": 1.0, "path_prefix": "/connect/revocation"})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(f"{live}/connect/revocation", data={"token": "x"}, timeout=0.3)
+    requests.delete(f"{live}/_sandbox/faults", timeout=10)
+    recorded = requests.get(f"{live}/_sandbox/requests", params={"path_prefix": "/connect/revocation"},
+                            timeout=10).json()["requests"]
+    assert [r["status"] for r in recorded] == [400]  # served (no client: refused), only late
+    # Meanwhile and afterwards, other calls are not held up.
+    assert requests.get(f"{live}/connections", timeout=0.5).status_code == 401
+
+
 def test_concurrent_payments_never_overpay(make_app, contract):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -5,6 +5,7 @@ from bridge.extensions import db
 from bridge.invoicing.recording import payments_context, record
 from bridge.models import Expense
 from bridge.workspace import bp
+from bridge.workspace.expense_bills import box_context
 
 
 @bp.get("/expenses/<int:expense_id>")
@@ -13,7 +14,7 @@ def expense(expense_id: int):
     expense = db.session.get(Expense, expense_id) or abort(404)
     payments = payments_context(expense, expense.currency,
                                 url_for("workspace.record_expense_payment", expense_id=expense.id))
-    return render_template("workspace/expense.html", expense=expense, **payments)
+    return render_template("workspace/expense.html", **payments, **box_context(expense))
 
 
 @bp.post("/expenses/<int:expense_id>/payments")

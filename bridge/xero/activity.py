@@ -22,6 +22,7 @@ TEXT_LIMIT = 4000
 OPERATIONS = {
     "copy": "Copy invoice", "update": "Update copy", "recover": "Look for a lost copy",
     "note": "History note", "pdf": "Fetch PDF", "contact": "Create contact",
+    "bill": "Send expense as bill", "bill_update": "Update bill", "contact_lookup": "Find contact",
 }
 
 
@@ -64,6 +65,15 @@ def for_invoice(invoice_id: int, limit: int = 10) -> list[XeroActivity]:
     """The newest entries of one invoice, with who did them."""
     return list(db.session.scalars(
         select(XeroActivity).where(XeroActivity.invoice_id == invoice_id)
+        .options(joinedload(XeroActivity.user))
+        .order_by(XeroActivity.at.desc(), XeroActivity.id.desc()).limit(limit)
+    ))
+
+
+def for_expense(expense_id: int, limit: int = 10) -> list[XeroActivity]:
+    """The newest entries of one expense (its bills), with who did them."""
+    return list(db.session.scalars(
+        select(XeroActivity).where(XeroActivity.expense_id == expense_id)
         .options(joinedload(XeroActivity.user))
         .order_by(XeroActivity.at.desc(), XeroActivity.id.desc()).limit(limit)
     ))

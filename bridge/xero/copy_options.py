@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.invoicing.service import get_invoice
+# The module, not its names: bridge.invoicing.service imports (through bridge.workspace) this one.
+from bridge.invoicing import service as invoicing_service
 from bridge.marketplace import reference, setup
 from bridge.models import (
     CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
@@ -106,16 +107,16 @@ def readiness() -> Readiness:
                      settings=settings)
 
 
-def xero_invoice_url(tenant_id: str, xero_id: str | None) -> str | None:
-    """Where people open a copied invoice in Xero's UI (XERO_INVOICE_URL)."""
+def xero_invoice_url(tenant_id: str, xero_id: str | None, setting: str = "XERO_INVOICE_URL") -> str | None:
+    """Where people open a copied invoice (or, with XERO_BILL_URL, a bill) in Xero's UI."""
     if not xero_id:
         return None
-    return current_app.config["XERO_INVOICE_URL"].format(tenant_id=tenant_id, invoice_id=xero_id)
+    return current_app.config[setting].format(tenant_id=tenant_id, invoice_id=xero_id)
 
 
 def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
     """The modal's choices; LookupError when the invoice does not exist."""
-    invoice = get_invoice(invoice_id, full=True)
+    invoice = invoicing_service.get_invoice(invoice_id, full=True)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
     last = last_done(invoice_id)
@@ -181,7 +182,7 @@ def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate:
 
 def preview(invoice_id: int, tax_type: str, ready: Readiness) -> mapping.Preview | None:
     """What Xero will book with this tax rate; None for a tax rate Xero would refuse."""
-    invoice = get_invoice(invoice_id, full=True)
+    invoice = invoicing_service.get_invoice(invoice_id, full=True)
     rate = tax_percent(ready.tenant_id, tax_type) if invoice is not None else None
     if rate is None:
         return None

@@ -12,7 +12,6 @@ from bridge.models import ZERO, Budget, Company, Expense
 from bridge.workspace import bp
 from bridge.workspace.common import redirect_to
 from bridge.workspace.forms import BudgetForm, ExpenseForm
-from bridge.xero import bill_mapping, bills, copy_options
 
 
 def budgets_with_totals():
@@ -95,6 +94,9 @@ def budget(budget_id: int):
 
 def bills_context(expenses: list[Expense]) -> dict:
     """Send to Xero on the budget page: whether it is on, each expense's bill and what it lacks."""
+    # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
+    from bridge.xero import bill_mapping, bills, copy_options
+
     ready = copy_options.readiness()
     blocked = bills.blocked(ready)
     if blocked:

@@ -5,7 +5,6 @@ from bridge.extensions import db
 from bridge.invoicing.recording import payments_context, record
 from bridge.models import Expense
 from bridge.workspace import bp
-from bridge.workspace.expense_bills import box_context
 
 
 @bp.get("/expenses/<int:expense_id>")
@@ -14,6 +13,9 @@ def expense(expense_id: int):
     expense = db.session.get(Expense, expense_id) or abort(404)
     payments = payments_context(expense, expense.currency,
                                 url_for("workspace.record_expense_payment", expense_id=expense.id))
+    # Imported here: bridge.invoicing imports this package (through bridge.workspace.fields).
+    from bridge.invoicing.bill_views import box_context
+
     return render_template("workspace/expense.html", **payments, **box_context(expense))
 
 

@@ -23,8 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
-# The module, not its names: bridge.invoicing.service imports (through bridge.workspace) this one.
-from bridge.invoicing import service as invoicing_service
+from bridge.invoicing.service import get_invoice
 from bridge.models import XeroCopy, utcnow
 from bridge.xero import copy_attempt, copy_options, mapping
 from bridge.xero.copy_attempt import CopyResult, Plan, attempt, resume
@@ -102,7 +101,7 @@ def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url) -> 
     ready = copy_options.readiness()
     if not ready.ready:
         raise CopyRefused(None, not_ready_message(ready))
-    invoice = invoicing_service.get_invoice(invoice_id, full=True)
+    invoice = get_invoice(invoice_id, full=True)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
     if action not in ("create", "update"):

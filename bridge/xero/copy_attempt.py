@@ -18,8 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from bridge.extensions import db
-# The module, not its names: bridge.invoicing.service imports (through bridge.workspace) this one.
-from bridge.invoicing import service as invoicing_service
+from bridge.invoicing.service import get_invoice
 from bridge.models import Expense, Invoice, XeroCopy, utcnow
 from bridge.xero import activity, bill_mapping, copy_options, documents, mapping, transport, wire
 from bridge.xero.client import XeroClient
@@ -115,7 +114,7 @@ def _update_payload(plan: Plan, current: dict) -> dict:
     if plan.expense_id is not None:
         expense = db.session.get(Expense, plan.expense_id)
         return bill_mapping.bill_update_payload(expense, plan.choices, current)
-    return mapping.update_payload(invoicing_service.get_invoice(plan.invoice_id, full=True), plan.choices, current)
+    return mapping.update_payload(get_invoice(plan.invoice_id, full=True), plan.choices, current)
 
 
 def documents_of(row: XeroCopy) -> dict:

@@ -12,8 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from bridge.extensions import db
-# The module, not its names: bridge.invoicing.service imports (through bridge.workspace) this one.
-from bridge.invoicing import service as invoicing_service
+from bridge.invoicing.service import get_invoice
 from bridge.marketplace import reference, setup
 from bridge.models import (
     CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
@@ -116,7 +115,7 @@ def xero_invoice_url(tenant_id: str, xero_id: str | None, setting: str = "XERO_I
 
 def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
     """The modal's choices; LookupError when the invoice does not exist."""
-    invoice = invoicing_service.get_invoice(invoice_id, full=True)
+    invoice = get_invoice(invoice_id, full=True)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
     last = last_done(invoice_id)
@@ -182,7 +181,7 @@ def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate:
 
 def preview(invoice_id: int, tax_type: str, ready: Readiness) -> mapping.Preview | None:
     """What Xero will book with this tax rate; None for a tax rate Xero would refuse."""
-    invoice = invoicing_service.get_invoice(invoice_id, full=True)
+    invoice = get_invoice(invoice_id, full=True)
     rate = tax_percent(ready.tenant_id, tax_type) if invoice is not None else None
     if rate is None:
         return None

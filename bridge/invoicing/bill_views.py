@@ -1,4 +1,4 @@
-"""Send to Xero for expenses: one expense from its page (the "Sent to Xero" box), and a
+"""Send to Xero for budget expenses: one expense from its page (the "Sent to Xero" box), and a
 selection of a budget's expenses, sent batch by batch while the page shows the progress.
 The rules live in bridge.xero.bills and bridge.xero.bill_batch."""
 import json
@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from bridge.errors import render_error
 from bridge.extensions import db
+from bridge.invoicing import bp
+from bridge.invoicing.bill_forms import BatchForm, SelectionForm, SendForm
+from bridge.invoicing.copy_forms import ResumeForm
 from bridge.invoicing.responses import go_to, is_htmx
 from bridge.models import Budget, Expense
-from bridge.workspace import bp
-from bridge.workspace.bill_forms import BatchForm, ResumeForm, SelectionForm, SendForm
 from bridge.xero import bill_batch, bill_mapping, bills, copy_options
 from bridge.xero.copy_attempt import CopyResult
-
 
 
 def _expense_url(expense_id: int) -> str:
@@ -82,7 +82,7 @@ def _answer(expense: Expense, result: CopyResult):
 
 def _box(expense: Expense, status: int = 200, *, result: CopyResult | None = None,
          message: str | None = None):
-    return render_template("workspace/_bill_state.html", **box_context(expense), result=result,
+    return render_template("invoicing/_bill_state.html", **box_context(expense), result=result,
                            message=message), status
 
 
@@ -107,7 +107,7 @@ def bills_start(budget_id: int):
     if why:
         return render_error(409, why)
     if not form.validate():
-        return render_template("workspace/_bulk_send.html", budget=budget, problem=" ".join(
+        return render_template("invoicing/_bulk_send.html", budget=budget, problem=" ".join(
             form.expense_ids.errors), rows=[], batch=None), 422
     expenses = db.session.scalars(select(Expense).where(
         Expense.budget_id == budget.id, Expense.id.in_(form.expense_ids.data)).order_by(Expense.date, Expense.id)).all()
@@ -119,7 +119,7 @@ def bills_start(budget_id: int):
         if not missing:
             items.append(f"{expense.id}:{uuid4()}")
     batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
-    return render_template("workspace/_bulk_send.html", budget=budget, rows=rows, batch=batch,
+    return render_template("invoicing/_bulk_send.html", budget=budget, rows=rows, batch=batch,
                            sent=0, problem=None)
 
 
@@ -139,5 +139,5 @@ def bills_batch(budget_id: int):
     outcomes = bill_batch.send_batch(now, user_id=current_user.id, url_for_expense=_expense_url)
     total = form.total.data or len(pairs)
     batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], "total": total})
-    return render_template("workspace/_bulk_batch.html", budget=budget, outcomes=outcomes, batch=batch,
+    return render_template("invoicing/_bulk_batch.html", budget=budget, outcomes=outcomes, batch=batch,
                            sent=total - len(rest), total=total)

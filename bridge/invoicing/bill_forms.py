@@ -42,8 +42,3 @@ class BatchForm(FlaskForm):
                 pairs.append((int(expense_id), key))
         return pairs
 
-
-class ResumeForm(FlaskForm):
-    """Check again on one attempt (by its key)."""
-
-    attempt_key = HiddenField(validators=[DataRequired()])

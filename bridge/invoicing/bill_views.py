@@ -99,7 +99,8 @@ def _forms() -> dict:
 
 @bp.post("/budgets/<int:budget_id>/xero")
 def bills_start(budget_id: int):
-    """Start sending the ticked expenses: show each with what it lacks, then send the others."""
+    """Start sending the ticked expenses: show each with what it lacks (or its bill, when it was
+    sent before), then send the others."""
     budget = db.get_or_404(Budget, budget_id)
     form = SelectionForm()
     ready = copy_options.readiness()
@@ -112,11 +113,13 @@ def bills_start(budget_id: int):
     expenses = db.session.scalars(select(Expense).where(
         Expense.budget_id == budget.id, Expense.id.in_(form.expense_ids.data)).order_by(Expense.date, Expense.id)).all()
     choices = bills.choices(ready.settings)
+    sent = bills.last_bills([e.id for e in expenses])
     rows, items = [], []
     for expense in expenses:
-        missing = bill_mapping.missing_fields(expense, choices)
-        rows.append((expense, missing))
-        if not missing:
+        # Sent already: a second bill is a deliberate Create new, on the expense's page.
+        missing = [] if expense.id in sent else bill_mapping.missing_fields(expense, choices)
+        rows.append((expense, missing, sent.get(expense.id)))
+        if not missing and expense.id not in sent:
             items.append(f"{expense.id}:{uuid4()}")
     batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
     return render_template("invoicing/_bulk_send.html", budget=budget, rows=rows, batch=batch,

@@ -82,7 +82,7 @@ def for_expense(expense_id: int, limit: int = 10) -> list[XeroActivity]:
 def page(outcome: str | None, number: int, per_page: int = 25) -> Pagination:
     """One page of the whole log, newest first, optionally only one outcome."""
     statement = select(XeroActivity).options(
-        joinedload(XeroActivity.user), joinedload(XeroActivity.invoice))
+        joinedload(XeroActivity.user), joinedload(XeroActivity.invoice), joinedload(XeroActivity.expense))
     if outcome in ACTIVITY_OUTCOMES:
         statement = statement.where(XeroActivity.outcome == outcome)
     statement = statement.order_by(XeroActivity.at.desc(), XeroActivity.id.desc())

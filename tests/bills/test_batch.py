@@ -106,3 +106,13 @@ def test_sent_expenses_show_their_bill_on_the_budget_page(connected, admin, work
     expense = make_expense(workspace)
     run(admin, workspace["budget"].id, start(admin, workspace["budget"].id, [expense.id]))
     assert "Sent · PI-1001" in text(admin.get(f"/budgets/{workspace['budget'].id}"))
+
+
+def test_expenses_sent_before_are_not_sent_again(connected, admin, workspace, sandbox):
+    first = make_expense(workspace, reference="PI-A")
+    run(admin, workspace["budget"].id, start(admin, workspace["budget"].id, [first.id]))
+    second = make_expense(workspace, reference="PI-B")
+    started = start(admin, workspace["budget"].id, [first.id, second.id])
+    assert "sent before as bill PI-A; not sent again" in text(started) and "0 of 1 done" in text(started)
+    run(admin, workspace["budget"].id, started)
+    assert sorted(b["InvoiceNumber"] for b in sandbox_bills()) == ["PI-A", "PI-B"]

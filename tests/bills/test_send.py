@@ -125,3 +125,11 @@ def test_nothing_is_offered_while_export_is_off(connected, admin, expense):
     assert "Send selected to Xero" not in text(admin.get(f"/budgets/{expense.budget_id}"))
     response = post_send(admin, expense)
     assert response.status_code == 422 and "Sending expenses to Xero is off" in text(response)
+
+
+def test_the_activity_log_names_the_expense(connected, admin, expense):
+    post_send(admin, expense)
+    page = admin.get("/settings/marketplace/xero/activity")
+    assert page.status_code == 200
+    assert f'href="/expenses/{expense.id}">Flyers, 500 copies</a>' in page.get_data(as_text=True)
+    assert "Send expense as bill" in text(page)

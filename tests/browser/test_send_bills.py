@@ -108,3 +108,18 @@ def test_send_five_one_refused(page, bridge, workspace, sandbox):
     snap(page, "bills-4-bulk")
     page.reload()
     expect(page.locator(".sent-to-xero")).to_have_count(4)
+
+
+def test_send_one_from_the_budget_list(page, bridge, workspace, sandbox):
+    configure()
+    first, second = make_expense(workspace, reference="ROW-1"), make_expense(workspace, reference="ROW-2")
+    log_in(page, bridge, ADMIN["email"], ADMIN["password"])
+    page.wait_for_url(bridge.url + "/")
+    page.goto(f"{bridge.url}/budgets/{workspace['budget'].id}")
+    page.locator(f"#expense-row-{second.id} button:has-text('Send to Xero')").click()
+    expect(page.locator("#bulk-progress")).to_contain_text("1 of 1 done: finished.")
+    expect(page.locator(".bulk-done")).to_contain_text("ROW-2")
+    expect(page.locator(".bulk-item")).to_have_count(1)
+    page.reload()
+    expect(page.locator(f"#expense-row-{second.id} .sent-to-xero")).to_contain_text("ROW-2")
+    expect(page.locator(f"#expense-row-{first.id} button:has-text('Send to Xero')")).to_be_visible()

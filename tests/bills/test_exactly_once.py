@@ -10,7 +10,9 @@ from requests.adapters import HTTPAdapter
 
 from bridge.extensions import db
 from bridge.models import XeroActivity
+from bridge.xero import contacts
 from bridge.xero.bills import send_expense
+from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.bills.conftest import bill_rows, make_expense, post_send, recorded, sandbox_bills, text
 
 
@@ -24,6 +26,8 @@ def test_a_double_submit_sends_once(connected, admin, expense, sandbox):
 
 
 def test_concurrent_submits_of_one_attempt_send_once(connected, app, expense, sandbox, users):
+    # The supplier's contact is linked first, as after its first bill: the race is the bill's.
+    assert contacts.for_company(NZ_TENANT, expense.supplier_id, attempt_key=str(uuid4()), user_id=None).contact
     key, start, outcomes = str(uuid4()), threading.Barrier(4), []
     expense_id, user_id = expense.id, users["admin"].id
 
@@ -41,7 +45,7 @@ def test_concurrent_submits_of_one_attempt_send_once(connected, app, expense, sa
     for thread in threads:
         thread.join(timeout=30)
     assert len(outcomes) == 4 and "done" in outcomes
-    assert set(outcomes) <= {"done", "in_progress", "refused"}
+    assert set(outcomes) <= {"done", "in_progress"}
     assert len(sandbox_bills()) == 1 and len(recorded(sandbox, "PUT", "/Invoices")) == 1
 
 

@@ -5,13 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired
 
-OUT_OF_DATE = "This page is out of date: reload it and send again."
+from bridge.xero.bills import STALE_PAGE
+
 
 
 class SendForm(FlaskForm):
     """One send; the attempt key is made when the button is shown, so a double click is one send."""
 
-    attempt_key = HiddenField(validators=[DataRequired(OUT_OF_DATE)])
+    attempt_key = HiddenField(validators=[DataRequired(STALE_PAGE)])
     action = HiddenField(validators=[AnyOf(("create", "update"), message="Choose Send to Xero, "
                                                                          "Update existing or Create new.")])
 

@@ -17,7 +17,7 @@ from bridge.extensions import db
 from bridge.models import Expense, XeroCopy
 from bridge.xero import bills, copy_attempt
 from bridge.xero.client import XeroClient
-from bridge.xero.copy import CopyRefused
+from bridge.xero.copy import CopyRefused, pending_row, valid_key
 from bridge.xero.copy_attempt import CopyResult, resume
 from bridge.xero.errors import XeroError, XeroValidationError
 from bridge.xero.explain import Refusal
@@ -47,7 +47,7 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
     rows, cache = [], {}
     for expense_id, key in items:
         try:
-            key = bills.valid_key(key)
+            key = valid_key(key, bills.STALE_PAGE)
             row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
             if row is not None:
                 answers[expense_id] = resume(row, user_id)
@@ -61,7 +61,7 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
             answers[expense_id] = CopyResult("refused", "create", refusal=Refusal(
                 "bad_input", "This expense no longer exists."))
             continue
-        rows.append((expense_id, bills.pending_row(plan, key, user_id), plan))
+        rows.append((expense_id, pending_row(plan, key, user_id), plan))
     db.session.flush()
     rows = [(expense_id, row.id, row.attempt_key, plan) for expense_id, row, plan in rows]
     db.session.commit()

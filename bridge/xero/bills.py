@@ -3,7 +3,8 @@
     result = send_expense(expense_id, attempt_key=str(uuid4()), action="create", user_id=1,
                           source_url="https://bridge.example/expenses/7")
 
-The invoice copy's machinery does the sending (bridge.xero.copy explains the design): the
+The invoice copy's machinery does the sending (bridge.xero.copy explains the design, and
+its send_once is the frame of both): the
 attempt key is a XeroCopy row (expense_id set) committed as `pending` before Xero is
 called and sent as the Idempotency-Key; a repeat of the key answers from the row; a lost
 answer is looked for in Xero (the bill's Url carries the key) before it is sent again.
@@ -11,20 +12,18 @@ Many expenses at once: bridge.xero.bill_batch.
 """
 from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
 from bridge.invoicing.payments import refresh_payment_status
 from bridge.models import Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings, utcnow
 from bridge.xero import activity, bill_mapping, contacts, copy_attempt, copy_options, mapping
-from bridge.xero.copy import CopyRefused, not_ready_message
-from bridge.xero.copy_attempt import CopyResult, Plan, attempt, resume
-from bridge.xero.explain import Refusal
+from bridge.xero.copy import CopyRefused, not_ready_message, resume_of, send_once
+from bridge.xero.copy_attempt import CopyResult, Plan
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
+STALE_PAGE = "This page is out of date: reload it and send again."
 EXPORT_OFF = ("Sending expenses to Xero is off. An admin can turn it on in the Expenses card "
               "of Settings > App Marketplace > Xero.")
 
@@ -112,43 +111,13 @@ def send_expense(expense_id: int, *, attempt_key: str, action: str, user_id: int
     LookupError when the expense does not exist. With a key already used, the other
     arguments are ignored: that attempt is answered (or recovered) as it was made.
     """
-    try:
-        key = valid_key(attempt_key)
-        row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
-        if row is not None:
-            return resume(row, user_id)
-        plan = plan_for(expense_id, action, key, source_url, user_id)
-    except CopyRefused as refused:
-        return CopyResult("refused", action, field=refused.field,
-                          refusal=Refusal("bad_input", refused.message))
-    row = pending_row(plan, key, user_id)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same attempt arrived twice at once: the other request owns it.
-        db.session.rollback()
-        return resume(db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key)), user_id)
-    return attempt(row.id, user_id, plan)
+    return send_once(attempt_key, action, user_id, lambda key: plan_for(
+        expense_id, action, key, source_url, user_id), stale=STALE_PAGE)
 
 
 def resume_send(expense_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
     """Check again on an attempt of this expense (LookupError if there is no such attempt)."""
-    try:
-        key = valid_key(attempt_key)
-    except CopyRefused:
-        raise LookupError("no such attempt") from None
-    row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key,
-                                                   XeroCopy.expense_id == expense_id))
-    if row is None:
-        raise LookupError("no such attempt")
-    return resume(row, user_id)
-
-
-def valid_key(value: str) -> str:
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        raise CopyRefused("attempt_key", "This page is out of date: reload it and send again.") from None
+    return resume_of(attempt_key, user_id, XeroCopy.expense_id == expense_id)
 
 
 def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: int | None,
@@ -199,17 +168,6 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
                               f"{found.refusal.message}")
         cache[supplier_id] = found.contact
     return cache[supplier_id]
-
-
-def pending_row(plan: Plan, key: str, user_id: int | None) -> XeroCopy:
-    """The attempt's row, added to the session as pending (the caller commits it)."""
-    row = XeroCopy(
-        expense_id=plan.expense_id, tenant_id=plan.tenant_id, attempt_key=key, action=plan.action,
-        state="pending", xero_id=plan.target, xero_contact_id=plan.choices.contact_id,
-        payload=copy_attempt.as_text(plan.payload), attempted_at=utcnow(), created_by_id=user_id,
-    )
-    db.session.add(row)
-    return row
 
 
 def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:

@@ -4,9 +4,7 @@ all end with one Xero bill per expense."""
 import threading
 from uuid import uuid4
 
-import pytest
 import requests
-from requests.adapters import HTTPAdapter
 
 from bridge.extensions import db
 from bridge.models import XeroActivity
@@ -14,6 +12,7 @@ from bridge.xero import contacts
 from bridge.xero.bills import send_expense
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.bills.conftest import bill_rows, make_expense, post_send, recorded, sandbox_bills, text
+from tests.copy.test_exactly_once import lose_answers  # noqa: F401  (fixture)
 
 
 def test_a_double_submit_sends_once(connected, admin, expense, sandbox):
@@ -47,23 +46,6 @@ def test_concurrent_submits_of_one_attempt_send_once(connected, app, expense, sa
     assert len(outcomes) == 4 and "done" in outcomes
     assert set(outcomes) <= {"done", "in_progress"}
     assert len(sandbox_bills()) == 1 and len(recorded(sandbox, "PUT", "/Invoices")) == 1
-
-
-@pytest.fixture
-def lose_answers(monkeypatch):
-    """Drop Xero's answer to the next invoice PUT after the sandbox has handled it."""
-    real_send = HTTPAdapter.send
-    lost = []
-
-    def send(adapter, request, **kwargs):
-        response = real_send(adapter, request, **kwargs)
-        if request.method == "PUT" and "/Invoices?" in request.url and not lost:
-            lost.append(request)
-            raise requests.ReadTimeout("read timed out (simulated: Xero's answer was lost)")
-        return response
-
-    monkeypatch.setattr(HTTPAdapter, "send", send)
-    return lost
 
 
 def test_a_lost_answer_is_recovered_not_duplicated(connected, admin, expense, sandbox, lose_answers):

@@ -25,10 +25,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import EMAIL, PASSWORD, _ok, calls, connect  # noqa: E402
-from bench.sandbox_bench import CLIENT, UNLIMITED, start as start_sandbox  # noqa: E402
-from bridge import create_app  # noqa: E402
-from bridge.config import XERO_SANDBOX_PATHS  # noqa: E402
+from bench.copy_bench import EMAIL, PASSWORD, _ok, bench_app, calls, connect  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.marketplace import reference, setup  # noqa: E402
 from bridge.models import Budget, Company, Expense, ServiceType, User  # noqa: E402
@@ -79,15 +76,7 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=20, help="expenses sent one by one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        base, server = start_sandbox(Path(folder))
-        app = create_app({
-            "TESTING": True, "SECRET_KEY": "bench", "SERVER_NAME": None,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bridge.sqlite",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
-            "XERO_CLIENT_ID": CLIENT["id"], "XERO_CLIENT_SECRET": CLIENT["secret"],
-            "XERO_CALLS_PER_MINUTE": UNLIMITED,
-            **{key: base + path for key, path in XERO_SANDBOX_PATHS.items()},
-        })
+        app, server = bench_app(folder)
         with app.app_context():
             db.create_all()
             connect()

@@ -94,6 +94,20 @@ def new_invoice(ids: dict, note: str | None = None) -> int:
     return invoice.id
 
 
+def bench_app(folder: str):
+    """The sandbox on a free port, and Bridge on a fresh SQLite file talking to it: (app, server)."""
+    base, server = start_sandbox(Path(folder))
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "bench", "SERVER_NAME": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bridge.sqlite",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
+        "XERO_CLIENT_ID": CLIENT["id"], "XERO_CLIENT_SECRET": CLIENT["secret"],
+        "XERO_CALLS_PER_MINUTE": UNLIMITED,
+        **{key: base + path for key, path in XERO_SANDBOX_PATHS.items()},
+    })
+    return app, server
+
+
 def calls() -> int:
     return sum(call_counts().values())
 
@@ -121,15 +135,7 @@ def main() -> None:
     parser.add_argument("--opens", type=int, default=50, help="modal openings timed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        base, server = start_sandbox(Path(folder))
-        app = create_app({
-            "TESTING": True, "SECRET_KEY": "bench", "SERVER_NAME": None,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bridge.sqlite",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
-            "XERO_CLIENT_ID": CLIENT["id"], "XERO_CLIENT_SECRET": CLIENT["secret"],
-            "XERO_CALLS_PER_MINUTE": UNLIMITED,
-            **{key: base + path for key, path in XERO_SANDBOX_PATHS.items()},
-        })
+        app, server = bench_app(folder)
         with app.app_context():
             db.create_all()
             connect()

@@ -50,6 +50,8 @@ XERO_URLS = {
     "XERO_API_URL": "https://api.xero.com/api.xro/2.0",
     # Where people open a copied invoice in Xero ({tenant_id} and {invoice_id} are filled in).
     "XERO_INVOICE_URL": "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={invoice_id}",
+    # Where people open a bill Bridge sent (a budget expense) in Xero.
+    "XERO_BILL_URL": "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={invoice_id}",
 }
 # The same endpoints on the local sandbox, relative to XERO_SANDBOX_URL.
 XERO_SANDBOX_PATHS = {
@@ -59,6 +61,7 @@ XERO_SANDBOX_PATHS = {
     "XERO_CONNECTIONS_URL": "/connections",
     "XERO_API_URL": "/api.xro/2.0",
     "XERO_INVOICE_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
+    "XERO_BILL_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
 }
 XERO_SANDBOX_DEFAULT_URL = "http://127.0.0.1:5050"
 # The sandbox's public demo client: not a secret, it only works against the sandbox.
@@ -163,7 +166,8 @@ def from_environment() -> dict:
         # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see
         # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,
         # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL, and
-        # XERO_INVOICE_URL (a copied invoice in Xero's UI: {tenant_id}, {invoice_id}).
+        # XERO_INVOICE_URL and XERO_BILL_URL (a copied invoice, a sent bill in Xero's UI:
+        # {tenant_id}, {invoice_id}).
         **_xero_endpoints(),
         # Where Xero sends the browser back after consent. Empty: Bridge's own
         # /marketplace/xero/callback as an absolute URL of the request's host. Set it when

@@ -1,14 +1,16 @@
-"""Invoices with their lines, the invoice table with its custom fields, the local PDFs, and
-Copy to Xero."""
+"""Invoices with their lines, the invoice table with its custom fields, the local PDFs,
+Copy to Xero, and Send to Xero for budget expenses (bills)."""
 from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
-from bridge.invoicing import cells, copy_views, editor, pdf, recording, routes  # noqa: E402,F401
+from bridge.invoicing import bill_views, cells, copy_views, editor, pdf, recording, routes  # noqa: E402,F401
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402
 from bridge.xero.copy_options import xero_status_label  # noqa: E402
+from bridge.xero.explain import details  # noqa: E402
 
 bp.add_app_template_filter(display_value, "custom_value")
 bp.add_app_template_filter(plain_number, "plain_number")
 bp.add_app_template_filter(xero_status_label, "xero_status")
+bp.add_app_template_filter(details, "xero_details")

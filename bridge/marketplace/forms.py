@@ -87,6 +87,12 @@ class XeroSetupForm(FlaskForm):
         description="Expenses whose service type is not mapped below go to this account.",
         **choose("an account"),
     )
+    expense_tax_type = SelectField(
+        "Tax rate on bills",
+        description="Every bill line gets this Xero tax rate for purchases (Bridge's expenses "
+                    "are net, without a tax rate); none: Xero uses the expense account's default.",
+        **choose("a tax rate"),
+    )
 
     # The rows of the mapping tables; setup_form() sets them with their fields.
     service_types: list = []
@@ -124,13 +130,13 @@ class XeroSetupForm(FlaskForm):
 
     def expense_errors(self) -> bool:
         """Whether any field of the Expenses card has an error (so it must stay visible)."""
-        fields = [self.default_expense_account_code] + [f for _, f in self.service_type_rows("expense_account")]
+        fields = [self.default_expense_account_code, self.expense_tax_type] + [f for _, f in self.service_type_rows("expense_account")]
         return any(f.errors for f in fields)
 
     def to_setup(self) -> Setup:
         """The answers, as the setup service takes them."""
         setup = Setup(**{name: self[name].data or None for name in (
-            "default_revenue_account_code", "default_expense_account_code")})
+            "default_revenue_account_code", "default_expense_account_code", "expense_tax_type")})
         for name in ("invoice_numbers_by", "pdfs_by", "initial_status", "reference_from"):
             setattr(setup, name, self[name].data)
         setup.sync_payments = bool(self.sync_payments.data)
@@ -178,7 +184,7 @@ def _current(model, mapped_ids: list[int]) -> list:
 def _initial_data(stored: Setup, service_types, tax_rates) -> dict:
     data = {name: getattr(stored, name) for name in Setup.SCALARS}
     data["notes_custom_field_id"] = str(stored.notes_custom_field_id or "")
-    for key in ("default_revenue_account_code", "default_expense_account_code"):
+    for key in ("default_revenue_account_code", "default_expense_account_code", "expense_tax_type"):
         data[key] = data[key] or ""
     for st in service_types:
         data[f"revenue_account_{st.id}"] = stored.revenue_accounts.get(st.id) or ""
@@ -200,6 +206,8 @@ def _offer(form: XeroSetupForm, tenant_id: str, stored: Setup) -> None:
          stored.default_revenue_account_code),
         (form.default_expense_account_code, "Choose an account…", expense, EXPENSE,
          stored.default_expense_account_code),
+        (form.expense_tax_type, "None: the account's default", reference.expense_tax_rates(tenant_id),
+         "bills", stored.expense_tax_type),
     ]
     selects += [(field, "Default revenue account", revenue, REVENUE, stored.revenue_accounts.get(st.id))
                 for st, field in form.service_type_rows("revenue_account")]
@@ -215,7 +223,9 @@ def _offer(form: XeroSetupForm, tenant_id: str, stored: Setup) -> None:
             # Xero could not be read yet: keep what was stored, unjudged.
             field.choices.append(SelectChoice(value, value))
             continue
-        if account_class:
+        if account_class == "bills":
+            problem = reference.tax_rate_problem(tenant_id, value, on="bills")
+        elif account_class:
             problem = reference.account_problem(tenant_id, value, account_class)
         else:
             problem = reference.tax_rate_problem(tenant_id, value)

@@ -79,10 +79,18 @@ def accounts(tenant_id: str, account_class: str) -> list[Option]:
 
 def revenue_tax_rates(tenant_id: str) -> list[Option]:
     """The tax rates Xero accepts on sales lines, by name."""
+    return _tax_rates(tenant_id, XeroTaxRate.can_apply_to_revenue)
+
+
+def expense_tax_rates(tenant_id: str) -> list[Option]:
+    """The tax rates Xero accepts on bill (purchase) lines, by name."""
+    return _tax_rates(tenant_id, XeroTaxRate.can_apply_to_expenses)
+
+
+def _tax_rates(tenant_id: str, applies) -> list[Option]:
     rows = db.session.scalars(
         select(XeroTaxRate)
-        .where(XeroTaxRate.tenant_id == tenant_id, XeroTaxRate.status == ACTIVE,
-               XeroTaxRate.can_apply_to_revenue.is_(True))
+        .where(XeroTaxRate.tenant_id == tenant_id, XeroTaxRate.status == ACTIVE, applies.is_(True))
         .order_by(XeroTaxRate.name)
     )
     return [Option(row.tax_type, _tax_label(row)) for row in rows]
@@ -103,7 +111,7 @@ def account_problem(tenant_id: str, code: str, account_class: str) -> tuple[str,
     return None
 
 
-def tax_rate_problem(tenant_id: str, tax_type: str) -> tuple[str, str] | None:
+def tax_rate_problem(tenant_id: str, tax_type: str, on: str = "sales") -> tuple[str, str] | None:
     """Why a mapped Xero tax type can no longer be picked, as (option label, message); None if it can."""
     row = db.session.scalar(select(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id,
                                                       XeroTaxRate.tax_type == tax_type))
@@ -113,8 +121,9 @@ def tax_rate_problem(tenant_id: str, tax_type: str) -> tuple[str, str] | None:
     if row.status != ACTIVE:
         state = row.status.lower()
         return f"{label} ({state})", f"{label} is {state} in Xero — pick another."
-    if not row.can_apply_to_revenue:
-        return label, f"{label} cannot be used on sales in Xero — pick another."
+    applies = row.can_apply_to_expenses if on == "bills" else row.can_apply_to_revenue
+    if not applies:
+        return label, f"{label} cannot be used on {on} in Xero — pick another."
     return None
 
 

@@ -36,6 +36,7 @@ class Setup:
     default_revenue_account_code: str | None = None
     export_expenses: bool = False
     default_expense_account_code: str | None = None
+    expense_tax_type: str | None = None
     revenue_accounts: dict[int, str | None] = field(default_factory=dict)
     expense_accounts: dict[int, str | None] = field(default_factory=dict)
     tax_types: dict[int, str | None] = field(default_factory=dict)
@@ -44,7 +45,7 @@ class Setup:
 
     SCALARS = ("invoice_numbers_by", "pdfs_by", "sync_payments", "initial_status", "reference_from",
                "notes_custom_field_id", "default_revenue_account_code", "export_expenses",
-               "default_expense_account_code")
+               "default_expense_account_code", "expense_tax_type")
 
 
 def connection() -> XeroConnection | None:

@@ -85,3 +85,4 @@ class XeroActivity(db.Model):
 
     user: Mapped[User | None] = relationship()
     invoice: Mapped["Invoice | None"] = relationship()  # noqa: F821  (bridge.models.invoicing)
+    expense: Mapped["Expense | None"] = relationship()  # noqa: F821  (bridge.models.invoicing)

@@ -27,6 +27,7 @@ XERO_SETTINGS_DEFAULTS = {
     "default_revenue_account_code": None,
     "export_expenses": False,
     "default_expense_account_code": None,
+    "expense_tax_type": None,
     "configured_at": None,
     "updated_at": None,
     "updated_by_id": None,
@@ -66,6 +67,9 @@ class XeroSettings(db.Model):
     default_revenue_account_code: Mapped[str | None] = mapped_column(String(10))
     export_expenses: Mapped[bool] = mapped_column(Boolean, default=False)
     default_expense_account_code: Mapped[str | None] = mapped_column(String(10))
+    # The Xero tax type (one that applies to expenses) every bill line gets; None: left out,
+    # so Xero applies the expense account's own default tax rate.
+    expense_tax_type: Mapped[str | None] = mapped_column(String(50))
     # Set when the setup wizard is first saved; None means "not set up yet".
     configured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

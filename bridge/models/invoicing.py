@@ -124,6 +124,9 @@ class Expense(db.Model):
     # Credit applied to the bill in Xero (AmountCredited); see Invoice.amount_credited.
     amount_credited: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid")
+    # The total (net + tax) of its bill in Xero, from Xero's answers; None until it is sent.
+    # Payments settle this, not the net amount: Xero asks for the gross.
+    bill_total: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     budget: Mapped[Budget] = relationship(back_populates="expenses")
@@ -134,8 +137,13 @@ class Expense(db.Model):
     )
 
     @property
+    def payable_total(self) -> Decimal:
+        """What its payments settle: the bill's total once in Xero, else the net amount."""
+        return self.bill_total if self.bill_total is not None else self.amount
+
+    @property
     def amount_due(self) -> Decimal:
-        return self.amount - self.amount_paid - (self.amount_credited or ZERO)
+        return self.payable_total - self.amount_paid - (self.amount_credited or ZERO)
 
 
 PAYMENT_SOURCES = ("manual", "xero")

@@ -88,7 +88,22 @@ def budget(budget_id: int):
         .order_by(Expense.date, Expense.id)
     ).all()
     totals = totals_by_currency(expenses, budget.currency)
-    return render_template("workspace/budget.html", budget=budget, expenses=expenses, totals=totals)
+    return render_template("workspace/budget.html", budget=budget, expenses=expenses, totals=totals,
+                           xero=bills_context(expenses))
+
+
+def bills_context(expenses: list[Expense]) -> dict:
+    """Send to Xero on the budget page: whether it is on, each expense's bill and what it lacks."""
+    # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
+    from bridge.xero import bill_mapping, bills, copy_options
+
+    ready = copy_options.readiness()
+    blocked = bills.blocked(ready)
+    if blocked:
+        return {"on": False}
+    choices = bills.choices(ready.settings)
+    return {"on": True, "sent": bills.last_bills([e.id for e in expenses]),
+            "missing": {e.id: bill_mapping.missing_fields(e, choices) for e in expenses}}
 
 
 @bp.route("/budgets/<int:budget_id>/expenses/new", methods=["GET", "POST"])
@@ -112,7 +127,7 @@ def save_expense(form: ExpenseForm, expense: Expense, budget: Budget):
         form.populate_obj(expense)
         expense.budget_id = budget.id
         # A new amount can settle (or reopen) an expense that already has payments.
-        refresh_payment_status(expense, expense.amount)
+        refresh_payment_status(expense)
         db.session.add(expense)
         db.session.commit()
         flash("Expense saved.", "success")

@@ -13,7 +13,10 @@ def expense(expense_id: int):
     expense = db.session.get(Expense, expense_id) or abort(404)
     payments = payments_context(expense, expense.currency,
                                 url_for("workspace.record_expense_payment", expense_id=expense.id))
-    return render_template("workspace/expense.html", expense=expense, **payments)
+    # Imported here: bridge.invoicing imports this package (through bridge.workspace.fields).
+    from bridge.invoicing.bill_views import box_context
+
+    return render_template("workspace/expense.html", **payments, **box_context(expense))
 
 
 @bp.post("/expenses/<int:expense_id>/payments")

@@ -22,6 +22,7 @@ TEXT_LIMIT = 4000
 OPERATIONS = {
     "copy": "Copy invoice", "update": "Update copy", "recover": "Look for a lost copy",
     "note": "History note", "pdf": "Fetch PDF", "contact": "Create contact",
+    "bill": "Send expense as bill", "bill_update": "Update bill", "contact_lookup": "Find contact",
 }
 
 
@@ -69,10 +70,19 @@ def for_invoice(invoice_id: int, limit: int = 10) -> list[XeroActivity]:
     ))
 
 
+def for_expense(expense_id: int, limit: int = 10) -> list[XeroActivity]:
+    """The newest entries of one expense (its bills), with who did them."""
+    return list(db.session.scalars(
+        select(XeroActivity).where(XeroActivity.expense_id == expense_id)
+        .options(joinedload(XeroActivity.user))
+        .order_by(XeroActivity.at.desc(), XeroActivity.id.desc()).limit(limit)
+    ))
+
+
 def page(outcome: str | None, number: int, per_page: int = 25) -> Pagination:
     """One page of the whole log, newest first, optionally only one outcome."""
     statement = select(XeroActivity).options(
-        joinedload(XeroActivity.user), joinedload(XeroActivity.invoice))
+        joinedload(XeroActivity.user), joinedload(XeroActivity.invoice), joinedload(XeroActivity.expense))
     if outcome in ACTIVITY_OUTCOMES:
         statement = statement.where(XeroActivity.outcome == outcome)
     statement = statement.order_by(XeroActivity.at.desc(), XeroActivity.id.desc())

@@ -40,7 +40,8 @@ def search(tenant_id: str, term: str) -> tuple[list[Contact], Refusal | None]:
 
 
 def create_for_client(tenant_id: str, company_id: int, *, name: str, email: str, tax_number: str,
-                      attempt_key: str, user_id: int | None, invoice_id: int | None) -> Created:
+                      attempt_key: str, user_id: int | None, invoice_id: int | None,
+                      expense_id: int | None = None) -> Created:
     """Create a Xero contact from the client (with the person's edits) and link it.
 
     Xero refuses a name another active contact has; its message comes back verbatim.
@@ -62,7 +63,7 @@ def create_for_client(tenant_id: str, company_id: int, *, name: str, email: str,
     except XeroError as error:
         problem = refusal(error, action="contact")
         activity.record("contact", "error", f"Xero refused the contact {payload['Name']}: {error}",
-                        tenant_id=tenant_id, user_id=user_id, invoice_id=invoice_id,
+                        tenant_id=tenant_id, user_id=user_id, invoice_id=invoice_id, expense_id=expense_id,
                         request=payload, response=getattr(error, "messages", None) or str(error))
         db.session.commit()
         return Created(refusal=problem)
@@ -70,8 +71,37 @@ def create_for_client(tenant_id: str, company_id: int, *, name: str, email: str,
                       created.get("EmailAddress") or None)
     link(company_id, contact)
     activity.record("contact", "ok", f"Created the Xero contact {contact.name} for {company.name}.",
-                    tenant_id=tenant_id, user_id=user_id, invoice_id=invoice_id,
+                    tenant_id=tenant_id, user_id=user_id, invoice_id=invoice_id, expense_id=expense_id,
                     request=payload, response=created)
+    db.session.commit()
+    return Created(contact=contact)
+
+
+def for_company(tenant_id: str, company_id: int, *, attempt_key: str, user_id: int | None,
+                expense_id: int | None = None) -> Created:
+    """The company's Xero contact with no one to pick it (a bill's supplier): the linked one,
+    else the active contact with its name (then linked), else a new one from the company."""
+    company = db.session.get(Company, company_id)
+    if company is None:
+        raise LookupError(f"No company {company_id}.")
+    if company.xero_contact_id:
+        return Created(contact=Contact(company.xero_contact_id, company.xero_contact_name or company.name))
+    name = company.name
+    db.session.commit()  # no transaction stays open while Xero is called
+    try:
+        with XeroClient(tenant_id) as client:
+            found = client.find_contact_by_name(name)
+    except XeroError as error:
+        return Created(refusal=refusal(error, action="contact"))
+    if found is None or (found.get("ContactStatus") or ACTIVE) != ACTIVE:
+        return create_for_client(tenant_id, company_id, name=name, email=company.email or "",
+                                 tax_number=company.tax_number or "", attempt_key=attempt_key,
+                                 user_id=user_id, invoice_id=None, expense_id=expense_id)
+    contact = Contact(str(found["ContactID"]), found.get("Name") or name, found.get("EmailAddress") or None)
+    link(company_id, contact)
+    activity.record("contact_lookup", "ok", f"Linked {name} to the Xero contact {contact.name} "
+                    "with its name.", tenant_id=tenant_id, user_id=user_id, expense_id=expense_id,
+                    response=found)
     db.session.commit()
     return Created(contact=contact)
 

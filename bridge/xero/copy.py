@@ -16,6 +16,7 @@ invoice in Xero (its Url carries the attempt key) and re-sends the stored bytes,
 same key, only when Xero does not have it. Xero's refusals leave the invoice as it was: the
 row ends `failed` with Xero's messages, which is history, not a change of the invoice.
 """
+from collections.abc import Callable
 from decimal import Decimal
 from uuid import UUID
 
@@ -29,9 +30,11 @@ from bridge.xero import copy_attempt, copy_options, mapping
 from bridge.xero.copy_attempt import CopyResult, Plan, attempt, resume
 from bridge.xero.explain import Refusal
 
-__all__ = ["CopyRefused", "CopyResult", "NOT_COPIED", "copy_invoice", "not_ready_message", "resume_copy"]
+__all__ = ["CopyRefused", "CopyResult", "NOT_COPIED", "copy_invoice", "not_ready_message", "pending_row",
+           "resume_copy", "resume_of", "send_once", "valid_key"]
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
+STALE_WINDOW = "This window is out of date: close it and open Copy to Xero again."
 
 
 class CopyRefused(Exception):
@@ -50,22 +53,30 @@ def copy_invoice(invoice_id: int, *, contact_id: str, tax_type: str, status: str
     LookupError when the invoice does not exist. With a key already used, the other
     arguments are ignored: that attempt is answered (or recovered) as it was made.
     """
+    return send_once(attempt_key, action, user_id, lambda key: _plan(
+        invoice_id, action, contact_id, tax_type, status, key, source_url))
+
+
+def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
+    """Check again on an attempt of this invoice: its outcome, or its recovery (LookupError if unknown)."""
+    return resume_of(attempt_key, user_id, XeroCopy.invoice_id == invoice_id)
+
+
+def send_once(attempt_key: str, action: str, user_id: int | None, plan_for: Callable[[str], Plan],
+              stale: str = STALE_WINDOW) -> CopyResult:
+    """The exactly-once frame of a copy (an invoice's, or an expense's bill): a key seen before
+    is answered from its row; otherwise plan_for(key) builds the Plan (CopyRefused: bad input),
+    its row is committed as pending, and then Xero is called."""
     try:
-        key = _key(attempt_key)
+        key = valid_key(attempt_key, stale)
         row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
         if row is not None:
             return resume(row, user_id)
-        plan = _plan(invoice_id, action, contact_id, tax_type, status, key, source_url)
+        plan = plan_for(key)
     except CopyRefused as refused:
         return CopyResult("refused", action, field=refused.field,
                           refusal=Refusal("bad_input", refused.message))
-    row = XeroCopy(
-        invoice_id=invoice_id, tenant_id=plan.tenant_id, attempt_key=key, action=action,
-        state="pending", xero_id=plan.target, xero_contact_id=plan.choices.contact_id,
-        payload=copy_attempt.as_text(plan.payload), attempted_at=utcnow(), created_by_id=user_id,
-        note_text=plan.note,
-    )
-    db.session.add(row)
+    row = pending_row(plan, key, user_id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -75,25 +86,36 @@ def copy_invoice(invoice_id: int, *, contact_id: str, tax_type: str, status: str
     return attempt(row.id, user_id, plan)
 
 
-def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
-    """Check again on an attempt of this invoice: its outcome, or its recovery (LookupError if unknown)."""
+def resume_of(attempt_key: str, user_id: int | None, of_document) -> CopyResult:
+    """Check again on an attempt of one document (of_document: a condition on XeroCopy)."""
     try:
-        key = _key(attempt_key)
+        key = valid_key(attempt_key)
     except CopyRefused:
         raise LookupError("no such copy attempt") from None
-    row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key,
-                                                   XeroCopy.invoice_id == invoice_id))
+    row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key, of_document))
     if row is None:
         raise LookupError("no such copy attempt")
     return resume(row, user_id)
 
 
-def _key(value: str) -> str:
+def pending_row(plan: Plan, key: str, user_id: int | None) -> XeroCopy:
+    """The attempt's row, added to the session as pending (the caller commits it)."""
+    row = XeroCopy(
+        invoice_id=plan.invoice_id, expense_id=plan.expense_id, tenant_id=plan.tenant_id,
+        attempt_key=key, action=plan.action, state="pending", xero_id=plan.target,
+        xero_contact_id=plan.choices.contact_id, payload=copy_attempt.as_text(plan.payload),
+        attempted_at=utcnow(), created_by_id=user_id, note_text=plan.note,
+    )
+    db.session.add(row)
+    return row
+
+
+def valid_key(value: str, stale: str = STALE_WINDOW) -> str:
+    """An attempt key as stored (a UUID), or CopyRefused with `stale` (what to do instead)."""
     try:
         return str(UUID(str(value)))
     except ValueError:
-        raise CopyRefused("attempt_key", "This window is out of date: close it and open "
-                          "Copy to Xero again.") from None
+        raise CopyRefused("attempt_key", stale) from None
 
 
 def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url) -> Plan:

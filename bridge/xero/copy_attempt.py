@@ -1,6 +1,10 @@
 """One copy attempt against Xero: send it under its attempt key, record Xero's answer, and
 recover an attempt whose answer was lost (bridge.xero.copy explains the design).
 
+A row is an invoice's copy (ACCREC) or an expense's bill (ACCPAY, row.expense_id): the
+sending, the recovery and the bookkeeping are the same; what is done with Xero's answer
+differs (bridge.xero.bills finishes a bill).
+
 Every function takes a XeroCopy row id and commits before it calls Xero, so no database
 transaction stays open while Xero is asked.
 """
@@ -15,8 +19,8 @@ from sqlalchemy import and_, or_, select, update
 
 from bridge.extensions import db
 from bridge.invoicing.service import get_invoice
-from bridge.models import Invoice, XeroCopy, utcnow
-from bridge.xero import activity, copy_options, documents, mapping, transport, wire
+from bridge.models import Expense, Invoice, XeroCopy, utcnow
+from bridge.xero import activity, bill_mapping, copy_options, documents, mapping, transport, wire
 from bridge.xero.client import XeroClient
 from bridge.xero.contacts import Contact, link
 from bridge.xero.errors import (
@@ -61,15 +65,16 @@ class CopyResult:
 
 @dataclass(frozen=True)
 class Plan:
-    """One copy worked out from the invoice, the settings and the modal's choices."""
+    """One copy worked out from the invoice (or expense), the settings and the choices."""
 
     tenant_id: str
-    invoice_id: int
+    invoice_id: int | None
     action: str
-    choices: mapping.CopyChoices
+    choices: "mapping.CopyChoices | bill_mapping.BillChoices"
     payload: dict | None
     target: str | None
     note: str | None
+    expense_id: int | None = None
 
 
 def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyResult:
@@ -85,8 +90,7 @@ def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyR
                     current = client.get_invoice(target)
                 except XeroError as error:
                     return _failed(row_id, error, user_id, sent=None)
-                invoice = get_invoice(plan.invoice_id, full=True)
-                payload = mapping.update_payload(invoice, plan.choices, current)
+                payload = _update_payload(plan, current)
                 _store_payload(row_id, payload)
             if action == "create":
                 element = client.create_invoices([payload], summarize_errors=False,
@@ -103,6 +107,23 @@ def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyR
         _unknown(row_id, error, user_id, sent=payload)
         raise
     return _finish(row_id, element, user_id, operation="copy" if action == "create" else "update")
+
+
+def _update_payload(plan: Plan, current: dict) -> dict:
+    """The update of the Xero document `current` from our invoice or expense as it is now."""
+    if plan.expense_id is not None:
+        expense = db.session.get(Expense, plan.expense_id)
+        return bill_mapping.bill_update_payload(expense, plan.choices, current)
+    return mapping.update_payload(get_invoice(plan.invoice_id, full=True), plan.choices, current)
+
+
+def documents_of(row: XeroCopy) -> dict:
+    """The activity log's link to the row's invoice or expense."""
+    return {"invoice_id": row.invoice_id, "expense_id": row.expense_id}
+
+
+def _noun(row: XeroCopy) -> str:
+    return "bill" if row.expense_id is not None else "invoice"
 
 
 def _payload(text: str | None) -> dict | None:
@@ -123,6 +144,9 @@ def _store_payload(row_id: int, payload: dict) -> None:
 def _finish(row_id: int, element: dict, user_id: int | None, operation: str) -> CopyResult:
     """Xero has the invoice: record it, take Xero's number, link the contact, then note and PDF."""
     row = db.session.get(XeroCopy, row_id)
+    if row.expense_id is not None:
+        from bridge.xero.bills import finish_bill  # bills builds on this module
+        return finish_bill(row, element, user_id, operation)
     invoice = db.session.get(Invoice, row.invoice_id)
     row.state, row.completed_at = "done", utcnow()
     row.xero_id = str(element.get("InvoiceID") or row.xero_id)
@@ -165,8 +189,8 @@ def _failed(row_id: int, error: XeroError, user_id: int | None, sent: dict | Non
     row.state, row.completed_at = "failed", utcnow()
     row.error, row.error_kind = problem.message, problem.kind
     row.messages = list(getattr(error, "messages", None) or []) or None
-    activity.record("copy" if row.action == "create" else "update", "error", str(error),
-                    tenant_id=row.tenant_id, user_id=user_id, invoice_id=row.invoice_id,
+    activity.record(operation_of(row), "error", str(error),
+                    tenant_id=row.tenant_id, user_id=user_id, **documents_of(row),
                     request=sent, response=row.messages or str(error))
     db.session.commit()
     return result(row, refusal_=problem)
@@ -176,13 +200,13 @@ def _unknown(row_id: int, error: Exception, user_id: int | None, sent: dict | No
     """No answer from Xero: it may have the invoice. The next try looks before re-sending."""
     db.session.rollback()
     row = db.session.get(XeroCopy, row_id)
-    what = "created the invoice" if row.action == "create" else "made the update"
+    what = f"created the {_noun(row)}" if row.action == "create" else "made the update"
     row.state = "unknown"
     row.error_kind = "unavailable"
     row.error = (f"Xero did not answer: {error} Bridge cannot tell yet whether Xero {what}. "
                  "Try again in a few minutes: Bridge looks in Xero first and will not copy it twice.")
-    activity.record("copy" if row.action == "create" else "update", "error", f"No answer: {error}",
-                    tenant_id=row.tenant_id, user_id=user_id, invoice_id=row.invoice_id,
+    activity.record(operation_of(row), "error", f"No answer: {error}",
+                    tenant_id=row.tenant_id, user_id=user_id, **documents_of(row),
                     request=sent, response=str(error))
     db.session.commit()
     return result(row)
@@ -234,7 +258,7 @@ def _recover(row_id: int, user_id: int | None) -> CopyResult:
     summary = (f"Found the lost copy in Xero as {found.get('InvoiceNumber')}." if found else
                "The lost copy is not in Xero: sending it again under the same Idempotency-Key.")
     activity.record("recover", "ok", summary, tenant_id=tenant, user_id=user_id,
-                    invoice_id=row.invoice_id, request={"Url": payload.get("Url")},
+                    **documents_of(row), request={"Url": payload.get("Url")},
                     response=found)
     db.session.commit()
     if found is not None:
@@ -243,22 +267,25 @@ def _recover(row_id: int, user_id: int | None) -> CopyResult:
 
 
 def find_copy(client: XeroClient, payload: dict, since: datetime) -> dict | None:
-    """The Xero invoice this create made, matched by its Url (which carries the attempt key).
+    """The Xero invoice (or bill) this create made, matched by its Url (which carries the
+    attempt key).
 
-    With our number: the invoices with that number (a clash is not ours unless the Url
-    matches). With Xero's numbers: the contact's invoices changed since the attempt began.
+    With our number on an invoice: the invoices with that number (a clash is not ours unless
+    the Url matches). Otherwise (Xero's numbers; bills, whose numbers repeat): the contact's
+    documents of that type changed since the attempt began.
     """
     url = payload.get("Url")
     if not url:
         return None
-    number = payload.get("InvoiceNumber")
+    kind = payload.get("Type") or "ACCREC"
+    number = payload.get("InvoiceNumber") if kind == "ACCREC" else None
     if number:
         escaped = number.replace("\\", "\\\\").replace('"', '\\"')
-        candidates = client.get_invoices(where=f'Type=="ACCREC" AND InvoiceNumber=="{escaped}"')
+        candidates = client.get_invoices(where=f'Type=="{kind}" AND InvoiceNumber=="{escaped}"')
     else:
         contact = str(UUID(str(payload["Contact"]["ContactID"])))
         candidates = client.get_invoices(
-            where=f'Type=="ACCREC" AND Contact.ContactID==Guid("{contact}")', modified_since=since)
+            where=f'Type=="{kind}" AND Contact.ContactID==Guid("{contact}")', modified_since=since)
     return next((c for c in candidates if c.get("Url") == url), None)
 
 
@@ -271,6 +298,36 @@ def result(row: XeroCopy, notes: tuple[str, ...] = (), refusal_: Refusal | None 
     return CopyResult(
         outcome=outcome, action=row.action, copy_id=row.id, xero_id=row.xero_id,
         xero_number=row.xero_number, xero_status=row.xero_status,
-        xero_url=copy_options.xero_invoice_url(row.tenant_id, row.xero_id) if row.state == "done" else None,
+        xero_url=xero_url(row) if row.state == "done" else None,
         refusal=problem, notes=notes, started_at=row.attempted_at,
     )
+
+
+def operation_of(row: XeroCopy) -> str:
+    """The activity log's name for the row's operation."""
+    if row.expense_id is not None:
+        return "bill" if row.action == "create" else "bill_update"
+    return "copy" if row.action == "create" else "update"
+
+
+def xero_url(row: XeroCopy) -> str | None:
+    """Where people open the row's document in Xero's UI."""
+    if row.expense_id is not None:
+        return copy_options.xero_invoice_url(row.tenant_id, row.xero_id, setting="XERO_BILL_URL")
+    return copy_options.xero_invoice_url(row.tenant_id, row.xero_id)
+
+
+# The steps of an attempt, for senders of several rows in one request (bridge.xero.bill_batch).
+def record_answer(row_id: int, element: dict, user_id: int | None) -> CopyResult:
+    """Xero created the row's document (one element of its answer)."""
+    return _finish(row_id, element, user_id, operation="copy")
+
+
+def record_refusal(row_id: int, error: XeroError, user_id: int | None, sent: dict | None) -> CopyResult:
+    """Xero refused the row's document: nothing was created."""
+    return _failed(row_id, error, user_id, sent)
+
+
+def record_lost(row_id: int, error: Exception, user_id: int | None, sent: dict | None) -> CopyResult:
+    """Xero's answer was lost: the next try looks in Xero first."""
+    return _unknown(row_id, error, user_id, sent)

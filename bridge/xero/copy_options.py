@@ -106,11 +106,11 @@ def readiness() -> Readiness:
                      settings=settings)
 
 
-def xero_invoice_url(tenant_id: str, xero_id: str | None) -> str | None:
-    """Where people open a copied invoice in Xero's UI (XERO_INVOICE_URL)."""
+def xero_invoice_url(tenant_id: str, xero_id: str | None, setting: str = "XERO_INVOICE_URL") -> str | None:
+    """Where people open a copied invoice (or, with XERO_BILL_URL, a bill) in Xero's UI."""
     if not xero_id:
         return None
-    return current_app.config["XERO_INVOICE_URL"].format(tenant_id=tenant_id, invoice_id=xero_id)
+    return current_app.config[setting].format(tenant_id=tenant_id, invoice_id=xero_id)
 
 
 def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:

@@ -208,6 +208,17 @@ def _set_credited(document, kind: str, credited, touched: Touched) -> None:
         touched.changed[kind].add(document.id)
 
 
+def _set_bill_total(document, kind: str, total, touched: Touched) -> None:
+    """Store a bill's Total (net + tax, what its payments settle) on the expense when it changed."""
+    if kind != EXPENSE or document is None or total is None:
+        return
+    total = Decimal(str(total))
+    if document.bill_total != total:
+        document.bill_total = total
+        touched.add(kind, document.id)
+        touched.changed[kind].add(document.id)
+
+
 def _ours(tenant_id: str, items: list[dict]) -> list[tuple[dict, str, int]]:
     """(invoice, kind, our id) for the invoices of a page that Bridge copied."""
     documents = copied_documents(tenant_id, (i.get("InvoiceID") for i in items))
@@ -238,6 +249,7 @@ def apply_credits(tenant_id: str, items: list[dict], counts: Counts) -> None:
     touched = Touched()
     for item, kind, document_id in ours:
         _set_credited(loaded[kind].get(document_id), kind, item["AmountCredited"], touched)
+        _set_bill_total(loaded[kind].get(document_id), kind, item.get("Total"), touched)
     touched.refresh(counts)
 
 
@@ -260,6 +272,7 @@ def reconcile(tenant_id: str, invoices: list[dict], counts: Counts, *, add_unkno
             continue
         kind, document_id = target
         _set_credited(loaded[kind].get(document_id), kind, invoice.get("AmountCredited"), touched)
+        _set_bill_total(loaded[kind].get(document_id), kind, invoice.get("Total"), touched)
         live = {_id(p["PaymentID"]): p for p in invoice.get("Payments") or []}
         column = Payment.invoice_id if kind == INVOICE else Payment.expense_id
         for payment in db.session.scalars(select(Payment).where(

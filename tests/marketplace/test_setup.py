@@ -144,12 +144,26 @@ def test_expenses_on_need_a_default_expense_account(connected, admin):
     ("revenue_account_{design}", "090"),  # a bank account
     ("expense_account_{design}", "200"),  # a revenue account as an expense account
     ("tax_type_{gst}", "INPUT2"),  # purchases only
+    ("expense_tax_type", "OUTPUT2"),  # sales only: not a rate for bills
 ])
 def test_tampered_codes_are_refused_at_the_field(connected, admin, workspace, field, value):
     name = field.format(design=workspace["design"].id, gst=workspace["gst"].id)
     data = {**VALID, "export_expenses": "y", "default_expense_account_code": "429"}
     errors = posted_and_refused(admin, {**data, name: value}, name)
     assert errors in (["Choose an account from the list."], ["Choose a tax rate from the list."])
+
+
+def test_bills_get_a_tax_rate_for_purchases_or_the_accounts_default(connected, admin):
+    page = admin.get("/marketplace/xero/setup").get_data(as_text=True)
+    offered = options(page, "expense_tax_type")
+    assert "INPUT2" in offered and "OUTPUT2" not in offered
+    assert "None: the account&#39;s default" in page
+    data = {**VALID, "export_expenses": "y", "default_expense_account_code": "429", "expense_tax_type": "INPUT2"}
+    assert admin.post("/marketplace/xero/setup", data=data).status_code == 302
+    assert db.session.get(XeroSettings, 1).expense_tax_type == "INPUT2"
+    assert admin.post("/marketplace/xero/setup", data={**data, "expense_tax_type": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(XeroSettings, 1).expense_tax_type is None
 
 
 @pytest.mark.parametrize("field, value", [("initial_status", "PAID"), ("reference_from", "notes"),

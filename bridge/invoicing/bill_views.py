@@ -1,0 +1,146 @@
+"""Send to Xero for budget expenses: one expense from its page (the "Sent to Xero" box), and a
+selection of a budget's expenses, sent batch by batch while the page shows the progress.
+The rules live in bridge.xero.bills and bridge.xero.bill_batch."""
+import json
+from uuid import uuid4
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from bridge.errors import render_error
+from bridge.extensions import db
+from bridge.invoicing import bp
+from bridge.invoicing.bill_forms import BatchForm, SelectionForm, SendForm
+from bridge.invoicing.copy_forms import ResumeForm
+from bridge.invoicing.responses import go_to, is_htmx
+from bridge.models import Budget, Expense
+from bridge.xero import bill_batch, bill_mapping, bills, copy_options
+from bridge.xero.copy_attempt import CopyResult
+
+
+def _expense_url(expense_id: int) -> str:
+    return url_for("workspace.expense", expense_id=expense_id, _external=True)
+
+
+@bp.get("/expenses/<int:expense_id>/xero")
+def bill_state(expense_id: int):
+    """The "Sent to Xero" box (refreshed after a send)."""
+    expense = db.session.get(Expense, expense_id) or abort(404)
+    return _box(expense)
+
+
+@bp.post("/expenses/<int:expense_id>/xero")
+def bill_send(expense_id: int):
+    """Send the expense as a new bill, or update its last bill; the box answers (422: why not)."""
+    expense = db.session.get(Expense, expense_id) or abort(404)
+    form = SendForm()
+    if not form.validate():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        return _box(expense, 422, message=message)
+    try:
+        result = bills.send_expense(expense_id, attempt_key=form.attempt_key.data,
+                                    action=form.action.data, user_id=current_user.id,
+                                    source_url=_expense_url(expense_id))
+    except LookupError:
+        abort(404)
+    return _answer(expense, result)
+
+
+@bp.post("/expenses/<int:expense_id>/xero/resume")
+def bill_resume(expense_id: int):
+    """Check again on an attempt (in progress, or Xero's answer lost): its outcome or its recovery."""
+    expense = db.session.get(Expense, expense_id) or abort(404)
+    check = ResumeForm()
+    if not check.validate():
+        abort(400)
+    try:
+        result = bills.resume_send(expense_id, check.attempt_key.data, current_user.id)
+    except LookupError:
+        abort(404)
+    return _answer(expense, result)
+
+
+def _answer(expense: Expense, result: CopyResult):
+    """The box after a send: the bill, still sending (202), or Xero's refusal verbatim (422)."""
+    db.session.expire_all()
+    expense = db.session.get(Expense, expense.id)
+    if result.ok:
+        verb = "sent to" if result.action == "create" else "updated in"
+        message = f"Expense {expense.description} {verb} Xero as bill {result.xero_number or '(no number)'}."
+        if not is_htmx():
+            flash(message, "success")
+            return go_to(url_for("workspace.expense", expense_id=expense.id))
+        body, status = _box(expense)
+        return body, status, {"HX-Trigger": json.dumps({"showMessage": message})}
+    status = 202 if result.outcome == "in_progress" else 422
+    if not is_htmx():
+        flash(result.refusal.message if result.refusal else "Still sending to Xero.", "error")
+        return go_to(url_for("workspace.expense", expense_id=expense.id))
+    return _box(expense, status, result=result)
+
+
+def _box(expense: Expense, status: int = 200, *, result: CopyResult | None = None,
+         message: str | None = None):
+    return render_template("invoicing/_bill_state.html", **box_context(expense), result=result,
+                           message=message), status
+
+
+def box_context(expense: Expense) -> dict:
+    """What the "Sent to Xero" box shows (the expense page includes it)."""
+    return {"expense": expense, "xero": bills.bill_state(expense, copy_options.readiness()),
+            "forms": _forms()}
+
+
+def _forms() -> dict:
+    """Fresh send forms (each with its own attempt key) for the box's buttons."""
+    return {action: SendForm.fresh(action) for action in ("create", "update")}
+
+
+@bp.post("/budgets/<int:budget_id>/xero")
+def bills_start(budget_id: int):
+    """Start sending the ticked expenses: show each with what it lacks (or its bill, when it was
+    sent before), then send the others."""
+    budget = db.get_or_404(Budget, budget_id)
+    form = SelectionForm()
+    ready = copy_options.readiness()
+    why = bills.blocked(ready)
+    if why:
+        return render_error(409, why)
+    if not form.validate():
+        return render_template("invoicing/_bulk_send.html", budget=budget, problem=" ".join(
+            form.expense_ids.errors), rows=[], batch=None), 422
+    expenses = db.session.scalars(select(Expense).where(
+        Expense.budget_id == budget.id, Expense.id.in_(form.expense_ids.data)).order_by(Expense.date, Expense.id)).all()
+    choices = bills.choices(ready.settings)
+    sent = bills.last_bills([e.id for e in expenses])
+    rows, items = [], []
+    for expense in expenses:
+        # Sent already: a second bill is a deliberate Create new, on the expense's page.
+        missing = [] if expense.id in sent else bill_mapping.missing_fields(expense, choices)
+        rows.append((expense, missing, sent.get(expense.id)))
+        if not missing and expense.id not in sent:
+            items.append(f"{expense.id}:{uuid4()}")
+    batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
+    return render_template("invoicing/_bulk_send.html", budget=budget, rows=rows, batch=batch,
+                           sent=0, problem=None)
+
+
+@bp.post("/budgets/<int:budget_id>/xero/batch")
+def bills_batch(budget_id: int):
+    """Send the next batch (up to 50 bills in one Xero call); answer with each expense's outcome,
+    the progress, and the trigger of the next batch."""
+    budget = db.get_or_404(Budget, budget_id)
+    form = BatchForm()
+    if not form.validate():
+        abort(400)
+    pairs = form.pairs()
+    mine = set(db.session.scalars(select(Expense.id).where(
+        Expense.budget_id == budget.id, Expense.id.in_([i for i, _ in pairs]))))
+    pairs = [(i, key) for i, key in pairs if i in mine]
+    now, rest = pairs[:bill_batch.BATCH_SIZE], pairs[bill_batch.BATCH_SIZE:]
+    outcomes = bill_batch.send_batch(now, user_id=current_user.id, url_for_expense=_expense_url)
+    total = form.total.data or len(pairs)
+    batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], "total": total})
+    return render_template("invoicing/_bulk_batch.html", budget=budget, outcomes=outcomes, batch=batch,
+                           sent=total - len(rest), total=total)

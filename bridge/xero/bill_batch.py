@@ -1,0 +1,118 @@
+"""Sending a selection of expenses as bills: up to 50 in one PUT /Invoices (Xero's batch,
+summarizeErrors=false answers per bill), each expense exactly once.
+
+Each expense brings its own attempt key (made when the selection was shown), and its row
+is committed as `pending` before Xero is called, as for one expense (bridge.xero.bills).
+The batch's Idempotency-Key is derived from its attempt keys, so the transport's retries
+of the same request are answered from Xero's cache. Xero's answer is split per bill: a
+bill Xero refused has its messages; one whose answer was lost is looked for in Xero the
+next time that expense is sent.
+"""
+from dataclasses import dataclass
+from uuid import NAMESPACE_URL, uuid5
+
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.models import Expense, XeroCopy
+from bridge.xero import bills, copy_attempt
+from bridge.xero.client import XeroClient
+from bridge.xero.copy import CopyRefused, pending_row, valid_key
+from bridge.xero.copy_attempt import CopyResult, resume
+from bridge.xero.errors import XeroError, XeroValidationError
+from bridge.xero.explain import Refusal
+
+# Xero takes up to 50 invoices per PUT /Invoices (XERO_API_NOTES.md §3.4).
+BATCH_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What happened to one expense of the selection."""
+
+    expense_id: int
+    description: str
+    result: CopyResult
+
+
+def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_expense) -> list[Sent]:
+    """Send up to BATCH_SIZE expenses, given as (expense id, attempt key), as new bills.
+
+    url_for_expense(expense_id) is the expense's address in Bridge (the bill's Url).
+    Expenses whose key was used before are answered from their row, never sent again.
+    """
+    if len(items) > BATCH_SIZE:
+        raise ValueError(f"At most {BATCH_SIZE} expenses per batch.")
+    answers: dict[int, CopyResult] = {}
+    rows, cache = [], {}
+    for expense_id, key in items:
+        try:
+            key = valid_key(key, bills.STALE_PAGE)
+            row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
+            if row is not None:
+                answers[expense_id] = resume(row, user_id)
+                continue
+            plan = bills.plan_for(expense_id, "create", key, url_for_expense(expense_id), user_id, cache)
+        except CopyRefused as refused:
+            answers[expense_id] = CopyResult("refused", "create", field=refused.field,
+                                             refusal=Refusal("bad_input", refused.message))
+            continue
+        except LookupError:
+            answers[expense_id] = CopyResult("refused", "create", refusal=Refusal(
+                "bad_input", "This expense no longer exists."))
+            continue
+        rows.append((expense_id, pending_row(plan, key, user_id), plan))
+    db.session.flush()
+    rows = [(expense_id, row.id, row.attempt_key, plan) for expense_id, row, plan in rows]
+    db.session.commit()
+    if rows:
+        answers.update(_send(rows, user_id))
+    names = dict(db.session.execute(select(Expense.id, Expense.description)
+                                    .where(Expense.id.in_([i for i, _ in items]))).all())
+    return [Sent(expense_id, names.get(expense_id, f"Expense {expense_id}"), answers[expense_id])
+            for expense_id, _ in items]
+
+
+def _send(rows: list, user_id: int | None) -> dict[int, CopyResult]:
+    """One PUT /Invoices for the pending rows; each row records its part of the answer."""
+    payloads = [plan.payload for *_, plan in rows]
+    tenant = rows[0][3].tenant_id
+    key = str(uuid5(NAMESPACE_URL, "bills:" + ",".join(attempt_key for _, _, attempt_key, _ in rows)))
+    try:
+        with XeroClient(tenant) as client:
+            elements = client.create_invoices(payloads, summarize_errors=False, idempotency_key=key)
+    except XeroValidationError as error:
+        if not error.elements:
+            return _each(rows, lambda row_id, payload: copy_attempt.record_refusal(row_id, error, user_id, payload))
+        return _split(rows, error, user_id)
+    except copy_attempt.FINAL_ERRORS as error:
+        return _each(rows, lambda row_id, payload: copy_attempt.record_refusal(row_id, error, user_id, payload))
+    except XeroError as error:
+        return _each(rows, lambda row_id, payload: copy_attempt.record_lost(row_id, error, user_id, payload))
+    except Exception as error:
+        _each(rows, lambda row_id, payload: copy_attempt.record_lost(row_id, error, user_id, payload))
+        raise
+    return {expense_id: copy_attempt.record_answer(row_id, element, user_id)
+            for (expense_id, row_id, _, _), element in zip(rows, elements)}
+
+
+def _each(rows: list, record) -> dict[int, CopyResult]:
+    return {expense_id: record(row_id, plan.payload) for expense_id, row_id, _, plan in rows}
+
+
+def _split(rows: list, error: XeroValidationError, user_id: int | None) -> dict[int, CopyResult]:
+    """Xero refused some bills of the batch: they record Xero's messages, the others their bill.
+
+    Xero answers in the order sent; `succeeded` lists the accepted ones in that order.
+    """
+    refused = {element.position: element for element in error.elements}
+    accepted = iter(error.succeeded)
+    answers = {}
+    for position, (expense_id, row_id, _, plan) in enumerate(rows):
+        if position in refused:
+            one = XeroValidationError(list(refused[position].messages), status=error.status,
+                                      operation=error.operation)
+            answers[expense_id] = copy_attempt.record_refusal(row_id, one, user_id, plan.payload)
+        else:
+            answers[expense_id] = copy_attempt.record_answer(row_id, next(accepted), user_id)
+    return answers

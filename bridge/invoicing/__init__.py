@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
-from bridge.invoicing import cells, copy_views, editor, pdf, recording, routes  # noqa: E402,F401
+from bridge.invoicing import bulk_views, cells, copy_views, editor, pdf, recording, routes  # noqa: E402,F401
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402
 from bridge.xero.copy_options import xero_status_label  # noqa: E402

@@ -88,11 +88,17 @@ def progress(job_id: int) -> Progress:
                     counts.get("failed", 0), job.error)
 
 
-def results(job_id: int) -> list[XeroCopy]:
-    """Each invoice's outcome in the job, in the order sent, with its invoice loaded."""
-    from sqlalchemy.orm import joinedload
-    return list(db.session.scalars(select(XeroCopy).where(XeroCopy.job_id == job_id)
-                                   .options(joinedload(XeroCopy.invoice)).order_by(XeroCopy.id)))
+def results(job_id: int) -> list[tuple[XeroCopy, str]]:
+    """Each invoice's outcome in the job with the invoice's number, in the order sent."""
+    return list(db.session.execute(select(XeroCopy, Invoice.number).join(
+        Invoice, Invoice.id == XeroCopy.invoice_id).where(XeroCopy.job_id == job_id).order_by(XeroCopy.id)).all())
+
+
+def recent_jobs(limit: int = 5) -> list[Progress]:
+    """The newest confirmed jobs with their progress (the Xero card lists them)."""
+    ids = db.session.scalars(select(XeroCopyJob.id).where(XeroCopyJob.state != "draft")
+                             .order_by(XeroCopyJob.id.desc()).limit(limit))
+    return [progress(job_id) for job_id in ids]
 
 
 def unfinished_jobs() -> list[int]:

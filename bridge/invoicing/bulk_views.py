@@ -12,8 +12,7 @@ from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
 from bridge.invoicing.responses import page_or_partial
 from bridge.models import XeroCopyJob
-from bridge.xero import bulk_copy, bulk_plan, scheduler
-from bridge.xero.copy_options import xero_invoice_url
+from bridge.xero import bulk_copy, bulk_plan, copy_options, scheduler
 from bridge.xero.mapping import COPY_STATUSES
 
 MODAL, PAGE = "invoicing/_bulk_modal.html", "invoicing/bulk.html"
@@ -98,6 +97,6 @@ def _plan(job_id: int, form: BulkStartForm, status: int = 200, problem: str | No
 def _progress(job_id: int):
     progress = bulk_copy.progress(job_id)
     rows = bulk_copy.results(job_id) if progress.over else []
-    links = {row.id: xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
+    links = {row.id: copy_options.xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
     return page_or_partial(PAGE, PROGRESS, progress=progress, rows=rows, links=links, job_id=job_id,
                            on_page=request.args.get("on_page") == "1")

@@ -28,7 +28,7 @@ from werkzeug.serving import is_running_from_reloader
 
 from bridge.extensions import db
 from bridge.models import XeroSyncState
-from bridge.xero import bulk_copy, lease
+from bridge.xero import lease
 from bridge.xero.payments import sync_all
 
 logger = logging.getLogger(__name__)
@@ -194,8 +194,10 @@ def running() -> "Poller | None":
     return _poller
 
 
-def run_copy_jobs(holder: str | None = None) -> list[bulk_copy.Progress]:
+def run_copy_jobs(holder: str | None = None) -> list:
     """Run every unfinished bulk copy job (the runner's tick and `flask xero run-jobs`)."""
+    from bridge.xero import bulk_copy  # imported late: it needs the invoicing package loaded
+
     done = []
     for job_id in bulk_copy.unfinished_jobs():
         try:

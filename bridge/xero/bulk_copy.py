@@ -134,6 +134,10 @@ def run_job(job_id: int, holder: str | None = None) -> Progress:
         if not held.held:
             return progress(job_id)
         job = db.session.get(XeroCopyJob, job_id)
+        problem = _cannot_run(job)
+        if problem:
+            _end(job_id, "stopped", problem)
+            return progress(job_id)
         job.state, job.started_at, job.error = "running", job.started_at or utcnow(), None
         db.session.commit()
         try:
@@ -149,6 +153,18 @@ def run_job(job_id: int, holder: str | None = None) -> Progress:
         else:
             _end(job_id, "done", None)
     return progress(job_id)
+
+
+def _cannot_run(job: XeroCopyJob) -> str | None:
+    """Why the job cannot carry on at all (Xero disconnected, or another organisation now)."""
+    ready = copy_options.readiness()
+    if not ready.ready:
+        from bridge.xero.copy import not_ready_message
+        return not_ready_message(ready)
+    if ready.tenant_id != job.tenant_id:
+        return ("Another Xero organisation is connected now than when this copy started: "
+                "the invoices left were not copied.")
+    return None
 
 
 def _end(job_id: int, state: str, error: str | None) -> None:

@@ -181,3 +181,22 @@ def test_an_invoice_without_a_mapped_tax_rate_cannot_go(connected, workspace, us
         (unmapped.id, "No Xero tax rate is mapped to the tax rate Zero.")]
     bulk_plan.queue_job(job.id, None)
     assert db.session.get(XeroCopyJob, job.id).invoice_ids == ok
+
+
+def test_a_job_stops_with_a_reason_when_xero_is_disconnected(connected, workspace, users):
+    from bridge.models import XeroConnection
+    job_id = queued_job(many_invoices(workspace, 2), users["admin"].id)
+    db.session.execute(XeroConnection.__table__.delete())
+    db.session.commit()
+    progress = run_job(job_id)
+    assert progress.state == "stopped" and "Xero is not connected" in progress.error
+    assert bulk_copy.unfinished_jobs() == []
+
+
+def test_flask_xero_run_jobs_works_the_waiting_jobs(connected, workspace, users, runner):
+    assert "No copy job is waiting." in runner.invoke(args=["xero", "run-jobs"]).output
+    job_id = queued_job(many_invoices(workspace, 3), users["admin"].id)
+    result = runner.invoke(args=["xero", "run-jobs"])
+    assert result.exit_code == 0
+    assert f"Copy job {job_id}: done, 3 copied, 0 not copied, 0 to go." in result.output
+    assert len(sandbox_invoices()) == 3

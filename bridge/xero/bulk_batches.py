@@ -33,19 +33,8 @@ class Batches:
         rows = self._rows(row_ids)
         payloads, key = [_payload(row.payload) for row in rows], rows[0].batch_key
         self._mark_sent(row_ids)
-        try:
-            elements = self.client.create_invoices(payloads, summarize_errors=False, idempotency_key=key)
-        except XeroValidationError as error:
-            if error.status != 200:  # the whole request was refused: nothing was saved
-                return self._refuse_all(row_ids, error)
-            elements = in_order(error, len(payloads))
-        except NOT_RECEIVED:
-            self._not_sent(row_ids)
-            raise
-        except Exception:
-            self._unknown(row_ids)
-            raise
-        self._record(row_ids, elements)
+        self._send(row_ids, lambda: self.client.create_invoices(
+            payloads, summarize_errors=False, idempotency_key=key))
 
     # --- updates ---------------------------------------------------------------------
 
@@ -84,19 +73,29 @@ class Batches:
             return
         # The same body under the same key: a repeat is answered from Xero's cache.
         key = f"{rows[0].batch_key[:60]}-{hashlib.sha256(as_text(payloads).encode()).hexdigest()[:40]}"
+        self._send(sendable, lambda: self.client.save_invoices(
+            payloads, summarize_errors=False, idempotency_key=key))
+
+    def _send(self, row_ids: list[int], call) -> None:
+        """Make one batch call for the rows and record each answer.
+
+        Refused as a whole: every row failed. Not received (429, access lost): the rows go
+        back to "not sent" and the run stops. Anything else: the answer is unknown, the run
+        stops, and the next run looks in Xero before sending again.
+        """
         try:
-            elements = self.client.save_invoices(payloads, summarize_errors=False, idempotency_key=key)
+            elements = call()
         except XeroValidationError as error:
-            if error.status != 200:
-                return self._refuse_all(sendable, error)
-            elements = in_order(error, len(payloads))
+            if error.status != 200:  # the whole request was refused: nothing was saved
+                return self._refuse_all(row_ids, error)
+            elements = in_order(error, len(row_ids))
         except NOT_RECEIVED:
-            self._not_sent(sendable)
+            self._not_sent(row_ids)
             raise
         except Exception:
-            self._unknown(sendable)
+            self._unknown(row_ids)
             raise
-        self._record(sendable, elements)
+        self._record(row_ids, elements)
 
     # --- recovery --------------------------------------------------------------------
 

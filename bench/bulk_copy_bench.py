@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import EMAIL, configure, connect, new_invoice, seed  # noqa: E402
+from bench.copy_bench import configure, connect, new_invoice, seed  # noqa: E402
 from bench.sandbox_bench import CLIENT, start as start_sandbox  # noqa: E402
 from bridge import create_app  # noqa: E402
 from bridge.config import XERO_SANDBOX_PATHS  # noqa: E402

@@ -2,7 +2,7 @@
 matching the filter) becomes a draft job; the modal shows what will happen and, once
 confirmed, a progress bar polled every second and then each invoice's result. The work runs
 in the background (bridge.xero.bulk_copy); closing the modal does not stop it."""
-from flask import abort, render_template, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField

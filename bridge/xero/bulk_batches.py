@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Invoice, XeroCopy, utcnow
-from bridge.xero import activity, mapping
+from bridge.xero import activity, bulk_plan, mapping
 from bridge.xero.copy_attempt import RECOVERY_WINDOW, _payload, adopt_number, as_text
 from bridge.xero.errors import (
     XeroAuthorisationLost, XeroError, XeroRateLimited, XeroValidationError, element_error, element_failed,
@@ -17,6 +17,11 @@ from bridge.xero.explain import refusal
 
 # Xero certainly did not take the request: the batch is sent again later, unchanged.
 NOT_RECEIVED = (XeroRateLimited, XeroAuthorisationLost)
+
+
+def batch_key(item_keys: list[str]) -> str:
+    """The Idempotency-Key of a batch: derived from its items' keys, in order."""
+    return "bulk-" + hashlib.sha256("\n".join(item_keys).encode()).hexdigest()[:64]
 
 
 class Batches:
@@ -40,7 +45,6 @@ class Batches:
 
     def send_updates(self, row_ids: list[int]) -> None:
         """Read the copies' current state, then POST every update in one call."""
-        from bridge.xero.bulk_plan import sort_invoices
         rows = self._rows(row_ids)
         targets = {row.id: row.xero_id for row in rows}
         self._mark_sent(row_ids)
@@ -53,7 +57,7 @@ class Batches:
             self._unknown(row_ids)
             raise
         rows = self._rows(row_ids)
-        items = {item.invoice.id: item for item in sort_invoices(
+        items = {item.invoice.id: item for item in bulk_plan.sort_invoices(
             [row.invoice_id for row in rows], self.run.tenant_id, self.run.ready)[0]}
         sendable, payloads = [], []
         for row in rows:
@@ -124,9 +128,8 @@ class Batches:
 
     def _look_up(self, rows: list[XeroCopy]) -> dict[int, dict]:
         """{row id: Xero's invoice} for the rows' invoices Xero has (matched by their Url)."""
-        from bridge.xero.bulk_copy import started_before
         urls = {_payload(row.payload).get("Url"): row.id for row in rows}
-        since = started_before(rows) - RECOVERY_WINDOW
+        since = min(row.attempted_at or row.created_at for row in rows) - RECOVERY_WINDOW
         db.session.commit()
         found = {}
         for invoice in self.client.get_invoices(where='Type=="ACCREC"', modified_since=since):
@@ -137,7 +140,6 @@ class Batches:
 
     def _rekey(self, row_ids: list[int]) -> None:
         """The batch key of what is left to send: the same rows keep the same key."""
-        from bridge.xero.bulk_copy import batch_key
         rows = self._rows(row_ids)
         key = batch_key([row.attempt_key for row in rows])
         for row in rows:

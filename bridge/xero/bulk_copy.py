@@ -16,9 +16,7 @@ One process works a job at a time: the run holds the lease "xero-copy-job:<id>" 
 leases), renewed before each batch. The state is all in the database, so a run can stop
 anywhere and the next one carries on.
 """
-import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid5
 
@@ -26,11 +24,11 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.models import Company, Invoice, XeroCopy, XeroCopyJob, utcnow
-from bridge.xero import activity, copy_options, documents, mapping
-from bridge.xero.bulk_batches import Batches
+from bridge.xero import activity, bulk_plan, copy_options, documents, mapping
+from bridge.xero.bulk_batches import Batches, batch_key
 from bridge.xero.client import XeroClient
 from bridge.xero.contacts import Contact, link
-from bridge.xero.copy_attempt import lease_time
+from bridge.xero.copy_attempt import as_text, lease_time
 from bridge.xero.errors import XeroAuthorisationLost, XeroError, XeroValidationError
 from bridge.xero.explain import refusal
 from bridge.xero.lease import HeldLease
@@ -70,11 +68,6 @@ class Progress:
 def item_key(job_key: str, invoice_id: int) -> str:
     """The attempt key of one invoice in one job (a UUID, stable across runs)."""
     return str(uuid5(UUID(job_key), f"invoice-{invoice_id}"))
-
-
-def batch_key(item_keys: list[str]) -> str:
-    """The Idempotency-Key of a batch: derived from its items' keys, in order."""
-    return "bulk-" + hashlib.sha256("\n".join(item_keys).encode()).hexdigest()[:64]
 
 
 def progress(job_id: int) -> Progress:
@@ -159,7 +152,7 @@ def _cannot_run(job: XeroCopyJob) -> str | None:
     """Why the job cannot carry on at all (Xero disconnected, or another organisation now)."""
     ready = copy_options.readiness()
     if not ready.ready:
-        from bridge.xero.copy import not_ready_message
+        from bridge.xero.copy import not_ready_message  # late: bridge.xero.copy imports the invoicing views
         return not_ready_message(ready)
     if ready.tenant_id != job.tenant_id:
         return ("Another Xero organisation is connected now than when this copy started: "
@@ -210,10 +203,9 @@ class _Run:
 
     def next_chunk(self) -> list[int]:
         """The next (up to) 50 invoices of the job that have no row yet."""
-        from bridge.xero.bulk_plan import BATCH_SIZE
         seen = set(db.session.scalars(select(XeroCopy.invoice_id).where(XeroCopy.job_id == self.job_id)))
         db.session.commit()
-        return [i for i in self.invoice_ids if i not in seen][:BATCH_SIZE]
+        return [i for i in self.invoice_ids if i not in seen][:bulk_plan.BATCH_SIZE]
 
     def choices(self, item, contact_id: str, url: str | None) -> mapping.CopyChoices:
         return replace(self.base, contact_id=contact_id, tax_type=item.tax_type,
@@ -221,8 +213,7 @@ class _Run:
 
     def prepare(self, chunk: list[int]) -> tuple[list[int], list[int]]:
         """Commit a pending row per invoice (failed ones for those that cannot go); their ids."""
-        from bridge.xero.bulk_plan import sort_invoices
-        items, blocked = sort_invoices(chunk, self.tenant_id, self.ready)
+        items, blocked = bulk_plan.sort_invoices(chunk, self.tenant_id, self.ready)
         rows, now = [], utcnow()
         for problem in blocked:
             rows.append(self._row(problem.invoice, "create", state="failed", error=problem.reason))
@@ -239,7 +230,7 @@ class _Run:
             if item.action == "create":
                 url = mapping.attempt_url(self.link_template.format(id=invoice.id), row.attempt_key)
                 payload = mapping.invoice_payload(invoice, self.choices(item, contact_id, url))
-                row.payload = _as_text(payload)
+                row.payload = as_text(payload)
                 creates.append(row)
             else:
                 updates.append(row)
@@ -300,13 +291,3 @@ class _Run:
             if not self.held.renew():
                 raise LeaseLost()
             documents.add_note(row_id, self.user_id)
-
-
-def _as_text(payload: dict) -> str:
-    from bridge.xero.copy_attempt import as_text
-    return as_text(payload)
-
-
-def started_before(rows: list[XeroCopy]) -> datetime:
-    """The earliest attempt among rows (where a lookup in Xero starts from)."""
-    return min(row.attempted_at or row.created_at for row in rows)

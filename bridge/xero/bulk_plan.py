@@ -84,7 +84,7 @@ def select_invoices(invoice_ids: list[int], *, user_id: int | None, link_templat
     """Store a selection as a draft job (BulkRefused when empty, too big, or Xero is not ready)."""
     ready = copy_options.readiness()
     if not ready.ready:
-        from bridge.xero.copy import not_ready_message
+        from bridge.xero.copy import not_ready_message  # late: bridge.xero.copy imports the invoicing views
         raise BulkRefused(not_ready_message(ready))
     ids = list(dict.fromkeys(int(i) for i in invoice_ids))
     if not ids:

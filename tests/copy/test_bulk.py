@@ -1,14 +1,18 @@
 """Bulk Copy to Xero against the sandbox over real HTTP: batches of 50 with Xero's answer per
 invoice, a worker that dies between sending and recording, a 429 storm, updates and notes."""
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
-import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select, update
 
 from bridge.extensions import db
-from datetime import timedelta
-
-from bridge.models import utcnow, Company, Invoice, Lease, XeroAccount, XeroActivity, XeroCopy, XeroCopyJob
+from bridge.invoicing.service import LineData
+from bridge.models import (
+    Company, Invoice, Lease, ServiceType, ServiceTypeAccount, TaxRate, XeroAccount, XeroActivity, XeroConnection,
+    XeroCopy, XeroCopyJob, utcnow,
+)
 from bridge.xero import bulk_copy, bulk_plan
 from bridge.xero.bulk_copy import run_job
 from bridge.xero.client import XeroClient
@@ -34,14 +38,11 @@ def test_120_invoices_with_3_invalid_copy_117_and_keep_xeros_messages(connected,
     legacy = db.session.scalar(select(XeroAccount).where(XeroAccount.tenant_id == NZ_TENANT,
                                                          XeroAccount.code == "270"))
     legacy.code = "299"
-    from bridge.models import ServiceType, ServiceTypeAccount
     old = ServiceType(name="Legacy")
     db.session.add(old)
     db.session.flush()
     db.session.add(ServiceTypeAccount(service_type_id=old.id, revenue_account_code="299"))
     db.session.commit()
-    from bridge.invoicing.service import LineData
-    from decimal import Decimal
     bad_account = make_invoice(workspace, lines=(LineData("Old work", Decimal("1"), Decimal("10.00"),
                                                           service_type_id=old.id, tax_rate_id=workspace["gst"].id),))
     bad_currency = make_invoice(workspace, currency="GBP")
@@ -167,9 +168,6 @@ def test_manual_status_needs_one_choice_for_the_batch(connected, workspace, user
 
 
 def test_an_invoice_without_a_mapped_tax_rate_cannot_go(connected, workspace, users):
-    from bridge.models import TaxRate, TaxRateMapping
-    from bridge.invoicing.service import LineData
-    from decimal import Decimal
     zero = TaxRate(name="Zero", percentage=Decimal("0"))
     db.session.add(zero)
     db.session.commit()
@@ -184,7 +182,6 @@ def test_an_invoice_without_a_mapped_tax_rate_cannot_go(connected, workspace, us
 
 
 def test_a_job_stops_with_a_reason_when_xero_is_disconnected(connected, workspace, users):
-    from bridge.models import XeroConnection
     job_id = queued_job(many_invoices(workspace, 2), users["admin"].id)
     db.session.execute(XeroConnection.__table__.delete())
     db.session.commit()

@@ -1,11 +1,13 @@
 """Bulk Copy to Xero from the invoice table: select, see what will happen, confirm, watch the
 progress (polled until the job is over), read each result; the Xero card reopens the job."""
 import re
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import XeroCopyJob
+from bridge.invoicing.service import LineData
+from bridge.models import TaxRate, XeroCopyJob
 from bridge.xero.bulk_copy import run_job
 from tests.copy.bulk import bulk_sleeps, many_invoices  # noqa: F401  (fixture)
 from tests.copy.conftest import configure, make_invoice, text
@@ -83,3 +85,17 @@ def test_manual_status_is_asked_once_for_the_batch(connected, admin, workspace, 
 def test_an_empty_selection_gets_a_clear_message(connected, admin, hx):
     response = admin.post("/invoices/xero/bulk", headers=hx, data={})
     assert response.status_code == 422 and "Select at least one invoice." in text(response)
+
+
+def test_invoices_that_cannot_go_are_listed_with_a_link_to_fix_them(connected, admin, workspace, hx):
+    zero = TaxRate(name="Zero", percentage=Decimal("0"))
+    db.session.add(zero)
+    db.session.commit()
+    unmapped = make_invoice(workspace, lines=(LineData("Export", Decimal("1"), Decimal("5"), tax_rate_id=zero.id),))
+    ids = many_invoices(workspace, 2)
+    modal = admin.post("/invoices/xero/bulk", headers=hx, data={"invoice_ids": [str(unmapped.id), *map(str, ids)]})
+    body = modal.get_data(as_text=True)
+    assert "1 cannot be copied" in text(modal)
+    assert f"{unmapped.number} No Xero tax rate is mapped to the tax rate Zero. Fix in the Xero setup" in text(modal)
+    assert 'href="/marketplace/xero/setup"' in body
+    assert "Copy 2 invoices to Xero" in text(modal)

@@ -12,7 +12,7 @@ from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
 from bridge.invoicing.responses import page_or_partial
 from bridge.models import XeroCopyJob
-from bridge.xero import bulk_copy, bulk_plan, copy_options, scheduler
+from bridge.xero import bulk_copy, bulk_plan, copy_options
 from bridge.xero.mapping import COPY_STATUSES
 
 MODAL, PAGE = "invoicing/_bulk_modal.html", "invoicing/bulk.html"
@@ -67,6 +67,8 @@ def bulk_start(job_id: int):
         bulk_plan.queue_job(job_id, form.status.data or None)
     except bulk_plan.BulkRefused as refused:
         return _plan(job_id, form, 422, refused.message)
+    from bridge.xero import scheduler  # late: the scheduler imports the payment sync, which imports invoicing
+
     scheduler.wake_copy_jobs()
     return _progress(job_id)
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import configure, connect, new_invoice, seed  # noqa: E402
+from bench.copy_bench import EMAIL, PASSWORD, configure, connect, new_invoice, seed  # noqa: E402
 from bench.sandbox_bench import CLIENT, start as start_sandbox  # noqa: E402
 from bridge import create_app  # noqa: E402
 from bridge.config import XERO_SANDBOX_PATHS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
-from bridge.models import XeroCopy  # noqa: E402
+from bridge.models import XeroCopy, XeroCopyJob  # noqa: E402
 from bridge.xero import bulk_plan  # noqa: E402
 from bridge.xero.bulk_copy import run_job  # noqa: E402
 from bridge.xero.client import XeroClient  # noqa: E402
@@ -64,16 +64,22 @@ def main() -> None:
             configure(ids)
             print(f"sandbox limit: {SANDBOX_LIMIT} calls/minute per organisation; Bridge's budget: "
                   f"{app.config['XERO_CALLS_PER_MINUTE']}/minute")
-            invoice_ids = [new_invoice(ids) for _ in range(args.invoices)]
+            for _ in range(args.invoices):
+                new_invoice(ids)
 
-            started = time.perf_counter()
-            job = bulk_plan.select_invoices(invoice_ids, user_id=ids["user"],
-                                            link_template="http://bench.test/invoices/{id}")
-            plan = bulk_plan.plan_job(job.id)
+            # "Select all matching the filter" through the view: the filter is posted, not the ids.
+            browser = app.test_client()
+            browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
+            before, started = calls(), time.perf_counter()
+            modal = browser.post("/invoices/xero/bulk", data={"all_matching": "y"}, headers={"HX-Request": "true"})
             planned = time.perf_counter() - started
+            if modal.status_code != 200:
+                raise SystemExit(f"HTTP {modal.status_code}: {modal.get_data(as_text=True)[:300]}")
+            job = db.session.scalar(db.select(XeroCopyJob).order_by(XeroCopyJob.id.desc()).limit(1))
+            plan = bulk_plan.plan_job(job.id)
             bulk_plan.queue_job(job.id, None)
-            print(f"plan of {args.invoices} invoices (the confirmation modal): {planned * 1000:.0f} ms, "
-                  f"{plan.creates} new, {plan.updates} updates, {len(plan.blocked)} blocked")
+            print(f"select all {len(job.invoice_ids)} matching + the confirmation modal (one POST): "
+                  f"{planned * 1000:.0f} ms, {sum(used(before).values())} Xero calls; {plan.creates} new, {plan.updates} updates, {len(plan.blocked)} blocked")
             db.session.expire_all()
 
             before = calls()

@@ -9,7 +9,7 @@ from bridge.invoicing.recording import payments_context
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
 from bridge.invoicing.service import InvoiceError, get_invoice, set_status
 from bridge.invoicing.bulk_views import BulkSelectForm
-from bridge.xero import bulk_copy, copy_options
+from bridge.xero import bulk_plan, copy_options
 
 
 @bp.get("/")
@@ -28,7 +28,7 @@ def index():
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
         if ready:
-            context["copying"] = bulk_copy.copying_invoice_ids([i.id for i in pagination.items])
+            context["copying"] = bulk_plan.copying_invoice_ids([i.id for i in pagination.items])
     else:
         status = 422
     return page_or_partial("invoicing/index.html", "invoicing/_table.html", status, **context)

@@ -58,7 +58,7 @@ class Batches:
             raise
         rows = self._rows(row_ids)
         items = {item.invoice.id: item for item in bulk_plan.sort_invoices(
-            [row.invoice_id for row in rows], self.run.tenant_id, self.run.ready)[0]}
+            [row.invoice_id for row in rows], self.run.tenant_id, self.run.ready, self.run.job_id)[0]}
         sendable, payloads = [], []
         for row in rows:
             item, found = items.get(row.invoice_id), current.get(row.xero_id)

@@ -34,7 +34,7 @@ from bridge.xero.explain import refusal
 from bridge.xero.lease import HeldLease
 
 LEASE_PREFIX = "xero-copy-job:"
-ACTIVE_STATES = ("queued", "running")
+ACTIVE_STATES = bulk_plan.ACTIVE_STATES
 
 
 class LeaseLost(Exception):
@@ -100,19 +100,6 @@ def unfinished_jobs() -> list[int]:
         XeroCopyJob.state.in_(ACTIVE_STATES)).order_by(XeroCopyJob.id)))
     db.session.commit()
     return ids
-
-
-def copying_invoice_ids(invoice_ids: list[int]) -> set[int]:
-    """Of these invoices, those an unfinished job has not given an outcome yet ("copying…")."""
-    wanted, copying = set(invoice_ids), set()
-    for job_id, ids in db.session.execute(select(XeroCopyJob.id, XeroCopyJob.invoice_ids).where(
-            XeroCopyJob.state.in_(ACTIVE_STATES))).all():
-        mine = wanted.intersection(ids)
-        if mine:
-            over = set(db.session.scalars(select(XeroCopy.invoice_id).where(
-                XeroCopy.job_id == job_id, XeroCopy.state.in_(("done", "failed")))))
-            copying |= mine - over
-    return copying
 
 
 def run_job(job_id: int, holder: str | None = None) -> Progress:
@@ -213,7 +200,7 @@ class _Run:
 
     def prepare(self, chunk: list[int]) -> tuple[list[int], list[int]]:
         """Commit a pending row per invoice (failed ones for those that cannot go); their ids."""
-        items, blocked = bulk_plan.sort_invoices(chunk, self.tenant_id, self.ready)
+        items, blocked = bulk_plan.sort_invoices(chunk, self.tenant_id, self.ready, self.job_id)
         rows, now = [], utcnow()
         for problem in blocked:
             rows.append(self._row(problem.invoice, "create", state="failed", error=problem.reason))

@@ -23,6 +23,8 @@ from bridge.models import (
 )
 from bridge.xero import copy_options, mapping
 
+# Jobs being worked through (queued, or started and not over).
+ACTIVE_STATES = ("queued", "running")
 # Xero takes up to 50 invoices in one call (XERO_API_NOTES.md §3.4).
 BATCH_SIZE = 50
 # The most invoices one job takes; far above a month's invoicing, it bounds the work per job.
@@ -110,7 +112,7 @@ def plan_job(job_id: int) -> JobPlan:
     ready = copy_options.readiness()
     plan = JobPlan(job=job, manual_status=ready.settings is not None
                    and ready.settings.initial_status == copy_options.MANUAL)
-    items, blocked = sort_invoices(job.invoice_ids, job.tenant_id, ready)
+    items, blocked = sort_invoices(job.invoice_ids, job.tenant_id, ready, job.id)
     plan.ready.extend(items)
     plan.blocked.extend(blocked)
     unlinked = {item.invoice.client_id: item.invoice.client.name for item in items
@@ -137,9 +139,13 @@ def queue_job(job_id: int, status: str | None) -> JobPlan:
     return plan
 
 
-def sort_invoices(ids: list[int], tenant_id: str, ready) -> tuple[list[Ready], list[Blocked]]:
-    """The invoices (in the order given) that can go, and those that cannot with the reason."""
+def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = None) -> tuple[list[Ready], list[Blocked]]:
+    """The invoices (in the order given) that can go, and those that cannot with the reason.
+
+    An invoice another unfinished job has still to copy cannot go: it would be copied twice.
+    """
     invoices = _invoices(ids)
+    busy = copying_invoice_ids(ids, except_job=job_id)
     targets = _last_copies(ids, tenant_id)
     tax_types = dict(db.session.execute(select(TaxRateMapping.tax_rate_id, TaxRateMapping.xero_tax_type)).all())
     rates = {row.tax_type: row for row in db.session.scalars(
@@ -148,6 +154,10 @@ def sort_invoices(ids: list[int], tenant_id: str, ready) -> tuple[list[Ready], l
     account_problems: dict[str, str | None] = {}
     items, blocked = [], []
     for invoice in invoices:
+        if invoice.id in busy:
+            blocked.append(Blocked(invoice, "Another bulk copy is sending this invoice now: wait for "
+                                   "it to finish.", "invoice"))
+            continue
         problem, tax_type, rate = _tax(invoice, tax_types, rates)
         if problem is None:
             problem = _account_problem(invoice, accounts, account_problems, tenant_id)
@@ -156,6 +166,19 @@ def sort_invoices(ids: list[int], tenant_id: str, ready) -> tuple[list[Ready], l
         else:
             items.append(Ready(invoice, tax_type, rate, targets.get(invoice.id)))
     return items, blocked
+
+
+def copying_invoice_ids(invoice_ids: list[int], except_job: int | None = None) -> set[int]:
+    """Of these invoices, those an unfinished job has not given an outcome yet ("copying…")."""
+    wanted, copying = set(invoice_ids), set()
+    for job_id, ids in db.session.execute(select(XeroCopyJob.id, XeroCopyJob.invoice_ids).where(
+            XeroCopyJob.state.in_(ACTIVE_STATES), XeroCopyJob.id != (except_job or 0))).all():
+        mine = wanted.intersection(ids)
+        if mine:
+            over = set(db.session.scalars(select(XeroCopy.invoice_id).where(
+                XeroCopy.job_id == job_id, XeroCopy.state.in_(("done", "failed")))))
+            copying |= mine - over
+    return copying
 
 
 def _invoices(ids: list[int]) -> list[Invoice]:

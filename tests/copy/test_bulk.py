@@ -197,3 +197,17 @@ def test_flask_xero_run_jobs_works_the_waiting_jobs(connected, workspace, users,
     assert result.exit_code == 0
     assert f"Copy job {job_id}: done, 3 copied, 0 not copied, 0 to go." in result.output
     assert len(sandbox_invoices()) == 3
+
+
+def test_an_invoice_another_unfinished_job_is_sending_is_not_copied_twice(connected, workspace, users):
+    ids = many_invoices(workspace, 3)
+    first = queued_job(ids[:2], users["admin"].id)
+    second = bulk_plan.select_invoices(ids[1:], user_id=None, link_template="http://bridge.test/invoices/{id}")
+    plan = bulk_plan.plan_job(second.id)
+    assert [(b.invoice.id, b.reason) for b in plan.blocked] == [
+        (ids[1], "Another bulk copy is sending this invoice now: wait for it to finish.")]
+    bulk_plan.queue_job(second.id, None)
+    run_job(first)
+    run_job(second.id)
+    assert len(sandbox_invoices()) == 3
+    assert db.session.get(XeroCopyJob, second.id).invoice_ids == [ids[2]]

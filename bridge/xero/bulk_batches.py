@@ -3,6 +3,7 @@ answer, and recover batches a previous run left without an answer (bridge.xero.b
 explains the design)."""
 import hashlib
 from collections import defaultdict
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -48,14 +49,8 @@ class Batches:
         rows = self._rows(row_ids)
         targets = {row.id: row.xero_id for row in rows}
         self._mark_sent(row_ids)
-        try:
+        with self._calling(row_ids):
             current = {str(c["InvoiceID"]): c for c in self.client.get_invoices(ids=targets.values())}
-        except NOT_RECEIVED:
-            self._not_sent(row_ids)
-            raise
-        except Exception:
-            self._unknown(row_ids)
-            raise
         rows = self._rows(row_ids)
         items = {item.invoice.id: item for item in bulk_plan.sort_invoices(
             [row.invoice_id for row in rows], self.run.tenant_id, self.run.ready, self.run.job_id)[0]}
@@ -88,18 +83,28 @@ class Batches:
         stops, and the next run looks in Xero before sending again.
         """
         try:
-            elements = call()
+            with self._calling(row_ids):
+                elements = call()
         except XeroValidationError as error:
             if error.status != 200:  # the whole request was refused: nothing was saved
                 return self._refuse_all(row_ids, error)
             elements = in_order(error, len(row_ids))
+        self._record(row_ids, elements)
+
+    @contextmanager
+    def _calling(self, row_ids: list[int]):
+        """Around a Xero call for the rows: Xero's refusal passes through; not received (429,
+        access lost) puts the rows back to "not sent"; anything else leaves them unknown."""
+        try:
+            yield
+        except XeroValidationError:
+            raise
         except NOT_RECEIVED:
             self._not_sent(row_ids)
             raise
         except Exception:
             self._unknown(row_ids)
             raise
-        self._record(row_ids, elements)
 
     # --- recovery --------------------------------------------------------------------
 

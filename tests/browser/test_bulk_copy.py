@@ -31,7 +31,7 @@ def bridge_with_scheduler(connected, database_url, xero_sandbox):
         runner.shutdown()
 
 
-def test_select_ten_copy_watch_the_bar_and_open_a_result(page, bridge_with_scheduler, workspace):
+def test_select_ten_copy_watch_the_bar_and_open_a_result(page, bridge_with_scheduler, workspace, xero_sandbox):
     bridge = bridge_with_scheduler
     many_invoices(workspace, 12)
     log_in(page, bridge, ADMIN["email"], ADMIN["password"])
@@ -46,8 +46,12 @@ def test_select_ten_copy_watch_the_bar_and_open_a_result(page, bridge_with_sched
     expect(modal).to_contain_text("10 invoices selected")
     expect(modal).to_contain_text("10 new copies in Xero")
     snap(page, "bulk-2-plan")
+    # Xero is slow to answer the batch (2 s, then a 504 and a retry): time to watch it work.
+    xero_sandbox.control("faults", kind="timeout", count=1, seconds=2, method="PUT",
+                         path_prefix="/api.xro/2.0/Invoices")
     modal.locator("button:has-text('Copy 10 invoices to Xero')").click()
     expect(modal.locator("progress")).to_be_visible()
+    expect(modal.locator("#modal-title")).to_have_text("Copying to Xero…")
     snap(page, "bulk-3-progress")
     expect(modal.locator("[data-percent]")).to_have_text("100%", timeout=30_000)
     expect(modal.locator("#modal-title")).to_have_text("Copied to Xero")
@@ -63,7 +67,32 @@ def test_select_ten_copy_watch_the_bar_and_open_a_result(page, bridge_with_sched
     xero_page.wait_for_load_state()
     expect(xero_page.locator("body")).to_contain_text(number)
     snap(xero_page, "bulk-5-in-xero")
-    # The table no longer shows any invoice as being copied.
     modal.locator("button:has-text('Close')").click()
     page.reload()
+    expect(page.locator(".badge-copying")).to_have_count(0)
+
+
+def test_closing_the_modal_does_not_stop_the_copy(page, bridge_with_scheduler, workspace, xero_sandbox):
+    bridge = bridge_with_scheduler
+    many_invoices(workspace, 4)
+    log_in(page, bridge, ADMIN["email"], ADMIN["password"])
+    page.wait_for_url(bridge.url + "/")
+    page.check("input[data-select-matching]")
+    page.click("#bulk-copy button[type=submit]")
+    modal = page.locator("#modal")
+    expect(modal).to_contain_text("4 invoices selected")
+    xero_sandbox.control("faults", kind="timeout", count=1, seconds=3, method="PUT",
+                         path_prefix="/api.xro/2.0/Invoices")
+    modal.locator("button:has-text('Copy 4 invoices to Xero')").click()
+    expect(modal.locator("progress")).to_be_visible()
+    modal.locator("button[data-close-modal]").first.click()
+    page.reload()
+    expect(page.locator(".badge-copying")).to_have_count(4)
+    snap(page, "bulk-6-copying-in-table")
+    page.goto(bridge.url + "/settings/marketplace")
+    page.click("text=Copy of 4 invoices")
+    expect(page.locator("[data-percent]")).to_have_text("100%", timeout=30_000)
+    expect(page.locator(".bulk-results tbody tr")).to_have_count(4)
+    snap(page, "bulk-7-reopened-from-the-card")
+    page.goto(bridge.url + "/")
     expect(page.locator(".badge-copying")).to_have_count(0)

@@ -27,13 +27,13 @@ CLIENT = {"id": "bench", "secret": "bench-secret", "redirect": "http://bench.tes
 UNLIMITED = 10**9
 
 
-def start(folder: Path) -> tuple[str, object]:
-    """The sandbox on a free port, limits relaxed, in a background thread."""
+def start(folder: Path, calls_per_minute: int = UNLIMITED) -> tuple[str, object]:
+    """The sandbox on a free port, limits relaxed (but calls_per_minute), in a background thread."""
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
         "SANDBOX_CLIENTS": {CLIENT["id"]: {"name": "Bench", "secret": CLIENT["secret"],
                                            "redirect_uris": [CLIENT["redirect"]]}},
-        "SANDBOX_CALLS_PER_MINUTE": UNLIMITED, "SANDBOX_CALLS_PER_DAY": UNLIMITED,
+        "SANDBOX_CALLS_PER_MINUTE": calls_per_minute, "SANDBOX_CALLS_PER_DAY": UNLIMITED,
         "SANDBOX_APP_CALLS_PER_MINUTE": UNLIMITED, "SANDBOX_CONCURRENT_LIMIT": UNLIMITED,
     })
     app.logger.disabled = True

@@ -4,7 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
-from bridge.invoicing import bill_views, cells, copy_views, editor, pdf, recording, routes  # noqa: E402,F401
+from bridge.invoicing import (  # noqa: E402,F401
+    bill_views, bulk_views, cells, copy_views, editor, pdf, recording, routes,
+)
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402
 from bridge.xero.copy_options import xero_status_label  # noqa: E402

@@ -8,7 +8,8 @@ from bridge.invoicing.forms import InvoiceFilterForm, options
 from bridge.invoicing.recording import payments_context
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
 from bridge.invoicing.service import InvoiceError, get_invoice, set_status
-from bridge.xero import copy_options
+from bridge.invoicing.bulk_views import BulkSelectForm
+from bridge.xero import bulk_plan, copy_options
 
 
 @bp.get("/")
@@ -17,13 +18,17 @@ def index():
     form = InvoiceFilterForm(request.args)
     form.client.choices = options(table.client_choices(), "Any client")
     fields = table.table_fields()
-    context = {"form": form, "fields": fields, "pagination": None, "values": {}}
+    ready = copy_options.readiness().ready
+    context = {"form": form, "fields": fields, "pagination": None, "values": {}, "xero_ready": ready,
+               "copying": set(), "bulk_form": BulkSelectForm(formdata=None)}
     status = 200
     if form.validate():
         page = request.args.get("page", 1, type=int)
         per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
+        if ready:
+            context["copying"] = bulk_plan.copying_invoice_ids([i.id for i in pagination.items])
     else:
         status = 422
     return page_or_partial("invoicing/index.html", "invoicing/_table.html", status, **context)

@@ -29,6 +29,17 @@ def filtered_invoices(filters: InvoiceFilters) -> Select:
         .join(Invoice.client)
         .options(contains_eager(Invoice.client), selectinload(Invoice.custom_values))
     )
+    return _narrowed(stmt, filters).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+def matching_ids(filters: InvoiceFilters) -> list[int]:
+    """The ids of every invoice matching the filters, in the table's order (for bulk actions)."""
+    stmt = _narrowed(select(Invoice.id).join(Invoice.client), filters)
+    return list(db.session.scalars(stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())))
+
+
+def _narrowed(stmt: Select, filters: InvoiceFilters) -> Select:
+    """The statement with the filters' conditions (it must join the client)."""
     if filters.q:
         stmt = stmt.where(or_(
             Invoice.number.icontains(filters.q, autoescape=True),
@@ -45,7 +56,7 @@ def filtered_invoices(filters: InvoiceFilters) -> Select:
         stmt = stmt.where(Invoice.issue_date >= filters.issued_from)
     if filters.issued_to:
         stmt = stmt.where(Invoice.issue_date <= filters.issued_to)
-    return stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    return stmt
 
 
 def invoice_page(filters: InvoiceFilters, page: int, per_page: int) -> Pagination:

@@ -18,6 +18,7 @@ from bridge.marketplace import bp, connection, reference, setup, sync
 from bridge.marketplace.connection import ConnectError, Connected
 from bridge.marketplace.forms import ChooseOrganisationForm, setup_form
 from bridge.models import User
+from bridge.xero import bulk_copy
 from bridge.xero.errors import XeroError
 
 # The OAuth state (and whether the consent runs in a popup) between connect and callback.
@@ -56,6 +57,7 @@ def xero_card_context() -> dict:
         "xero": xero,
         "xero_connected_by": connected_by,
         "xero_configured": bool(xero and setup.is_configured(xero.tenant_id)),
+        "xero_jobs": bulk_copy.recent_jobs() if xero else [],
         **sync.sync_context(xero),
     }
 

@@ -56,6 +56,41 @@ class XeroCopy(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A bulk copy's item: its job, and the Idempotency-Key of the batch it was sent in.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("xero_copy_jobs.id"), index=True)
+    batch_key: Mapped[str | None] = mapped_column(String(100), index=True)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+# draft: the selection, before the person confirms; queued / running: being worked through by
+# the job runner; done: every invoice has its outcome; stopped: Xero refused Bridge's access.
+JOB_STATES = ("draft", "queued", "running", "done", "stopped")
+
+
+class XeroCopyJob(db.Model):
+    """A bulk Copy to Xero: the selected invoices, worked through in the background.
+
+    The selection is stored here (not in a URL); each invoice's outcome is a XeroCopy row
+    with this job_id, whose attempt_key is derived from `key` and the invoice id.
+    """
+
+    __tablename__ = "xero_copy_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    # The Xero status for new copies when the setting is Manual (chosen once for the batch).
+    status: Mapped[str | None] = mapped_column(String(20))
+    invoice_ids: Mapped[list] = mapped_column(JSON)
+    # Bridge's invoice page address with "{id}" for the invoice id (Xero's Url field).
+    link_template: Mapped[str] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship()
 

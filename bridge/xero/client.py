@@ -252,6 +252,21 @@ class XeroClient:
         )
         return self._elements(response, "Invoices")
 
+    def save_invoices(self, invoices: Iterable[dict], summarize_errors: bool = False,
+                      idempotency_key: str | None = None) -> list[dict]:
+        """Update invoices by their InvoiceID, many in one call (POST /Invoices).
+
+        Answers and raises as create_invoices does.
+        """
+        invoices = list(invoices)
+        if not invoices:
+            return []
+        response = self._api(
+            "POST", "/Invoices", params={"summarizeErrors": _flag(summarize_errors)},
+            payload={"Invoices": invoices}, idempotency_key=idempotency_key,
+        )
+        return self._elements(response, "Invoices")
+
     def update_invoice(self, invoice_id: str, payload: dict,
                        idempotency_key: str | None = None) -> dict:
         """Update one invoice by its InvoiceID (send its current Status and full lines)."""

@@ -1,4 +1,5 @@
-"""`flask xero sync-payments`: the payment sync from the command line (cron, or by hand)."""
+"""`flask xero sync-payments` and `flask xero run-jobs`: the payment sync and the bulk copy
+jobs from the command line (cron, or by hand)."""
 import click
 from flask.cli import AppGroup
 
@@ -26,3 +27,16 @@ def sync_payments_command(tenant_id, earlier):
         failed = failed or bool(result.error)
     if failed:
         raise SystemExit(1)
+
+
+@xero_cli.command("run-jobs")
+def run_jobs_command():
+    """Work through every unfinished bulk Copy to Xero job now, and print where each stands."""
+    from bridge.xero.scheduler import run_copy_jobs
+
+    ran = run_copy_jobs()
+    if not ran:
+        click.echo("No copy job is waiting.")
+    for job in ran:
+        click.echo(f"Copy job {job.job_id}: {job.state}, {job.done} copied, {job.failed} not copied, "
+                   f"{job.total - job.finished} to go." + (f" {job.error}" if job.error else ""))

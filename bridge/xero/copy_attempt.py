@@ -216,7 +216,7 @@ def resume(row: XeroCopy, user_id: int | None) -> CopyResult:
     """A key seen before: its outcome, "in progress", or the recovery of a lost answer."""
     if row.state in ("done", "failed"):
         return result(row)
-    now, lease = utcnow(), _lease()
+    now, lease = utcnow(), lease_time()
     if row.state == "pending" and row.attempted_at and row.attempted_at > now - lease:
         return result(row)
     claimed = db.session.execute(
@@ -229,7 +229,7 @@ def resume(row: XeroCopy, user_id: int | None) -> CopyResult:
     return _recover(row.id, user_id) if claimed else result(row)
 
 
-def _lease() -> timedelta:
+def lease_time() -> timedelta:
     """How long a pending attempt may still be running: every retry and rate-limit wait."""
     timeout = float(current_app.config["XERO_TIMEOUT"])
     seconds = timeout * (transport.RETRIES + 1) + transport.RATE_LIMIT_WAITS * transport.RATE_LIMIT_MAX_WAIT

@@ -7,8 +7,12 @@ run a scheduler (each gunicorn worker, each machine), but each tick first takes 
 lease in the database (bridge.xero.lease): exactly one process polls at a time, and when
 it stops (or dies, and its lease runs out) another takes over at its next tick.
 
-Jobs: the poll (first XERO_FIRST_POLL_SECONDS after start, then every XERO_POLL_SECONDS) and, in the process holding the lease, a check
-every few seconds for organisations a webhook asked to sync sooner. Both have
+Jobs: the poll (first XERO_FIRST_POLL_SECONDS after start, then every XERO_POLL_SECONDS)
+and, in the process holding the lease, a check every few seconds for organisations a
+webhook asked to sync sooner; and, in every process,
+the bulk copy runner (every COPY_JOBS_SECONDS, and at once when a job is queued here), which
+works each unfinished copy job under that job's own lease (bridge.xero.bulk_copy), so one
+process works a job and a job left by a stopped process is picked up again. Both have
 max_instances=1 and coalesce=True, so a slow sync never overlaps itself, and both call the
 same service as the "Sync now" button and `flask xero sync-payments`.
 """
@@ -34,6 +38,9 @@ POLL_JOB = "xero-payment-poll"
 REQUESTS_JOB = "xero-sync-requests"
 # How often the lease holder looks for syncs asked for by webhooks.
 REQUESTS_SECONDS = 5
+COPY_JOBS_JOB = "xero-copy-jobs"
+# How often every process looks for bulk copy jobs to work (queued, or left by a stopped one).
+COPY_JOBS_SECONDS = 5
 
 _guard = threading.Lock()
 _poller: "Poller | None" = None
@@ -64,6 +71,9 @@ class Poller:
         self.scheduler.add_job(self.requests_tick, "interval", seconds=REQUESTS_SECONDS,
                                id=REQUESTS_JOB, max_instances=1, coalesce=True,
                                misfire_grace_time=None)
+        self.scheduler.add_job(self.copy_jobs_tick, "interval", seconds=COPY_JOBS_SECONDS,
+                               id=COPY_JOBS_JOB, max_instances=1, coalesce=True,
+                               misfire_grace_time=None)
         self.scheduler.start()
         atexit.register(self.shutdown)
         logger.info("xero scheduler started in %s (poll every %ss)", self.holder,
@@ -91,6 +101,21 @@ class Poller:
             db.session.commit()
             if requested is not None and self.take_lease():
                 self.run_due()
+
+    def copy_jobs_tick(self) -> None:
+        """Work every unfinished bulk copy job whose lease this process can take."""
+        with self.app.app_context():
+            try:
+                run_copy_jobs(self.holder)
+            except SQLAlchemyError as error:
+                logger.warning("xero copy jobs: %s", error)
+            finally:
+                db.session.remove()
+
+    def wake_copy_jobs(self) -> None:
+        """A job was queued in this process: start on it now rather than at the next tick."""
+        if self.scheduler.running:
+            self.scheduler.modify_job(COPY_JOBS_JOB, next_run_time=datetime.now(timezone.utc))
 
     def run_due(self) -> None:
         """The service, for organisations due or asked for; the next run is the next poll."""
@@ -169,6 +194,27 @@ def init_app(app: Flask) -> "Poller | None":
 def running() -> "Poller | None":
     """This process's scheduler, if it runs one."""
     return _poller
+
+
+def run_copy_jobs(holder: str | None = None) -> list:
+    """Run every unfinished bulk copy job (the runner's tick and `flask xero run-jobs`)."""
+    from bridge.xero import bulk_copy  # imported late: it needs the invoicing package loaded
+
+    done = []
+    for job_id in bulk_copy.unfinished_jobs():
+        try:
+            done.append(bulk_copy.run_job(job_id, holder))
+        except Exception:  # one job's bug must not stop the others; it is retried next tick
+            logger.exception("xero copy job %s failed", job_id)
+            db.session.rollback()
+    return done
+
+
+def wake_copy_jobs() -> None:
+    """Tell this process's scheduler that a copy job was queued (no-op without one)."""
+    poller = _poller
+    if poller is not None:
+        poller.wake_copy_jobs()
 
 
 def wake() -> None:

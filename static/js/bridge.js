@@ -88,4 +88,14 @@
     var cancel = form && form.querySelector("[data-cancel]");
     if (cancel) { cancel.click(); }
   });
+
+  // Invoice table: the header box ticks every row of the page; "all matching the filter"
+  // ticks them too (the server takes the filter, not the ids).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-select-page], [data-select-matching]")) { return; }
+    document.querySelectorAll('input[name="invoice_ids"][form="bulk-copy"]').forEach(function (row) {
+      row.checked = box.checked;
+    });
+  });
 })();

@@ -1,0 +1,104 @@
+"""Bulk Copy to Xero from the invoice table: the selection (ticked rows, or every invoice
+matching the filter) becomes a draft job; the modal shows what will happen and, once
+confirmed, a progress bar polled every second and then each invoice's result. The work runs
+in the background (bridge.xero.bulk_copy); closing the modal does not stop it."""
+from flask import abort, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField
+
+from bridge.extensions import db
+from bridge.invoicing import bp, table
+from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
+from bridge.invoicing.responses import page_or_partial
+from bridge.models import XeroCopyJob
+from bridge.xero import bulk_copy, bulk_plan, copy_options
+from bridge.xero.mapping import COPY_STATUSES
+
+MODAL, PAGE = "invoicing/_bulk_modal.html", "invoicing/bulk.html"
+PROGRESS = "invoicing/_bulk_progress.html"
+
+
+class BulkSelectForm(FlaskForm):
+    """Copy to Xero on the table: the ticked rows, or every invoice matching the filter."""
+
+    all_matching = BooleanField("Select all invoices matching the filter")
+
+
+class BulkStartForm(FlaskForm):
+    """The confirmation: the Xero status for the batch when the setting is Manual."""
+
+    status = SelectField("Status in Xero for these invoices", default="", validate_choice=False,
+                         choices=options(list(COPY_STATUSES.items()), "Choose…"),
+                         validators=[InChoices("Choose the status the invoices get in Xero.")])
+
+
+@bp.post("/invoices/xero/bulk")
+def bulk_select():
+    """Store the selection as a draft job and show what copying it would do."""
+    form = BulkSelectForm()
+    if not form.validate():
+        abort(400)
+    if form.all_matching.data:
+        filters = InvoiceFilterForm(request.form)
+        filters.client.choices = options(table.client_choices(), "Any client")
+        if not filters.validate():
+            return _refused("The filter cannot be used: correct it and select again.")
+        ids = table.matching_ids(filters.to_filters())
+    else:
+        ids = [int(value) for value in request.form.getlist("invoice_ids") if value.isdigit()]
+    link = url_for("invoicing.show", invoice_id=0, _external=True)
+    try:
+        job = bulk_plan.select_invoices(ids, user_id=current_user.id,
+                                        link_template=link[:-1] + "{id}")
+    except bulk_plan.BulkRefused as refused:
+        return _refused(refused.message)
+    return _plan(job.id, BulkStartForm(formdata=None))
+
+
+@bp.post("/invoices/xero/jobs/<int:job_id>/start")
+def bulk_start(job_id: int):
+    """Confirm: the job is queued for the background runner; the modal shows its progress."""
+    form = BulkStartForm()
+    _job_or_404(job_id)
+    if not form.validate():
+        abort(400)
+    try:
+        bulk_plan.queue_job(job_id, form.status.data or None)
+    except bulk_plan.BulkRefused as refused:
+        return _plan(job_id, form, 422, refused.message)
+    from bridge.xero import scheduler  # late: the scheduler imports the payment sync, which imports invoicing
+
+    scheduler.wake_copy_jobs()
+    return _progress(job_id)
+
+
+@bp.get("/invoices/xero/jobs/<int:job_id>")
+def bulk_job(job_id: int):
+    """The job's progress (polled by the modal), or its page when reopened from the Xero card."""
+    job = _job_or_404(job_id)
+    if job.state == "draft":
+        return _plan(job_id, BulkStartForm(formdata=None))
+    return _progress(job_id)
+
+
+def _job_or_404(job_id: int) -> XeroCopyJob:
+    return db.session.get(XeroCopyJob, job_id) or abort(404)
+
+
+def _refused(message: str):
+    """The modal with only why nothing can be copied (422 keeps it open)."""
+    return page_or_partial(PAGE, MODAL, 422, plan=None, form=None, problem=message)
+
+
+def _plan(job_id: int, form: BulkStartForm, status: int = 200, problem: str | None = None):
+    plan = bulk_plan.plan_job(job_id)
+    return page_or_partial(PAGE, MODAL, status, plan=plan, form=form, problem=problem)
+
+
+def _progress(job_id: int):
+    progress = bulk_copy.progress(job_id)
+    rows = bulk_copy.results(job_id) if progress.over else []
+    links = {row.id: copy_options.xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
+    return page_or_partial(PAGE, PROGRESS, progress=progress, rows=rows, links=links, job_id=job_id,
+                           on_page=request.args.get("on_page") == "1")

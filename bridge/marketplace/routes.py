@@ -18,7 +18,6 @@ from bridge.marketplace import bp, connection, reference, setup, sync
 from bridge.marketplace.connection import ConnectError, Connected
 from bridge.marketplace.forms import ChooseOrganisationForm, setup_form
 from bridge.models import User
-from bridge.xero import bulk_copy
 from bridge.xero.errors import XeroError
 
 # The OAuth state (and whether the consent runs in a popup) between connect and callback.
@@ -57,7 +56,7 @@ def xero_card_context() -> dict:
         "xero": xero,
         "xero_connected_by": connected_by,
         "xero_configured": bool(xero and setup.is_configured(xero.tenant_id)),
-        "xero_jobs": bulk_copy.recent_jobs() if xero else [],
+        "xero_jobs": recent_copy_jobs() if xero else [],
         **sync.sync_context(xero),
     }
 
@@ -232,3 +231,11 @@ def setup_context(xero, form, problem: str | None, refreshed: bool = False) -> d
         "configured": setup.is_configured(xero.tenant_id),
         "synced_since": row.payments_synced_since if row else None,
     }
+
+
+def recent_copy_jobs():
+    # Imported here: the copy machinery imports this blueprint's reference data, so a
+    # module-level import would be circular.
+    from bridge.xero import bulk_copy
+
+    return bulk_copy.recent_jobs()

@@ -24,6 +24,8 @@ settings.register_profile(
     "dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None)
+# A longer hunt, by hand: pytest --hypothesis-profile=deep tests/security
+settings.register_profile("deep", settings.get_profile("dev"), max_examples=400)
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
 
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}

@@ -1,6 +1,7 @@
 """The route sweep: every route in app.url_map needs a login (but the documented public
 ones), admin routes (found from the code) refuse members, every state-changing route
 refuses a request without a CSRF token, and every response carries the security headers."""
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +32,17 @@ def assert_security_headers(response, where):
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
     assert response.headers.get("Referrer-Policy") in {"same-origin", "strict-origin-when-cross-origin",
                                                        "no-referrer"}, where
+
+
+def assert_nothing_inline(response, where):
+    """What the strict CSP would block in the browser: inline scripts, styles, handlers."""
+    if response.mimetype != "text/html":
+        return
+    body = response.get_data(as_text=True)
+    assert not re.search(r"<script\b(?![^>]*\bsrc=)", body), f"{where}: inline <script>"
+    assert not re.search(r"<style\b|\sstyle=", body), f"{where}: inline style"
+    assert not re.search(r"<[^>]*\s(on[a-z]+|hx-on[:\w-]*)=", body), f"{where}: inline event handler"
+    assert "javascript:" not in body.lower(), f"{where}: javascript: URL"
 
 
 def test_the_public_allow_list_is_documented_here(app):
@@ -96,6 +108,7 @@ def test_admins_reach_every_page_and_no_get_changes_anything(admin, ids, hx):
             assert response.status_code < 500 and response.status_code not in (401, 403), \
                 f"{route} {headers}: {response.status_code}"
             assert_security_headers(response, str(route))
+            assert_nothing_inline(response, f"{route} {headers}")
     assert snapshot() == before
 
 
@@ -133,6 +146,9 @@ def test_headers_on_a_500_a_405_and_a_webhook_refusal(app, client, auth):
         raise RuntimeError("boom")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    login_page = client.get("/login")
+    assert_security_headers(login_page, "login page")
+    assert_nothing_inline(login_page, "login page")
     auth.login()
     crashed = client.get("/_boom")
     assert crashed.status_code == 500

@@ -55,6 +55,9 @@ def test_the_pdf_of_such_an_invoice_renders(admin, hostile):
     response = admin.get(f"/invoices/{hostile['invoice_id']}/pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+    # The number (markup and quotes included) is made safe for the header and a file system.
+    assert response.headers["Content-Disposition"] == 'attachment; filename="invoice-script-alert-1-script-b-onclick-x-1.pdf"'
+
 
 
 @pytest.mark.parametrize("path, data", [

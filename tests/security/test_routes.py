@@ -158,3 +158,14 @@ def test_headers_on_a_500_a_405_and_a_webhook_refusal(app, client, auth):
     refused = client.post("/webhooks/xero", data=b"{}", headers={"x-xero-signature": "bad"})
     assert refused.status_code == 401
     assert_security_headers(refused, "webhook 401")
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_session_cookie_is_http_only_same_site_and_secure_when_asked(database_url, users, secure):
+    from tests.conftest import ADMIN, make_app
+
+    client = make_app(database_url, SESSION_COOKIE_SECURE=secure).test_client()
+    response = client.post("/login", data={"email": ADMIN["email"], "password": ADMIN["password"]})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure

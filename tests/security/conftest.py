@@ -1,5 +1,5 @@
-"""Security sweep fixtures: one row of every kind (so routes are built with real ids) and
-clients for each kind of visitor."""
+"""Security sweep fixtures: a workspace with one row of every kind (so routes are built with
+real ids), its free text chosen by the test, and a snapshot of every table."""
 from decimal import Decimal
 
 import pytest
@@ -7,7 +7,6 @@ import pytest
 from bridge.extensions import db
 from bridge.invoicing.service import LineData
 from bridge.models import WorkspaceSettings
-from tests.conftest import make_app
 from tests.invoicing import factories
 from tests.workspace.conftest import admin, member, make_budget, make_expense  # noqa: F401  (fixtures)
 
@@ -48,17 +47,6 @@ def build_workspace(text: str) -> dict:
 @pytest.fixture
 def ids(app, users):
     return build_workspace("Plain")
-
-
-@pytest.fixture
-def csrf_member(database_url, users):
-    """A client of an app with CSRF on, logged in as the member through the real form."""
-    from tests.conftest import MEMBER, form_token
-
-    client = make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
-    token = form_token(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"email": MEMBER["email"], "password": MEMBER["password"], "csrf_token": token})
-    return client
 
 
 def snapshot() -> dict:

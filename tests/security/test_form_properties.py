@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bridge.extensions import db
-from bridge.models import Invoice
+from bridge.models import Company, Invoice
 from tests.invoicing import factories
 from tests.security.conftest import snapshot
 
@@ -149,3 +149,15 @@ def test_a_line_with_a_service_type_that_is_no_id_is_refused_not_a_500(admin, id
     if path != "/invoices/preview":
         assert response.status_code == 422 and "Pick a service type from the list." in response.get_data(as_text=True)
     assert snapshot() == before
+
+
+def test_nul_characters_are_dropped_from_what_is_posted_or_searched(admin, ids):
+    """Found on PostgreSQL by the property test above: its text columns refuse NUL, so a NUL
+    in any field gave a 500. No one types one; Bridge drops them from every form and query."""
+    saved = admin.post("/clients/new", data={"name": "Nul\x00 Ltd", "default_currency": "EUR"})
+    assert saved.status_code == 302
+    assert db.session.scalar(db.select(Company.name).where(Company.name.like("Nul%"))) == "Nul Ltd"
+    assert admin.get("/clients", query_string={"q": "Nul\x00"}).status_code == 200
+    assert admin.get("/", query_string={"q": "\x00"}).status_code == 200
+    assert admin.post("/settings/service-types/new", data={"new-name": "\x00"}).status_code == 422
+    assert admin.get("/marketplace/xero/organisations/a%00b").status_code == 404

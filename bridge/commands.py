@@ -1,12 +1,14 @@
-"""CLI commands: `flask users create`, `flask users set-password`, `flask demo seed`,
-`flask xero sync-payments` (bridge.xero.commands)."""
+"""CLI commands: `flask users create`, `flask users set-password`, `flask backup create`,
+`flask backup restore`, `flask demo seed`, `flask xero sync-payments` (bridge.xero.commands)."""
 import secrets
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from bridge import backup
 from bridge.extensions import db
 from bridge.models import ROLES, User
 
@@ -58,10 +60,37 @@ def set_password_command(email):
     click.echo(f"New password for {user.email} (shown once): {password}")
 
 
+backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create_command(path):
+    """Copy the database to PATH (a new file); safe while the app runs."""
+    try:
+        copied = backup.create(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Backed up {copied.tables} tables ({copied.size:,} bytes) to {copied.path}; integrity check ok.")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite an existing database (stop the app first).")
+def backup_restore_command(path, replace):
+    """Restore the backup at PATH into DATABASE_URL's file. Stop the app first."""
+    try:
+        copied = backup.restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], replace=replace)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Restored {copied.tables} tables into {copied.path}; integrity check ok.")
+
+
 def init_app(app: Flask) -> None:
     from bridge import demo
     from bridge.xero.commands import xero_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(xero_cli)
     demo.init_app(app)

@@ -1,16 +1,42 @@
-"""Response headers that keep the browser strict about what the pages may do, and cookies
-that travel only where they should."""
-from flask import Flask
+"""Response headers that keep the browser strict about what the pages may do, cookies
+that travel only where they should, and input that no field may hold kept out of every
+request."""
+from flask import Flask, Request, abort, request
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 # Only our own scripts and styles; no framing; no MIME sniffing.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
 )
+NUL = "\x00"
+
+
+def _without_nul(value):
+    return value.replace(NUL, "") if isinstance(value, str) else value
+
+
+class WithoutNul(ImmutableMultiDict):
+    """Query and form values with NUL characters dropped: no one types one, and PostgreSQL
+    refuses them in text (a 500 instead of a message)."""
+
+    def __init__(self, mapping=None):
+        super().__init__([(_without_nul(k), _without_nul(v)) for k, v in iter_multi_items(mapping or ())])
+
+
+class BridgeRequest(Request):
+    parameter_storage_class = WithoutNul
 
 
 def init_app(app: Flask) -> None:
     secure_cookies(app)
+    app.request_class = BridgeRequest
+
+    @app.before_request
+    def refuse_nul_in_the_path():
+        # A path segment (an id in the URL) with a NUL names nothing.
+        if NUL in request.path:
+            abort(404)
 
     @app.after_request
     def set_security_headers(response):

@@ -9,12 +9,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import event
 
 from bridge import create_app
 from bridge.extensions import db
 from bridge.models import User
 from tests.live import sandbox_seed, xero_sandbox  # noqa: F401  (fixtures)
+
+# Property tests (hypothesis): bounded, no per-example deadline (a request may wait on the
+# database), fixtures reused across examples on purpose (each test resets what it touches).
+# In CI the examples are derandomized, so a run is repeatable; locally they vary.
+settings.register_profile(
+    "dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None)
+# A longer hunt, by hand: pytest --hypothesis-profile=deep tests/security
+settings.register_profile("deep", settings.get_profile("dev"), max_examples=400)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
 
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
 MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}

@@ -43,7 +43,9 @@ def require_login():
 
 def safe_next(target: str | None) -> str:
     """The `next` target if it stays on this site, else the home page."""
-    if target:
+    # Control characters (a CR/LF would break the Location header; browsers drop tabs and
+    # newlines, so "/\t/evil" means "//evil") and backslashes (read as "/") are refused.
+    if target and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
             return target

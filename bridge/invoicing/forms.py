@@ -186,13 +186,14 @@ class LineForm(Form):
         self.tax_rate_id.choices = options(tax_rates, "No tax")
 
     def to_data(self) -> LineData:
-        """The validated line for the service."""
+        """The validated line for the service (the totals preview also reads lines whose
+        service type was refused: that id is left out, it does not change the amounts)."""
         return LineData(
             description=self.description.data,
             quantity=self.quantity.data,
             unit_price=self.unit_price.data,
             discount_percent=self.discount_percent.data or Decimal("0"),
-            service_type_id=optional_id(self.service_type_id.data),
+            service_type_id=None if self.service_type_id.errors else optional_id(self.service_type_id.data),
             tax_rate_id=optional_id(self.tax_rate_id.data),
         )
 

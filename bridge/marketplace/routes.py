@@ -7,9 +7,10 @@ closes itself, and answers a plain window with a redirect.
 """
 from typing import NamedTuple
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from bridge.auth.roles import admins_only
 from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.forms import options
@@ -35,11 +36,8 @@ class App(NamedTuple):
 APPS = [App("xero", "Xero", "marketplace/_xero_card.html")]
 
 
-@bp.before_request
-def admins_only():
-    """Every page of the marketplace is for admins; members get 403."""
-    if not current_user.is_authenticated or not current_user.is_admin:
-        abort(403)
+# Every page of the marketplace is for admins; members get 403.
+bp.before_request(admins_only)
 
 
 @bp.get("/settings/marketplace")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bridge.extensions import db
 from bridge.models import XeroConnection, XeroPendingConsent
 from bridge.xero.ratelimit import CALLS, SHARED_BUDGET
-from bridge.xero.tokens import TokenCipher
+from bridge.xero.tokens import TokenCipher, TokenSet
 from bridge.xero_sandbox.seed import AU_TENANT, NZ_TENANT
 from tests.live import SANDBOX_CLIENT
 from tests.workspace.conftest import admin, member  # noqa: F401  (fixtures)
@@ -76,6 +76,21 @@ class Xero:
 def xero(admin, sandbox):
     """Bridge (as the admin) and the sandbox, ready to connect."""
     return Xero(admin, sandbox)
+
+
+@pytest.fixture
+def issued(monkeypatch):
+    """Every token Bridge receives from Xero's token endpoint (code exchange and refreshes)."""
+    seen = set()
+    original = TokenSet.from_response.__func__
+
+    def recording(cls, token, **kwargs):
+        tokens = original(cls, token, **kwargs)
+        seen.update({tokens.access_token, tokens.refresh_token, tokens.id_token} - {None})
+        return tokens
+
+    monkeypatch.setattr(TokenSet, "from_response", classmethod(recording))
+    return seen
 
 
 def stored_tokens(app) -> dict:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, XeroPendingConsent, utcnow
-from bridge.xero.tokens import TokenSet
 from tests.marketplace.conftest import AU, NZ, stored_tokens
 
 
@@ -25,21 +24,6 @@ def pages(app):
         return response
 
     return served
-
-
-@pytest.fixture
-def issued(monkeypatch):
-    """Every token Bridge receives from Xero's token endpoint (code exchange and refreshes)."""
-    seen = set()
-    original = TokenSet.from_response.__func__
-
-    def recording(cls, token, **kwargs):
-        tokens = original(cls, token, **kwargs)
-        seen.update({tokens.access_token, tokens.refresh_token, tokens.id_token} - {None})
-        return tokens
-
-    monkeypatch.setattr(TokenSet, "from_response", classmethod(recording))
-    return seen
 
 
 def session_contents(client, app) -> str:

@@ -12,6 +12,7 @@ from bridge.errors import render_error
 from bridge.extensions import db
 from bridge.invoicing import bp
 from bridge.invoicing.bill_forms import BatchForm, SelectionForm, SendForm
+from bridge.invoicing.recording import payments_context
 from bridge.invoicing.copy_forms import ResumeForm
 from bridge.invoicing.responses import go_to, is_htmx
 from bridge.models import Budget, Expense
@@ -72,6 +73,13 @@ def _answer(expense: Expense, result: CopyResult):
             flash(message, "success")
             return go_to(url_for("workspace.expense", expense_id=expense.id))
         body, status = _box(expense)
+        # The bill's total (with tax) is now what the expense's payments must cover: the
+        # Payments section below the box shows the new amount due without a reload.
+        payments = payments_context(expense, expense.currency,
+                                    url_for("workspace.record_expense_payment", expense_id=expense.id))
+        body += render_template("invoicing/_payments.html", document=expense, currency=expense.currency,
+                                form=payments["payment_form"], action=payments["payment_action"],
+                                oob=True)
         return body, status, {"HX-Trigger": json.dumps({"showMessage": message})}
     status = 202 if result.outcome == "in_progress" else 422
     if not is_htmx():

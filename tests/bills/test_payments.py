@@ -53,3 +53,12 @@ def test_a_bill_total_changed_in_xero_is_mirrored(connected, admin, expense, san
              "UnitAmount": Decimal("100.00"), "AccountCode": line["AccountCode"], "TaxType": "INPUT2"}]})
     paid = pay_and_sync(sandbox, "115.00")
     assert (paid.bill_total, paid.payment_status) == (Decimal("115.00"), "paid")
+
+
+def test_the_expense_page_shows_the_amount_due_with_tax_as_soon_as_the_bill_is_sent(connected, admin, expense):
+    response = post_send(admin, expense)
+    page = response.get_data(as_text=True)
+    # The Payments section comes along out of band, with the bill's total as the amount due.
+    payments = page[page.index('<section id="payments"'):]
+    assert 'hx-swap-oob="true"' in payments.split(">", 1)[0]
+    assert "230.00" in payments.split("data-amount-due>", 1)[1].split("</dd>", 1)[0]

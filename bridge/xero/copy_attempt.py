@@ -185,7 +185,7 @@ def _failed(row_id: int, error: XeroError, user_id: int | None, sent: dict | Non
     """Xero refused (or could not be asked): nothing changed there; the row keeps why."""
     row = db.session.get(XeroCopy, row_id)
     number = (sent or {}).get("InvoiceNumber") or row.xero_number
-    problem = refusal(error, action=row.action, number=number)
+    problem = refusal(error, action=row.action, number=number, document=document_kind(row))
     row.state, row.completed_at = "failed", utcnow()
     row.error, row.error_kind = problem.message, problem.kind
     row.messages = list(getattr(error, "messages", None) or []) or None
@@ -294,7 +294,8 @@ def result(row: XeroCopy, notes: tuple[str, ...] = (), refusal_: Refusal | None 
     outcome = {"pending": "in_progress"}.get(row.state, row.state)
     problem = refusal_
     if problem is None and row.state in ("failed", "unknown"):
-        problem = Refusal(row.error_kind or "error", row.error or "", details(row.messages))
+        problem = Refusal(row.error_kind or "error", row.error or "",
+                          details(row.messages, document_kind(row)))
     return CopyResult(
         outcome=outcome, action=row.action, copy_id=row.id, xero_id=row.xero_id,
         xero_number=row.xero_number, xero_status=row.xero_status,
@@ -331,3 +332,8 @@ def record_refusal(row_id: int, error: XeroError, user_id: int | None, sent: dic
 def record_lost(row_id: int, error: Exception, user_id: int | None, sent: dict | None) -> CopyResult:
     """Xero's answer was lost: the next try looks in Xero first."""
     return _unknown(row_id, error, user_id, sent)
+
+
+def document_kind(row: XeroCopy) -> str:
+    """What the copy is in Xero: a bill (from an expense) or an invoice."""
+    return "bill" if row.expense_id else "invoice"

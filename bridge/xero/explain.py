@@ -21,26 +21,9 @@ LOCKED_MESSAGES = ("cannot be edited as it has a payment or credit note",
                    "not of valid status for modification")
 DUPLICATE_NUMBER = "invoice # must be unique"
 
-# (pattern over Xero's message, what to check); the first match wins.
-HINTS = [
-    (re.compile(r"taxtype|tax rate must be valid|tax type", re.I),
-     f"Check the tax rate chosen here, and the tax rate mapping in {XERO_SETTINGS} "
-     "(Refresh from Xero there reads Xero's current rates)."),
-    (re.compile(r"account code|account must be valid|account code or id", re.I),
-     f"Check the revenue account mapping in {XERO_SETTINGS}: the default revenue account "
-     "and the accounts of the service types on this invoice."),
-    (re.compile(re.escape(DUPLICATE_NUMBER), re.I),
-     "Xero already has an invoice with this number. While Bridge numbers invoices, use Update "
-     f"existing, or let Xero number invoices in {XERO_SETTINGS}."),
-    (re.compile(r"subscribed to currency", re.I),
-     "This Xero organisation does not use the invoice's currency: add it in Xero (Settings > "
-     "Currencies) or change the invoice's currency in Bridge."),
-    (re.compile(r"|".join(LOCKED_MESSAGES), re.I),
-     "The invoice was paid, part paid, voided or deleted in Xero, so Xero keeps it as it is: "
-     "create a new copy instead."),
-    (re.compile(r"lock date", re.I),
-     "The invoice's issue date is before Xero's lock date: change the issue date in Bridge, "
-     "or ask your accountant to move the lock date in Xero."),
+# (pattern over Xero's message, what to check), for invoices and for bills (expenses);
+# the first match wins.
+SHARED_HINTS = [
     (re.compile(r"already assigned to another contact", re.I),
      "A Xero contact with this name exists already: search for it above and pick it, or give "
      "the new contact another name."),
@@ -52,6 +35,45 @@ HINTS = [
     (re.compile(r"status", re.I),
      f"Check the status chosen here, or the initial invoice status in {XERO_SETTINGS}."),
 ]
+HINTS = {
+    "invoice": [
+        (re.compile(r"taxtype|tax rate must be valid|tax type", re.I),
+         f"Check the tax rate chosen here, and the tax rate mapping in {XERO_SETTINGS} "
+         "(Refresh from Xero there reads Xero's current rates)."),
+        (re.compile(r"account code|account must be valid|account code or id", re.I),
+         f"Check the revenue account mapping in {XERO_SETTINGS}: the default revenue account "
+         "and the accounts of the service types on this invoice."),
+        (re.compile(re.escape(DUPLICATE_NUMBER), re.I),
+         "Xero already has an invoice with this number. While Bridge numbers invoices, use Update "
+         f"existing, or let Xero number invoices in {XERO_SETTINGS}."),
+        (re.compile(r"subscribed to currency", re.I),
+         "This Xero organisation does not use the invoice's currency: add it in Xero (Settings > "
+         "Currencies) or change the invoice's currency in Bridge."),
+        (re.compile(r"|".join(LOCKED_MESSAGES), re.I),
+         "The invoice was paid, part paid, voided or deleted in Xero, so Xero keeps it as it is: "
+         "create a new copy instead."),
+        (re.compile(r"lock date", re.I),
+         "The invoice's issue date is before Xero's lock date: change the issue date in Bridge, "
+         "or ask your accountant to move the lock date in Xero."),
+    ] + SHARED_HINTS,
+    "bill": [
+        (re.compile(r"taxtype|tax rate must be valid|tax type", re.I),
+         f"Check the tax rate on bills in {XERO_SETTINGS} (Expenses): it must be a Xero rate "
+         "that applies to expenses (Refresh from Xero there reads Xero's current rates)."),
+        (re.compile(r"account code|account must be valid|account code or id", re.I),
+         f"Check the expense accounts in {XERO_SETTINGS} (Expenses): the default expense "
+         "account and the expense account of this expense's service type."),
+        (re.compile(r"subscribed to currency", re.I),
+         "This Xero organisation does not use the expense's currency: add it in Xero (Settings > "
+         "Currencies) or change the expense's currency in Bridge."),
+        (re.compile(r"|".join(LOCKED_MESSAGES), re.I),
+         "The bill was paid, part paid, voided or deleted in Xero, so Xero keeps it as it is: "
+         "create a new bill instead."),
+        (re.compile(r"lock date", re.I),
+         "The expense's date is before Xero's lock date: change the expense's date in Bridge, "
+         "or ask your accountant to move the lock date in Xero."),
+    ] + SHARED_HINTS,
+}
 
 
 @dataclass(frozen=True)
@@ -72,14 +94,14 @@ class Refusal:
     retry_after: float | None = None
 
 
-def details(messages: list[str] | tuple[str, ...] | None) -> tuple[Detail, ...]:
-    """Each of Xero's messages (duplicates once) with our hint."""
-    return tuple(Detail(m, hint(m)) for m in dict.fromkeys(messages or []))
+def details(messages: list[str] | tuple[str, ...] | None, document: str = "invoice") -> tuple[Detail, ...]:
+    """Each of Xero's messages (duplicates once) with our hint for an invoice or a bill."""
+    return tuple(Detail(m, hint(m, document)) for m in dict.fromkeys(messages or []))
 
 
-def hint(message: str) -> str | None:
-    """What to check for one of Xero's messages."""
-    return next((text for pattern, text in HINTS if pattern.search(message)), None)
+def hint(message: str, document: str = "invoice") -> str | None:
+    """What to check for one of Xero's messages about an invoice or a bill."""
+    return next((text for pattern, text in HINTS[document] if pattern.search(message)), None)
 
 
 def is_locked(messages) -> bool:
@@ -87,10 +109,12 @@ def is_locked(messages) -> bool:
     return any(lock in m.lower() for m in messages or [] for lock in LOCKED_MESSAGES)
 
 
-def refusal(error: XeroError, *, action: str, number: str | None = None) -> Refusal:
-    """A Xero error as people should read it, for a copy (action create) or an update."""
+def refusal(error: XeroError, *, action: str, number: str | None = None,
+            document: str = "invoice") -> Refusal:
+    """A Xero error as people should read it, for a copy (action create) or an update of an
+    invoice, or a bill."""
     if isinstance(error, XeroValidationError):
-        return _validation(error, action, number)
+        return _validation(error, action, number, document)
     if isinstance(error, XeroRateLimited):
         return Refusal("rate_limited", rate_limited(error), retry_after=error.retry_after)
     if isinstance(error, XeroAuthorisationLost):
@@ -99,21 +123,21 @@ def refusal(error: XeroError, *, action: str, number: str | None = None) -> Refu
                        "Marketplace.")
     if isinstance(error, XeroNotFound):
         if action == "update":
-            return Refusal("not_found", "Xero no longer has the copied invoice (it may have been "
-                           "deleted there). Create a new copy instead.")
+            return Refusal("not_found", f"Xero no longer has the copied {document} (it may have "
+                           "been deleted there). Create a new copy instead.")
         return Refusal("not_found", str(error))
     if isinstance(error, XeroUnavailable):
         return Refusal("unavailable", f"Xero is unavailable at the moment: {error}")
     return Refusal("error", str(error))
 
 
-def _validation(error: XeroValidationError, action: str, number: str | None) -> Refusal:
-    found = details(error.messages)
+def _validation(error: XeroValidationError, action: str, number: str | None, document: str) -> Refusal:
+    found = details(error.messages, document)
     lowered = [m.lower() for m in error.messages]
     if action == "update" and is_locked(error.messages):
-        return Refusal("locked", "Xero will not change this invoice any more: it has a payment or "
-                       "credit note applied, or it was voided or deleted in Xero. Nothing was "
-                       "changed. Create a new copy instead.", found)
+        return Refusal("locked", f"Xero will not change this {document} any more: it has a "
+                       "payment or credit note applied, or it was voided or deleted in Xero. "
+                       "Nothing was changed. Create a new copy instead.", found)
     if any(DUPLICATE_NUMBER in m for m in lowered):
         return Refusal("duplicate_number", f"Xero already has an invoice numbered {number or 'so'}, "
                        "and Xero invoice numbers must be unique. While Bridge numbers invoices, "

@@ -114,9 +114,12 @@ def test_xeros_refusal_is_shown_verbatim(connected, admin, workspace):
     response = post_send(admin, expense)
     assert response.status_code == 422
     assert "Organisation is not subscribed to currency JPY" in text(response)
+    assert "does not use the expense's currency" in text(response)
     (row,) = bill_rows()
     assert row.state == "failed"
-    assert "Organisation is not subscribed to currency JPY" in text(admin.get(f"/expenses/{expense.id}"))
+    page = text(admin.get(f"/expenses/{expense.id}"))
+    assert "Organisation is not subscribed to currency JPY" in page
+    assert "does not use the expense's currency" in page and "invoice's currency" not in page
 
 
 def test_nothing_is_offered_while_export_is_off(connected, admin, expense):

@@ -29,6 +29,25 @@ def test_each_known_message_says_what_to_check(message, expected):
     assert expected in hint(message)
 
 
+@pytest.mark.parametrize("message, expected", [
+    ("Account code '9999' is not a valid code for this document.", "the default expense account"),
+    ("The TaxType code 'OUTPUT2' cannot be used with account code '310'.", "Check the tax rate on bills"),
+    ("Organisation is not subscribed to currency JPY", "does not use the expense's currency"),
+    ("The document date cannot be before the period lock date, currently set at 31 Jan 2026",
+     "change the expense's date"),
+    ("Invoice not of valid status for modification", "The bill was paid"),
+])
+def test_a_bill_is_explained_in_terms_of_expenses(message, expected):
+    assert expected in hint(message, "bill")
+    assert "invoice" not in hint(message, "bill").lower()
+
+
+def test_a_locked_bill_is_called_a_bill():
+    found = refusal(XeroValidationError(["Invoice not of valid status for modification"]),
+                    action="update", document="bill")
+    assert found.kind == "locked" and "change this bill any more" in found.message
+
+
 def test_an_unknown_message_is_kept_without_a_hint():
     assert hint("Something new from Xero") is None
     found = refusal(XeroValidationError(["Something new from Xero"]), action="create")

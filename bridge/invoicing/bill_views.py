@@ -116,7 +116,7 @@ def bills_start(budget_id: int):
     if why:
         return render_error(409, why)
     if not form.validate():
-        return render_template("invoicing/_bulk_send.html", budget=budget, problem=" ".join(
+        return render_template("invoicing/_bills_send.html", budget=budget, problem=" ".join(
             form.expense_ids.errors), rows=[], batch=None), 422
     expenses = db.session.scalars(select(Expense).where(
         Expense.budget_id == budget.id, Expense.id.in_(form.expense_ids.data)).order_by(Expense.date, Expense.id)).all()
@@ -130,7 +130,7 @@ def bills_start(budget_id: int):
         if not missing and expense.id not in sent:
             items.append(f"{expense.id}:{uuid4()}")
     batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
-    return render_template("invoicing/_bulk_send.html", budget=budget, rows=rows, batch=batch,
+    return render_template("invoicing/_bills_send.html", budget=budget, rows=rows, batch=batch,
                            sent=0, problem=None)
 
 
@@ -150,5 +150,5 @@ def bills_batch(budget_id: int):
     outcomes = bill_batch.send_batch(now, user_id=current_user.id, url_for_expense=_expense_url)
     total = form.total.data or len(pairs)
     batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], "total": total})
-    return render_template("invoicing/_bulk_batch.html", budget=budget, outcomes=outcomes, batch=batch,
+    return render_template("invoicing/_bills_batch.html", budget=budget, outcomes=outcomes, batch=batch,
                            sent=total - len(rest), total=total)

@@ -53,7 +53,7 @@ def test_five_with_one_invalid_four_sent_one_error_naming_it(connected, admin, w
     assert text(started).count("Waiting") == 5
     (answer,) = run(admin, budget_id, started)
     words = text(answer)
-    assert words.count("Sent") == 4 and "5 of 5 done: finished." in words
+    assert words.count("— bill ") == 4 and "5 of 5 done: finished." in words
     refused = re.search(r'<li id="bulk-item-%d".*?</li>' % expenses[2].id, answer.get_data(as_text=True), re.S).group(0)
     assert "Paper from Osaka" in refused and "Organisation is not subscribed to currency JPY" in refused
     assert 'hx-swap-oob="true"' in refused
@@ -82,7 +82,7 @@ def test_batches_hold_at_most_fifty_and_contacts_are_looked_up_once(connected, a
     expenses = [make_expense(workspace, reference=f"PI-{n}") for n in range(7)]
     started = start(admin, workspace["budget"].id, [e.id for e in expenses])
     answers = run(admin, workspace["budget"].id, started)
-    assert [text(a).count("Sent") for a in answers] == [3, 3, 1]
+    assert [text(a).count("— bill ") for a in answers] == [3, 3, 1]
     assert "3 of 7 done…" in text(answers[0]) and "7 of 7 done: finished." in text(answers[-1])
     assert len(recorded(sandbox, "PUT", "/Invoices")) == 3 and len(sandbox_bills()) == 7
     assert len(recorded(sandbox, "PUT", "/Contacts")) == 1  # one supplier, created once
@@ -93,7 +93,7 @@ def test_a_batch_repeated_sends_nothing_twice(connected, admin, workspace, sandb
     started = start(admin, workspace["budget"].id, [e.id for e in expenses])
     run(admin, workspace["budget"].id, started)
     again = admin.post(f"/budgets/{workspace['budget'].id}/xero/batch", data=items(started), headers=HX)
-    assert text(again).count("Sent") == 2
+    assert text(again).count("— bill ") == 2
     assert len(recorded(sandbox, "PUT", "/Invoices")) == 1 and len(sandbox_bills()) == 2
 
 

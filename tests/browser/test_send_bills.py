@@ -105,6 +105,10 @@ def test_send_five_one_refused(page, bridge, workspace, sandbox):
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("Paper from Osaka")
     expect(refused).to_contain_text("Organisation is not subscribed to currency JPY")
+    expect(refused).to_contain_text("does not use the expense's currency")
+    # The table's Xero cells follow without a reload: four bills, Osaka still to send.
+    expect(page.locator("table .sent-to-xero")).to_have_count(4)
+    expect(page.locator("table button:has-text('Send to Xero')")).to_have_count(1)
     snap(page, "bills-4-bulk")
     page.reload()
     expect(page.locator(".sent-to-xero")).to_have_count(4)
@@ -120,6 +124,7 @@ def test_send_one_from_the_budget_list(page, bridge, workspace, sandbox):
     expect(page.locator("#bulk-progress")).to_contain_text("1 of 1 done: finished.")
     expect(page.locator(".bulk-done")).to_contain_text("ROW-2")
     expect(page.locator(".bulk-item")).to_have_count(1)
+    expect(page.locator(f"#expense-row-{second.id} .sent-to-xero")).to_contain_text("ROW-2")
     page.reload()
     expect(page.locator(f"#expense-row-{second.id} .sent-to-xero")).to_contain_text("ROW-2")
     expect(page.locator(f"#expense-row-{first.id} button:has-text('Send to Xero')")).to_be_visible()

@@ -28,6 +28,15 @@ settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, d
 settings.register_profile("deep", settings.get_profile("dev"), max_examples=400)
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
 
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "postgres_only: runs on a PostgreSQL schema of its own whatever TEST_DATABASE_URL says "
+        "(several processes share it); `scripts/dev.py test` runs it in the PostgreSQL pass only",
+    )
+
+
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
 MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}
 

@@ -23,6 +23,8 @@ from tests.payments.pg import pg_schema
 from tests.servers import stop_process
 from tests.xero.consent import REDIRECT
 
+pytestmark = pytest.mark.postgres_only
+
 # A process that builds the app (which starts its scheduler) and then just lives.
 PROCESS = """
 import logging, sys, time

@@ -14,6 +14,8 @@ from bridge.xero import lease
 from tests.production.deployment import bridge_app, prepare
 from tests.servers import GunicornServer
 
+pytestmark = pytest.mark.postgres_only
+
 STARTED = re.compile(r"\[(\d+)\] bridge\.xero\.scheduler INFO xero scheduler started in \S+:(\d+):")
 SYNCED = re.compile(r"xero payment sync tenant=\S+ by scheduler \S+:(\d+):\w+")
 

@@ -6,7 +6,11 @@ Expected 5xx from Bridge: none. Every Xero failure has a designed answer (the mo
 "Xero did not answer… Try again" or Xero's refusal, 202 "Still sending"); the pages people
 browse never call Xero; so any 5xx is a bug, and so is any traceback in the workers' log.
 """
+import pytest
+
 from tests.production import load
+
+pytestmark = pytest.mark.postgres_only
 
 
 def test_no_copy_lost_or_duplicated_and_every_payment_mirrored_under_faults(pg_url, sandbox_process, token_key):

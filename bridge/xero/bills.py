@@ -10,7 +10,7 @@ called and sent as the Idempotency-Key; a repeat of the key answers from the row
 answer is looked for in Xero (the bill's Url carries the key) before it is sent again.
 Many expenses at once: bridge.xero.bill_batch.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -135,7 +135,8 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
         raise LookupError(f"No expense {expense_id}.")
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Send to Xero, Update existing or Create new.")
-    missing = bill_mapping.missing_fields(expense, choices(ready.settings))
+    base = choices(ready.settings)
+    missing = bill_mapping.missing_fields(expense, base)
     if missing:
         raise CopyRefused(missing[0].field, " ".join(m.message for m in missing))
     target = None
@@ -149,7 +150,7 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
         target = last.xero_id
     contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
     url = mapping.attempt_url(source_url, key) if action == "create" else None
-    bill_choices = choices(ready.settings, contact.id, url)
+    bill_choices = replace(base, contact_id=contact.id, url=url)
     payload = bill_mapping.bill_payload(db.session.get(Expense, expense_id), bill_choices) \
         if action == "create" else None
     return Plan(ready.tenant_id, None, action, bill_choices, payload, target, None, expense_id=expense_id)

@@ -101,18 +101,14 @@ def _each(rows: list, record) -> dict[int, CopyResult]:
 
 
 def _split(rows: list, error: XeroValidationError, user_id: int | None) -> dict[int, CopyResult]:
-    """Xero refused some bills of the batch: they record Xero's messages, the others their bill.
-
-    Xero answers in the order sent; `succeeded` lists the accepted ones in that order.
-    """
+    """Xero refused some bills of the batch: they record Xero's messages, the others their bill."""
     refused = {element.position: element for element in error.elements}
-    accepted = iter(error.succeeded)
     answers = {}
-    for position, (expense_id, row_id, _, plan) in enumerate(rows):
+    for position, ((expense_id, row_id, _, plan), element) in enumerate(zip(rows, error.in_order(len(rows)))):
         if position in refused:
             one = XeroValidationError(list(refused[position].messages), status=error.status,
                                       operation=error.operation)
             answers[expense_id] = copy_attempt.record_refusal(row_id, one, user_id, plan.payload)
         else:
-            answers[expense_id] = copy_attempt.record_answer(row_id, next(accepted), user_id)
+            answers[expense_id] = copy_attempt.record_answer(row_id, element, user_id)
     return answers

@@ -88,7 +88,7 @@ class Batches:
         except XeroValidationError as error:
             if error.status != 200:  # the whole request was refused: nothing was saved
                 return self._refuse_all(row_ids, error)
-            elements = in_order(error, len(row_ids))
+            elements = error.in_order(len(row_ids))
         self._record(row_ids, elements)
 
     @contextmanager
@@ -217,10 +217,3 @@ class Batches:
                         f"Bulk copy: {'; '.join(messages) or message}", tenant_id=row.tenant_id,
                         user_id=row.created_by_id, invoice_id=row.invoice_id, request=row.payload,
                         response=messages or message)
-
-
-def in_order(error: XeroValidationError, count: int) -> list[dict]:
-    """Xero's per-invoice answer in the order sent, from a summarizeErrors=false refusal."""
-    failed = {item.position: item.element for item in error.elements}
-    succeeded = iter(error.succeeded)
-    return [failed[i] if i in failed else next(succeeded) for i in range(count)]

@@ -111,6 +111,13 @@ class XeroValidationError(XeroError):
         ]
         return cls(messages, elements=failed, succeeded=succeeded, **kwargs)
 
+    def in_order(self, count: int) -> list[dict]:
+        """Xero's answer per element of a batch of `count`, in the order sent: the refused
+        ones at their positions, the accepted ones (`succeeded`, in order) in between."""
+        failed = {item.position: item.element for item in self.elements}
+        succeeded = iter(self.succeeded)
+        return [failed[i] if i in failed else next(succeeded) for i in range(count)]
+
 
 def element_failed(element: dict) -> bool:
     """Whether Xero marked one returned element as refused."""

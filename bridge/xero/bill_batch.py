@@ -14,13 +14,12 @@ from uuid import NAMESPACE_URL, uuid5
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import Expense, XeroCopy
+from bridge.models import Expense
 from bridge.xero import bills, copy_attempt
 from bridge.xero.client import XeroClient
-from bridge.xero.copy import CopyRefused, pending_row, valid_key
-from bridge.xero.copy_attempt import CopyResult, resume
+from bridge.xero.copy import CopyRefused, pending_row, start
+from bridge.xero.copy_attempt import CopyResult
 from bridge.xero.errors import XeroError, XeroValidationError
-from bridge.xero.explain import Refusal
 
 # Xero takes up to 50 invoices per PUT /Invoices (XERO_API_NOTES.md §3.4).
 BATCH_SIZE = 50
@@ -47,19 +46,12 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
     rows, cache = [], {}
     for expense_id, key in items:
         try:
-            key = valid_key(key, bills.STALE_PAGE)
-            row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
-            if row is not None:
-                answers[expense_id] = resume(row, user_id)
-                continue
-            plan = bills.plan_for(expense_id, "create", key, url_for_expense(expense_id), user_id, cache)
-        except CopyRefused as refused:
-            answers[expense_id] = CopyResult("refused", "create", field=refused.field,
-                                             refusal=Refusal("bad_input", refused.message))
-            continue
+            key, plan = start(key, "create", user_id, lambda stored: bills.plan_for(
+                expense_id, "create", stored, url_for_expense(expense_id), user_id, cache), stale=bills.STALE_PAGE)
         except LookupError:
-            answers[expense_id] = CopyResult("refused", "create", refusal=Refusal(
-                "bad_input", "This expense no longer exists."))
+            plan = CopyRefused(None, "This expense no longer exists.").result("create")
+        if isinstance(plan, CopyResult):
+            answers[expense_id] = plan
             continue
         rows.append((expense_id, pending_row(plan, key, user_id), plan))
     db.session.flush()

@@ -31,7 +31,7 @@ from bridge.xero.copy_attempt import CopyResult, Plan, attempt, resume
 from bridge.xero.explain import Refusal
 
 __all__ = ["CopyRefused", "CopyResult", "NOT_COPIED", "copy_invoice", "not_ready_message", "pending_row",
-           "resume_copy", "resume_of", "send_once", "valid_key"]
+           "resume_copy", "resume_of", "send_once", "start", "valid_key"]
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
 STALE_WINDOW = "This window is out of date: close it and open Copy to Xero again."
@@ -43,6 +43,10 @@ class CopyRefused(Exception):
     def __init__(self, field: str | None, message: str):
         super().__init__(message)
         self.field, self.message = field, message
+
+    def result(self, action: str) -> CopyResult:
+        """The attempt's answer: refused for bad input."""
+        return CopyResult("refused", action, field=self.field, refusal=Refusal("bad_input", self.message))
 
 
 def copy_invoice(invoice_id: int, *, contact_id: str, tax_type: str, status: str | None,
@@ -67,15 +71,9 @@ def send_once(attempt_key: str, action: str, user_id: int | None, plan_for: Call
     """The exactly-once frame of a copy (an invoice's, or an expense's bill): a key seen before
     is answered from its row; otherwise plan_for(key) builds the Plan (CopyRefused: bad input),
     its row is committed as pending, and then Xero is called."""
-    try:
-        key = valid_key(attempt_key, stale)
-        row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
-        if row is not None:
-            return resume(row, user_id)
-        plan = plan_for(key)
-    except CopyRefused as refused:
-        return CopyResult("refused", action, field=refused.field,
-                          refusal=Refusal("bad_input", refused.message))
+    key, plan = start(attempt_key, action, user_id, plan_for, stale)
+    if isinstance(plan, CopyResult):
+        return plan
     row = pending_row(plan, key, user_id)
     try:
         db.session.commit()
@@ -84,6 +82,20 @@ def send_once(attempt_key: str, action: str, user_id: int | None, plan_for: Call
         db.session.rollback()
         return resume(db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key)), user_id)
     return attempt(row.id, user_id, plan)
+
+
+def start(attempt_key: str, action: str, user_id: int | None, plan_for: Callable[[str], Plan],
+          stale: str = STALE_WINDOW) -> tuple[str, CopyResult | Plan]:
+    """Before anything is recorded: (the key as stored, and the Plan to send), or the answer
+    instead of a Plan: a key seen before answers from its row, bad input is refused."""
+    try:
+        key = valid_key(attempt_key, stale)
+        row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
+        if row is not None:
+            return key, resume(row, user_id)
+        return key, plan_for(key)
+    except CopyRefused as refused:
+        return attempt_key, refused.result(action)
 
 
 def resume_of(attempt_key: str, user_id: int | None, of_document) -> CopyResult:

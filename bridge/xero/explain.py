@@ -21,6 +21,13 @@ LOCKED_MESSAGES = ("cannot be edited as it has a payment or credit note",
                    "not of valid status for modification")
 DUPLICATE_NUMBER = "invoice # must be unique"
 
+# Patterns over Xero's messages with one hint for invoices and another for bills.
+TAX = re.compile(r"taxtype|tax rate must be valid|tax type", re.I)
+ACCOUNT = re.compile(r"account code|account must be valid|account code or id", re.I)
+CURRENCY = re.compile(r"subscribed to currency", re.I)
+LOCKED = re.compile(r"|".join(LOCKED_MESSAGES), re.I)
+LOCK_DATE = re.compile(r"lock date", re.I)
+
 # (pattern over Xero's message, what to check), for invoices and for bills (expenses);
 # the first match wins.
 SHARED_HINTS = [
@@ -37,39 +44,39 @@ SHARED_HINTS = [
 ]
 HINTS = {
     "invoice": [
-        (re.compile(r"taxtype|tax rate must be valid|tax type", re.I),
+        (TAX,
          f"Check the tax rate chosen here, and the tax rate mapping in {XERO_SETTINGS} "
          "(Refresh from Xero there reads Xero's current rates)."),
-        (re.compile(r"account code|account must be valid|account code or id", re.I),
+        (ACCOUNT,
          f"Check the revenue account mapping in {XERO_SETTINGS}: the default revenue account "
          "and the accounts of the service types on this invoice."),
         (re.compile(re.escape(DUPLICATE_NUMBER), re.I),
          "Xero already has an invoice with this number. While Bridge numbers invoices, use Update "
          f"existing, or let Xero number invoices in {XERO_SETTINGS}."),
-        (re.compile(r"subscribed to currency", re.I),
+        (CURRENCY,
          "This Xero organisation does not use the invoice's currency: add it in Xero (Settings > "
          "Currencies) or change the invoice's currency in Bridge."),
-        (re.compile(r"|".join(LOCKED_MESSAGES), re.I),
+        (LOCKED,
          "The invoice was paid, part paid, voided or deleted in Xero, so Xero keeps it as it is: "
          "create a new copy instead."),
-        (re.compile(r"lock date", re.I),
+        (LOCK_DATE,
          "The invoice's issue date is before Xero's lock date: change the issue date in Bridge, "
          "or ask your accountant to move the lock date in Xero."),
     ] + SHARED_HINTS,
     "bill": [
-        (re.compile(r"taxtype|tax rate must be valid|tax type", re.I),
+        (TAX,
          f"Check the tax rate on bills in {XERO_SETTINGS} (Expenses): it must be a Xero rate "
          "that applies to expenses (Refresh from Xero there reads Xero's current rates)."),
-        (re.compile(r"account code|account must be valid|account code or id", re.I),
+        (ACCOUNT,
          f"Check the expense accounts in {XERO_SETTINGS} (Expenses): the default expense "
          "account and the expense account of this expense's service type."),
-        (re.compile(r"subscribed to currency", re.I),
+        (CURRENCY,
          "This Xero organisation does not use the expense's currency: add it in Xero (Settings > "
          "Currencies) or change the expense's currency in Bridge."),
-        (re.compile(r"|".join(LOCKED_MESSAGES), re.I),
+        (LOCKED,
          "The bill was paid, part paid, voided or deleted in Xero, so Xero keeps it as it is: "
          "create a new bill instead."),
-        (re.compile(r"lock date", re.I),
+        (LOCK_DATE,
          "The expense's date is before Xero's lock date: change the expense's date in Bridge, "
          "or ask your accountant to move the lock date in Xero."),
     ] + SHARED_HINTS,

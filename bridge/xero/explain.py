@@ -37,11 +37,12 @@ SHARED_HINTS = [
     (re.compile(r"contact", re.I),
      "Check the Xero contact chosen here: it may have been archived or merged in Xero. "
      "Pick or create another one."),
-    (re.compile(r"idempotency key", re.I),
-     "This window is out of date: close it and open Copy to Xero again."),
+]
+STATUS_HINTS = [
     (re.compile(r"status", re.I),
      f"Check the status chosen here, or the initial invoice status in {XERO_SETTINGS}."),
 ]
+IDEMPOTENCY_KEY = re.compile(r"idempotency key", re.I)
 HINTS = {
     "invoice": [
         (TAX,
@@ -62,7 +63,9 @@ HINTS = {
         (LOCK_DATE,
          "The invoice's issue date is before Xero's lock date: change the issue date in Bridge, "
          "or ask your accountant to move the lock date in Xero."),
-    ] + SHARED_HINTS,
+    ] + SHARED_HINTS + [
+        (IDEMPOTENCY_KEY, "This window is out of date: close it and open Copy to Xero again."),
+    ] + STATUS_HINTS,
     "bill": [
         (TAX,
          f"Check the tax rate on bills in {XERO_SETTINGS} (Expenses): it must be a Xero rate "
@@ -79,7 +82,9 @@ HINTS = {
         (LOCK_DATE,
          "The expense's date is before Xero's lock date: change the expense's date in Bridge, "
          "or ask your accountant to move the lock date in Xero."),
-    ] + SHARED_HINTS,
+    ] + SHARED_HINTS + [
+        (IDEMPOTENCY_KEY, "This page is out of date: reload it and send again."),
+    ] + STATUS_HINTS,
 }
 
 
@@ -131,7 +136,7 @@ def refusal(error: XeroError, *, action: str, number: str | None = None,
     if isinstance(error, XeroNotFound):
         if action == "update":
             return Refusal("not_found", f"Xero no longer has the copied {document} (it may have "
-                           "been deleted there). Create a new copy instead.")
+                           f"been deleted there). {_create_new(document)}")
         return Refusal("not_found", str(error))
     if isinstance(error, XeroUnavailable):
         return Refusal("unavailable", f"Xero is unavailable at the moment: {error}")
@@ -144,7 +149,7 @@ def _validation(error: XeroValidationError, action: str, number: str | None, doc
     if action == "update" and is_locked(error.messages):
         return Refusal("locked", f"Xero will not change this {document} any more: it has a "
                        "payment or credit note applied, or it was voided or deleted in Xero. "
-                       "Nothing was changed. Create a new copy instead.", found)
+                       f"Nothing was changed. {_create_new(document)}", found)
     if any(DUPLICATE_NUMBER in m for m in lowered):
         return Refusal("duplicate_number", f"Xero already has an invoice numbered {number or 'so'}, "
                        "and Xero invoice numbers must be unique. While Bridge numbers invoices, "
@@ -152,6 +157,11 @@ def _validation(error: XeroValidationError, action: str, number: str | None, doc
                        "the copy in Xero, or delete that draft in Xero first.", found)
     return Refusal("validation", "Xero refused it. Nothing was changed; check what each message "
                    "points to, then try again.", found)
+
+
+def _create_new(document: str) -> str:
+    """What to do when the copy in Xero cannot be changed: a bill is sent again as a new bill."""
+    return "Create a new bill instead." if document == "bill" else "Create a new copy instead."
 
 
 def rate_limited(error: XeroRateLimited) -> str:

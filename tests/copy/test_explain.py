@@ -46,6 +46,15 @@ def test_a_locked_bill_is_called_a_bill():
     found = refusal(XeroValidationError(["Invoice not of valid status for modification"]),
                     action="update", document="bill")
     assert found.kind == "locked" and "change this bill any more" in found.message
+    assert found.message.endswith("Create a new bill instead.")
+
+
+def test_a_bill_gone_from_xero_or_sent_with_a_stale_key_says_what_to_do_on_the_expense_page():
+    gone = refusal(XeroNotFound("none"), action="update", document="bill")
+    assert gone.message == ("Xero no longer has the copied bill (it may have been deleted there). "
+                            "Create a new bill instead.")
+    assert hint("Idempotency Key: abc is used with a different request.", "bill") == (
+        "This page is out of date: reload it and send again.")
 
 
 def test_an_unknown_message_is_kept_without_a_hint():

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bridge.extensions import db
 from bridge.marketplace import reference
 from bridge.models import (
-    Invoice, InvoiceLine, ServiceTypeAccount, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
+    Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
 )
 from bridge.xero import copy_options, mapping
 
@@ -150,7 +150,9 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
     tax_types = dict(db.session.execute(select(TaxRateMapping.tax_rate_id, TaxRateMapping.xero_tax_type)).all())
     rates = {row.tax_type: row for row in db.session.scalars(
         select(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id))}
-    accounts = _accounts(ready)
+    # Only the accounts matter here; the run makes each invoice's full choices.
+    accounts = copy_options.choices(ready.settings, contact_id="", tax_type="", tax_rate=Decimal("0"),
+                                    status="DRAFT")
     account_problems: dict[str, str | None] = {}
     items, blocked = [], []
     for invoice in invoices:
@@ -195,15 +197,6 @@ def _last_copies(ids: list[int], tenant_id: str) -> dict[int, str]:
         XeroCopy.invoice_id.in_(ids), XeroCopy.state == "done", XeroCopy.tenant_id == tenant_id)
         .order_by(XeroCopy.completed_at, XeroCopy.id)).all()
     return {invoice_id: xero_id for invoice_id, xero_id in rows}
-
-
-def _accounts(ready) -> mapping.CopyChoices:
-    accounts = dict(db.session.execute(select(
-        ServiceTypeAccount.service_type_id, ServiceTypeAccount.revenue_account_code)
-        .where(ServiceTypeAccount.revenue_account_code.is_not(None))).all())
-    return mapping.CopyChoices(contact_id="", tax_type="", tax_percent=Decimal("0"), status="DRAFT",
-                               default_account=ready.settings.default_revenue_account_code or "",
-                               accounts=accounts)
 
 
 def _tax(invoice: Invoice, tax_types: dict, rates: dict) -> tuple[str | None, str | None, Decimal | None]:

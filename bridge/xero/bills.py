@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.invoicing.payments import refresh_payment_status
-from bridge.models import Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings, utcnow
+from bridge.models import Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
 from bridge.xero import activity, bill_mapping, contacts, copy_attempt, copy_options, mapping
 from bridge.xero.copy import CopyRefused, not_ready_message, resume_of, send_once
 from bridge.xero.copy_attempt import CopyResult, Plan
@@ -174,10 +174,7 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
 def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:
     """Xero has the bill: record it with its total (what payments settle), link the supplier."""
     expense = db.session.get(Expense, row.expense_id)
-    row.state, row.completed_at = "done", utcnow()
-    row.xero_id = str(element.get("InvoiceID") or row.xero_id)
-    row.xero_number, row.xero_status = element.get("InvoiceNumber") or None, element.get("Status")
-    row.error = row.error_kind = row.messages = None
+    copy_attempt.mark_done(row, element)
     if element.get("Total") is not None:
         expense.bill_total = Decimal(str(element["Total"]))
         refresh_payment_status(expense)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bridge.extensions import db
 from bridge.models import Invoice, XeroCopy, utcnow
 from bridge.xero import activity, bulk_plan, mapping
-from bridge.xero.copy_attempt import RECOVERY_WINDOW, _payload, adopt_number, as_text
+from bridge.xero.copy_attempt import RECOVERY_WINDOW, _payload, adopt_number, as_text, mark_done
 from bridge.xero.errors import (
     XeroAuthorisationLost, XeroError, XeroRateLimited, XeroValidationError, element_error, element_failed,
 )
@@ -195,10 +195,7 @@ class Batches:
                 problem = refusal(XeroValidationError(messages), action=row.action, number=number)
                 self._fail(row, messages, problem.message, problem.kind, element)
                 continue
-            row.state, row.completed_at = "done", utcnow()
-            row.xero_id = str(element.get("InvoiceID") or row.xero_id)
-            row.xero_number, row.xero_status = element.get("InvoiceNumber"), element.get("Status")
-            row.error = row.error_kind = row.messages = None
+            mark_done(row, element)
             notes = []
             if row.action == "create" and not self.run.base.send_number:
                 notes = adopt_number(invoice, row.xero_number)

@@ -148,10 +148,7 @@ def _finish(row_id: int, element: dict, user_id: int | None, operation: str) -> 
         from bridge.xero.bills import finish_bill  # bills builds on this module
         return finish_bill(row, element, user_id, operation)
     invoice = db.session.get(Invoice, row.invoice_id)
-    row.state, row.completed_at = "done", utcnow()
-    row.xero_id = str(element.get("InvoiceID") or row.xero_id)
-    row.xero_number, row.xero_status = element.get("InvoiceNumber"), element.get("Status")
-    row.error = row.error_kind = row.messages = None
+    mark_done(row, element)
     notes, ours = [], invoice.number
     contact = element.get("Contact") or {}
     if contact.get("ContactID"):
@@ -167,6 +164,14 @@ def _finish(row_id: int, element: dict, user_id: int | None, operation: str) -> 
     if copy_options.readiness().settings.pdfs_by == "xero":
         notes += documents.store_pdf(row_id, user_id)
     return result(db.session.get(XeroCopy, row_id), tuple(notes))
+
+
+def mark_done(row: XeroCopy, element: dict) -> None:
+    """The row's attempt succeeded: Xero's id, number (None when Xero gave none) and status."""
+    row.state, row.completed_at = "done", utcnow()
+    row.xero_id = str(element.get("InvoiceID") or row.xero_id)
+    row.xero_number, row.xero_status = element.get("InvoiceNumber") or None, element.get("Status")
+    row.error = row.error_kind = row.messages = None
 
 
 def adopt_number(invoice: Invoice, number: str | None) -> list[str]:

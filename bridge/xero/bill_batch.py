@@ -74,7 +74,8 @@ def _send(rows: list, user_id: int | None) -> dict[int, CopyResult]:
         with XeroClient(tenant) as client:
             elements = client.create_invoices(payloads, summarize_errors=False, idempotency_key=key)
     except XeroValidationError as error:
-        if not error.elements:
+        # Only a 200 carries one answer per bill; any other status refused the whole request.
+        if error.status != 200 or not error.elements:
             return _each(rows, lambda row_id, payload: copy_attempt.record_refusal(row_id, error, user_id, payload))
         return _split(rows, error, user_id)
     except copy_attempt.FINAL_ERRORS as error:

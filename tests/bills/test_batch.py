@@ -3,6 +3,7 @@ the others go in batches of at most 50 per PUT /Invoices, and each expense says 
 (its bill, or Xero's messages naming it)."""
 import re
 
+import responses
 from sqlalchemy import select
 
 from bridge.extensions import db
@@ -116,3 +117,19 @@ def test_expenses_sent_before_are_not_sent_again(connected, admin, workspace, sa
     assert "sent before as bill PI-A; not sent again" in text(started) and "0 of 1 done" in text(started)
     run(admin, workspace["budget"].id, started)
     assert sorted(b["InvoiceNumber"] for b in sandbox_bills()) == ["PI-A", "PI-B"]
+
+
+def test_a_batch_refused_as_a_whole_refuses_every_bill(connected, admin, workspace, app):
+    """A 400 (the whole request refused) lists only the failing bills: none was saved, so every
+    expense of the batch is refused with Xero's messages and no row is left pending."""
+    expenses = [make_expense(workspace, reference=f"PI-{n}") for n in range(3)]
+    started = start(admin, workspace["budget"].id, [e.id for e in expenses])
+    api = app.config["XERO_API_URL"]
+    refused = {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
+               "Elements": [{"ValidationErrors": [{"Message": "Account code '310' has been archived."}]}]}
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.add_passthru(re.compile(r"^(?!" + re.escape(api) + r"/Invoices).*"))
+        mock.add(responses.PUT, re.compile(re.escape(api) + r"/Invoices.*"), json=refused, status=400)
+        (answer,) = run(admin, workspace["budget"].id, started)
+    assert text(answer).count("Account code '310' has been archived.") == 3
+    assert sorted(row.state for row in bill_rows()) == ["failed"] * 3

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
-import requests
 
 from bridge.xero import bill_mapping
 from tests import xero_spec
 from tests.bills.conftest import make_expense, post_send
-from tests.copy.test_contract import prepared, sent  # noqa: F401  (fixture)
+from tests.copy.conftest import invoice_answers_lost
+from tests.copy.test_contract import api_operations, prepared, sent  # noqa: F401  (fixture)
 from tests.xero import contract
 from tests.xero.payloads import REAL_XERO
 
@@ -29,16 +29,8 @@ def test_every_request_of_sending_bills_keeps_the_contract(connected, admin, wor
     sent.clear()
     assert post_send(admin, expense).status_code == 200  # look-up, contact, bill
     assert post_send(admin, expense, action="update").status_code == 200
-    key, original = str(uuid4()), requests.adapters.HTTPAdapter.send
-
-    def lose(adapter, request, **kwargs):
-        response = original(adapter, request, **kwargs)
-        if request.method == "PUT" and "/Invoices?" in request.url:
-            raise requests.ReadTimeout("answer lost")
-        return response
-
-    with monkeypatch.context() as patch:
-        patch.setattr(requests.adapters.HTTPAdapter, "send", lose)
+    key = str(uuid4())
+    with invoice_answers_lost(monkeypatch):
         post_send(admin, expense, key=key)
     assert post_send(admin, expense, key=key).status_code == 200
     budget = workspace["budget"].id
@@ -47,10 +39,8 @@ def test_every_request_of_sending_bills_keeps_the_contract(connected, admin, wor
     items = dict(re.findall(r'name="(items-\d+)" value="([^"]+)"', page.get_data(as_text=True)))
     admin.post(f"/budgets/{budget}/xero/batch", data={**items, "total": 2}, headers={"HX-Request": "true"})
 
-    operations = {(r.method, r.path_url.split("?")[0].split("/api.xro/2.0")[-1].split("/")[1]) for r in sent
-                  if "/api.xro/2.0" in r.url}
     assert {("GET", "Contacts"), ("PUT", "Contacts"), ("PUT", "Invoices"), ("GET", "Invoices"),
-            ("POST", "Invoices")} <= operations
+            ("POST", "Invoices")} <= api_operations(sent)
     problems = [p for request in sent for p in contract.problems(request, app.config)]
     assert problems == []
 

@@ -4,6 +4,7 @@ invoice ready to copy (NZD, two lines at GST 15%, one with a mapped service type
 import datetime as dt
 import functools
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from uuid import uuid4
 
@@ -135,3 +136,19 @@ def text(response) -> str:
 
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))).strip()
 
+
+@contextmanager
+def invoice_answers_lost(monkeypatch):
+    """Inside the block Xero gets every invoice PUT, but its answer is lost (a retry must look
+    the document up in Xero before sending again)."""
+    original = requests.adapters.HTTPAdapter.send
+
+    def lose(adapter, request, **kwargs):
+        response = original(adapter, request, **kwargs)
+        if request.method == "PUT" and "/Invoices?" in request.url:
+            raise requests.ReadTimeout("answer lost")
+        return response
+
+    with monkeypatch.context() as patch:
+        patch.setattr(requests.adapters.HTTPAdapter, "send", lose)
+        yield

@@ -12,7 +12,7 @@ from bridge.models import Company, Invoice, InvoiceLine, TaxRate
 from bridge.invoicing.totals import apply_totals
 from bridge.xero import mapping, wire
 from tests import xero_spec
-from tests.copy.conftest import configure, give_note, northwind, post_copy
+from tests.copy.conftest import configure, give_note, invoice_answers_lost, northwind, post_copy
 from tests.copy.test_update import change_lines
 from tests.xero import contract
 from tests.xero.payloads import REAL_XERO
@@ -37,6 +37,12 @@ def sent(monkeypatch):
     return requests_sent
 
 
+
+def api_operations(sent) -> set[tuple[str, str]]:
+    """(method, endpoint) of each Accounting API request sent, e.g. ("PUT", "Invoices")."""
+    return {(r.method, r.path_url.split("?")[0].split("/api.xro/2.0")[-1].split("/")[1]) for r in sent
+            if "/api.xro/2.0" in r.url}
+
 def test_every_request_of_a_copy_keeps_the_contract(connected, admin, invoice, workspace, app, sent, hx,
                                                      monkeypatch):
     configure(pdfs_by="xero", notes_custom_field_id=workspace["note"].id)
@@ -52,24 +58,12 @@ def test_every_request_of_a_copy_keeps_the_contract(connected, admin, invoice, w
     assert post_copy(admin, invoice, contact=contact, action="update").status_code == 200
     configure(invoice_numbers_by="xero")
     key = str(uuid4())
-    original = requests.adapters.HTTPAdapter.send
-
-    def lose(adapter, request, **kwargs):
-        """Xero gets the PUT; its answer is lost (so the retry looks the copy up)."""
-        response = original(adapter, request, **kwargs)
-        if request.method == "PUT" and "/Invoices?" in request.url:
-            raise requests.ReadTimeout("answer lost")
-        return response
-
-    with monkeypatch.context() as patch:
-        patch.setattr(requests.adapters.HTTPAdapter, "send", lose)
+    with invoice_answers_lost(monkeypatch):
         post_copy(admin, invoice, contact=contact, key=key)
     assert post_copy(admin, invoice, contact=contact, key=key).status_code == 200
 
-    operations = {(r.method, r.path_url.split("?")[0].split("/api.xro/2.0")[-1].split("/")[1]) for r in sent
-                  if "/api.xro/2.0" in r.url}
     assert {("GET", "Contacts"), ("PUT", "Contacts"), ("PUT", "Invoices"), ("GET", "Invoices"),
-            ("POST", "Invoices")} <= operations
+            ("POST", "Invoices")} <= api_operations(sent)
     assert any(r.headers.get("Accept") == "application/pdf" for r in sent)
     assert any(r.url.endswith("/History") for r in sent)
     problems = [p for request in sent for p in contract.problems(request, app.config)]

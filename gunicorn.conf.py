@@ -35,7 +35,7 @@ for noisy in ("apscheduler", "alembic"):
 
 def worker_exit(server, worker):
     """Stop this worker's scheduler and hand the poller lease back, so another polls at once."""
-    from bridge.xero import scheduler
+    from bridge.xero.scheduling import scheduler
 
     poller = scheduler.running()
     if poller is not None:

@@ -5,7 +5,7 @@ memory (tracemalloc), and how long the confirmation modal's plan takes.
 Bridge is an app on a fresh SQLite database in a temporary folder, connected through the
 sandbox's consent screen, set up, reference data cached, the client linked to a Xero contact,
 no note field (a note costs one more call per invoice, after the batches). The job is run by
-calling bridge.xero.bulk_copy.run_job directly, as the scheduler's runner does.
+calling bridge.xero.invoices.bulk.jobs.run_job directly, as the scheduler's runner does.
 
 Targets: at most 25 Xero calls (50 invoices per call), under 60 s.
 
@@ -26,10 +26,10 @@ from bridge import create_app  # noqa: E402
 from bridge.config import XERO_SANDBOX_PATHS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import XeroCopy, XeroCopyJob  # noqa: E402
-from bridge.xero import bulk_plan  # noqa: E402
-from bridge.xero.bulk_copy import run_job  # noqa: E402
-from bridge.xero.client import XeroClient  # noqa: E402
-from bridge.xero.ratelimit import call_counts  # noqa: E402
+from bridge.xero.invoices.bulk import plan as bulk_plan  # noqa: E402
+from bridge.xero.invoices.bulk.jobs import run_job  # noqa: E402
+from bridge.xero.api.client import XeroClient  # noqa: E402
+from bridge.xero.api.ratelimit import call_counts  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
 
 SANDBOX_LIMIT = 60

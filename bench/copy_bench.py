@@ -3,7 +3,7 @@
 The Xero sandbox runs on a free loopback port (limits relaxed); Bridge is an app on a fresh
 SQLite database in a temporary folder, connected through the sandbox's consent screen, set
 up, with Xero's accounts and tax rates cached. Calls are read from the client's process-wide
-counter (bridge.xero.ratelimit.call_counts).
+counter (bridge.xero.api.ratelimit.call_counts).
 
 Targets: 1 call per copy when the contact is known and there is no note, 2 with a note;
 Xero's PDF fetched once per copy or update, never per download; the modal opens in under
@@ -29,14 +29,15 @@ from bench.sandbox_bench import CLIENT, UNLIMITED, start as start_sandbox  # noq
 from bridge import create_app  # noqa: E402
 from bridge.config import XERO_SANDBOX_PATHS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
-from bridge.invoicing.service import InvoiceData, LineData, create_invoice  # noqa: E402
-from bridge.marketplace import reference, setup  # noqa: E402
+from bridge.billing.service import InvoiceData, LineData, create_invoice  # noqa: E402
+from bridge.xero.settings import reference  # noqa: E402
+from bridge.xero.settings import setup
 from bridge.models import (  # noqa: E402
     Company, CustomField, CustomFieldValue, ServiceType, TaxRate, User,
 )
-from bridge.xero.client import XeroClient  # noqa: E402
-from bridge.xero.copy import copy_invoice  # noqa: E402
-from bridge.xero.ratelimit import call_counts  # noqa: E402
+from bridge.xero.api.client import XeroClient  # noqa: E402
+from bridge.xero.invoices.copy import copy_invoice  # noqa: E402
+from bridge.xero.api.ratelimit import call_counts  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"

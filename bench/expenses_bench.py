@@ -4,7 +4,7 @@ page's Send selected, batch by batch), and per expense sent on its own; millisec
 The Xero sandbox runs on a free loopback port (limits relaxed); Bridge is an app on a fresh
 SQLite database in a temporary folder, connected through the sandbox's consent screen and set
 up with expense export on. Calls are read from the client's process-wide counter
-(bridge.xero.ratelimit.call_counts), by operation.
+(bridge.xero.api.ratelimit.call_counts), by operation.
 
 Targets: 100 expenses of 5 suppliers not yet linked in Xero take at most 3 bill batches
 (PUT /Invoices, 50 bills each) plus one contact look-up (and creation when missing) per
@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.copy_bench import EMAIL, PASSWORD, _ok, bench_app, calls, connect  # noqa: E402
 from bridge.extensions import db  # noqa: E402
-from bridge.marketplace import reference, setup  # noqa: E402
+from bridge.xero.settings import reference  # noqa: E402
+from bridge.xero.settings import setup
 from bridge.models import Budget, Company, Expense, ServiceType, User  # noqa: E402
-from bridge.xero.bills import send_expense  # noqa: E402
-from bridge.xero.ratelimit import call_counts  # noqa: E402
+from bridge.xero.bills.send import send_expense  # noqa: E402
+from bridge.xero.api.ratelimit import call_counts  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
 
 # Two suppliers Xero has by name (found), three it does not have (created).

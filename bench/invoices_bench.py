@@ -20,7 +20,7 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from bridge import create_app  # noqa: E402
 from bridge.extensions import db  # noqa: E402
-from bridge.invoicing.totals import line_amounts, sum_lines  # noqa: E402
+from bridge.billing.totals import line_amounts, sum_lines  # noqa: E402
 from bridge.models import (  # noqa: E402
     Company, CustomField, CustomFieldValue, Invoice, InvoiceLine, ServiceType, TaxRate, User,
 )

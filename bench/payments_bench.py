@@ -37,10 +37,10 @@ from bridge.config import XERO_SANDBOX_PATHS, XERO_URLS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import (  # noqa: E402
     Company, Invoice, XeroConnection, XeroCopy, XeroSettings, utcnow)
-from bridge.xero.client import XeroClient  # noqa: E402
-from bridge.xero.payments import sync_organisation  # noqa: E402
-from bridge.xero.ratelimit import SHARED_BUDGET  # noqa: E402
-from bridge.xero.tokens import TokenCipher  # noqa: E402
+from bridge.xero.api.client import XeroClient  # noqa: E402
+from bridge.xero.sync.payments import sync_organisation  # noqa: E402
+from bridge.xero.api.ratelimit import SHARED_BUDGET  # noqa: E402
+from bridge.xero.api.tokens import TokenCipher  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
 
 TENANT = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"

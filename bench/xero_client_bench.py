@@ -30,9 +30,9 @@ import responses  # noqa: E402
 from bridge import create_app  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import XeroConnection, utcnow  # noqa: E402
-from bridge.xero.client import XeroClient  # noqa: E402
-from bridge.xero.ratelimit import call_counts  # noqa: E402
-from bridge.xero.tokens import TokenCipher  # noqa: E402
+from bridge.xero.api.client import XeroClient  # noqa: E402
+from bridge.xero.api.ratelimit import call_counts  # noqa: E402
+from bridge.xero.api.tokens import TokenCipher  # noqa: E402
 
 API = "https://api.xero.com/api.xro/2.0"
 TENANT_ID = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"

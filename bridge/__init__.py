@@ -77,9 +77,12 @@ def register_static_files(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from bridge import commands
+    from bridge import commands, demo
+    from bridge.xero.scheduling.commands import xero_cli
 
     commands.init_app(app)
+    demo.init_app(app)
+    app.cli.add_command(xero_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -89,6 +92,6 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_scheduler(app: Flask) -> None:
-    from bridge.xero import scheduler
+    from bridge.xero.scheduling import scheduler
 
     scheduler.init_app(app)

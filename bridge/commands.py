@@ -1,5 +1,5 @@
 """CLI commands: `flask users create`, `flask users set-password`, `flask backup create`,
-`flask backup restore`, `flask demo seed`, `flask xero sync-payments` (bridge.xero.commands)."""
+`flask backup restore`, `flask demo seed`, `flask xero sync-payments` (bridge.xero.scheduling.commands)."""
 import secrets
 from pathlib import Path
 
@@ -87,10 +87,5 @@ def backup_restore_command(path, replace):
 
 
 def init_app(app: Flask) -> None:
-    from bridge import demo
-    from bridge.xero.commands import xero_cli
-
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_cli)
-    app.cli.add_command(xero_cli)
-    demo.init_app(app)

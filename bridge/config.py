@@ -182,7 +182,7 @@ def from_environment() -> dict:
         "XERO_TIMEOUT": float(os.environ.get("XERO_TIMEOUT", "20")),
         # Our own per-organisation budget, under Xero's 60 calls a minute.
         "XERO_CALLS_PER_MINUTE": int(os.environ.get("XERO_CALLS_PER_MINUTE", "55")),
-        # Payment sync: seconds between polls of Xero (bridge.xero.scheduler).
+        # Payment sync: seconds between polls of Xero (bridge.xero.scheduling.scheduler).
         "XERO_POLL_SECONDS": _poll_seconds(),
         # Seconds from a process's start to its first poll (at most XERO_POLL_SECONDS).
         "XERO_FIRST_POLL_SECONDS": float(os.environ.get("XERO_FIRST_POLL_SECONDS", "10")),

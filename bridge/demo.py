@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from bridge.commands import create_user
 from bridge.extensions import db
-from bridge.invoicing.numbering import next_invoice_number
-from bridge.invoicing.payments import refresh_payment_status
-from bridge.invoicing.totals import apply_totals
+from bridge.billing.numbering import next_invoice_number
+from bridge.billing.payments import refresh_payment_status
+from bridge.billing.totals import apply_totals
 from bridge.models import (
     Budget,
     Company,

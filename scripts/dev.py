@@ -2,7 +2,7 @@
 """Set up and run Bridge, or its whole test suite, on a fresh machine with only Python.
 
     python3 scripts/dev.py run     # venv, install, migrate, demo data, Xero sandbox + app
-    python3 scripts/dev.py test    # venv, install, Chromium, the suite on SQLite then PostgreSQL
+    python3 scripts/dev.py test    # venv, install, Chromium, import contracts, the suite on SQLite then PostgreSQL
     python3 scripts/dev.py serve   # production: venv, install, migrate, gunicorn (gunicorn.conf.py)
 
 Arguments after `test` go to pytest, after `serve` to gunicorn (e.g. --bind 0.0.0.0:8000).
@@ -148,6 +148,10 @@ def command_test(pytest_args: list[str]) -> int:
     ensure_chromium()
     env = dict(os.environ)
     env.pop("TEST_DATABASE_URL", None)
+    say("Import contracts (.importlinter): no cycles, the layers, the sandbox apart")
+    if subprocess.run([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT).returncode != 0:
+        say("The import contracts are broken (see above): fix the imports first")
+        return 1
     postgres = postgres_reachable()
     say("Test suite on SQLite" + (" (the postgres_only tests run in the PostgreSQL pass)" if postgres else ""))
     # postgres_only tests use a PostgreSQL schema of their own in either pass: once is enough.

@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bridge.extensions import db
 from bridge.health import bp
 from bridge.models import Lease, XeroConnection, XeroSettings, XeroSyncState, utcnow
-from bridge.xero import lease, scheduler
+from bridge.xero.sync import lease
+from bridge.xero.scheduling import scheduler
 
 
 @bp.get("/healthz")

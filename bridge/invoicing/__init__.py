@@ -9,8 +9,8 @@ from bridge.invoicing import (  # noqa: E402,F401
 )
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402
-from bridge.xero.copy_options import xero_status_label  # noqa: E402
-from bridge.xero.explain import details  # noqa: E402
+from bridge.xero.settings.readiness import xero_status_label  # noqa: E402
+from bridge.xero.sending.explain import details  # noqa: E402
 
 bp.add_app_template_filter(display_value, "custom_value")
 bp.add_app_template_filter(plain_number, "plain_number")

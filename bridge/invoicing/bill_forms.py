@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired
 
-from bridge.xero.bills import STALE_PAGE
+from bridge.xero.bills.send import STALE_PAGE
 
 
 

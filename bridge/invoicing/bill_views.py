@@ -1,10 +1,10 @@
 """Send to Xero for budget expenses: one expense from its page (the "Sent to Xero" box), and a
 selection of a budget's expenses, sent batch by batch while the page shows the progress.
-The rules live in bridge.xero.bills and bridge.xero.bill_batch."""
+The rules live in bridge.xero.bills.send and bridge.xero.bill_batch."""
 import json
 from uuid import uuid4
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,8 +16,11 @@ from bridge.invoicing.recording import payments_context
 from bridge.invoicing.copy_forms import ResumeForm
 from bridge.invoicing.responses import go_to, is_htmx
 from bridge.models import Budget, Expense
-from bridge.xero import bill_batch, bill_mapping, bills, copy_options
-from bridge.xero.copy_attempt import CopyResult
+from bridge.xero.bills import batch as bill_batch
+from bridge.xero.bills import mapping as bill_mapping
+from bridge.xero.bills import send as bills
+from bridge.xero.settings.readiness import readiness
+from bridge.xero.sending.attempt import CopyResult
 
 
 def _expense_url(expense_id: int) -> str:
@@ -96,7 +99,7 @@ def _box(expense: Expense, status: int = 200, *, result: CopyResult | None = Non
 
 def box_context(expense: Expense) -> dict:
     """What the "Sent to Xero" box shows (the expense page includes it)."""
-    return {"expense": expense, "xero": bills.bill_state(expense, copy_options.readiness()),
+    return {"expense": expense, "xero": bills.bill_state(expense, readiness()),
             "forms": _forms()}
 
 
@@ -111,7 +114,7 @@ def bills_start(budget_id: int):
     sent before), then send the others."""
     budget = db.get_or_404(Budget, budget_id)
     form = SelectionForm()
-    ready = copy_options.readiness()
+    ready = readiness()
     why = bills.blocked(ready)
     if why:
         return render_error(409, why)

@@ -1,7 +1,7 @@
 """Bulk Copy to Xero from the invoice table: the selection (ticked rows, or every invoice
 matching the filter) becomes a draft job; the modal shows what will happen and, once
 confirmed, a progress bar polled every second and then each invoice's result. The work runs
-in the background (bridge.xero.bulk_copy); closing the modal does not stop it."""
+in the background (bridge.xero.invoices.bulk.jobs); closing the modal does not stop it."""
 from flask import abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,8 +12,10 @@ from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
 from bridge.invoicing.responses import page_or_partial
 from bridge.models import XeroCopyJob
-from bridge.xero import bulk_copy, bulk_plan, copy_options
-from bridge.xero.mapping import COPY_STATUSES
+from bridge.xero.invoices.bulk import jobs as bulk_copy
+from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.settings.readiness import xero_invoice_url
+from bridge.xero.sending.payloads import COPY_STATUSES
 
 MODAL, PAGE = "invoicing/_bulk_modal.html", "invoicing/bulk.html"
 PROGRESS = "invoicing/_bulk_progress.html"
@@ -67,7 +69,7 @@ def bulk_start(job_id: int):
         bulk_plan.queue_job(job_id, form.status.data or None)
     except bulk_plan.BulkRefused as refused:
         return _plan(job_id, form, 422, refused.message)
-    from bridge.xero import scheduler  # late: the scheduler imports the payment sync, which imports invoicing
+    from bridge.xero.scheduling import scheduler  # late: the scheduler imports the payment sync, which imports invoicing
 
     scheduler.wake_copy_jobs()
     return _progress(job_id)
@@ -99,6 +101,6 @@ def _plan(job_id: int, form: BulkStartForm, status: int = 200, problem: str | No
 def _progress(job_id: int):
     progress = bulk_copy.progress(job_id)
     rows = bulk_copy.results(job_id) if progress.over else []
-    links = {row.id: copy_options.xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
+    links = {row.id: xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
     return page_or_partial(PAGE, PROGRESS, progress=progress, rows=rows, links=links, job_id=job_id,
                            on_page=request.args.get("on_page") == "1")

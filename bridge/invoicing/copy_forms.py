@@ -6,8 +6,8 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from bridge.invoicing.forms import InChoices, options, strip
-from bridge.xero.copy_options import Contact, ModalData
-from bridge.xero.mapping import COPY_STATUSES
+from bridge.xero.invoices.options import Contact, ModalData
+from bridge.xero.sending.payloads import COPY_STATUSES
 
 SEPARATOR = "|"
 

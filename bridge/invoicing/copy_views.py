@@ -1,5 +1,5 @@
 """Copy to Xero: the modal with its contact picker and preview, the submit, and the invoice's
-"Invoice copied" box. The rules live in bridge.xero.copy and bridge.xero.copy_options."""
+"Invoice copied" box. The rules live in bridge.xero.invoices.copy and bridge.xero.copy_options."""
 import json
 
 from flask import abort, flash, render_template, request, url_for
@@ -9,12 +9,16 @@ from bridge.errors import render_error
 from bridge.invoicing import bp
 from bridge.invoicing.copy_forms import CopyForm, NewContactForm, ResumeForm
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
-from bridge.invoicing.service import get_invoice
-from bridge.marketplace import reference
-from bridge.xero import contacts, copy_options
-from bridge.xero.copy import NOT_COPIED, CopyResult, copy_invoice, not_ready_message, resume_copy
-from bridge.xero.errors import XeroError
-from bridge.xero.explain import Refusal
+from bridge.billing.service import get_invoice
+from bridge.xero.settings import reference
+from bridge.xero.sending import contacts
+from bridge.xero.invoices import options as copy_options
+from bridge.xero.settings.readiness import readiness
+from bridge.xero.invoices.copy import NOT_COPIED, copy_invoice, resume_copy
+from bridge.xero.sending.attempt import CopyResult
+from bridge.xero.sending.once import not_ready_message
+from bridge.xero.api.errors import XeroError
+from bridge.xero.sending.explain import Refusal
 
 ACTIONS = ("create", "update")
 
@@ -25,7 +29,7 @@ def copy_modal(invoice_id: int):
     action = request.args.get("action", "create")
     if action not in ACTIONS:
         abort(404)
-    ready = copy_options.readiness()
+    ready = readiness()
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
     problem = _read_reference(ready.tenant_id)
@@ -40,7 +44,7 @@ def copy_submit(invoice_id: int):
     """Send the copy; the modal answers with the outcome (422 keeps it open with the reasons)."""
     form = CopyForm()
     action = form.action.data if form.action.data in ACTIONS else "create"
-    ready = copy_options.readiness()
+    ready = readiness()
     modal = _modal_data(invoice_id, action, ready)
     form.offer(modal)
     if not ready.ready:
@@ -67,7 +71,7 @@ def copy_resume(invoice_id: int):
         result = resume_copy(invoice_id, check.attempt_key.data, current_user.id)
     except LookupError:
         abort(404)
-    modal = _modal_data(invoice_id, result.action, copy_options.readiness())
+    modal = _modal_data(invoice_id, result.action, readiness())
     form = CopyForm.opened(modal)
     form.attempt_key.data = check.attempt_key.data
     return _answer(modal, form, result)
@@ -106,7 +110,7 @@ def _copied(invoice_id: int, result: CopyResult):
 @bp.get("/invoices/<int:invoice_id>/xero/preview")
 def copy_preview(invoice_id: int):
     """The lines and totals as Xero will compute them with the chosen tax rate."""
-    ready = copy_options.readiness()
+    ready = readiness()
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
     invoice = get_invoice(invoice_id) or abort(404)
@@ -118,7 +122,7 @@ def copy_preview(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/xero/contacts")
 def contact_search(invoice_id: int):
     """Xero contacts whose name contains what was typed (the picker's search-as-you-type)."""
-    ready = copy_options.readiness()
+    ready = readiness()
     if not ready.connected:
         return render_error(409, not_ready_message(ready))
     get_invoice(invoice_id) or abort(404)
@@ -131,7 +135,7 @@ def contact_search(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/xero/contacts")
 def contact_create(invoice_id: int):
     """Create new: a Xero contact from the client; Xero's refusal (a taken name) shows in place."""
-    ready = copy_options.readiness()
+    ready = readiness()
     if not ready.connected:
         return render_error(409, not_ready_message(ready))
     invoice = get_invoice(invoice_id, full=True) or abort(404)
@@ -154,7 +158,7 @@ def contact_create(invoice_id: int):
 def copy_state(invoice_id: int):
     """The "Invoice copied" box (after xeroCopied), with the invoice's number out of band."""
     invoice = get_invoice(invoice_id) or abort(404)
-    state = copy_options.copy_state(invoice_id, copy_options.readiness())
+    state = copy_options.copy_state(invoice_id, readiness())
     return render_template("invoicing/_copy_state.html", invoice=invoice, xero=state, oob=True)
 
 

@@ -7,8 +7,8 @@ from flask_login import current_user
 from bridge.invoicing import bp
 from bridge.invoicing.forms import InvoiceForm, LineForm
 from bridge.invoicing.responses import go_to
-from bridge.xero import copy_options
-from bridge.invoicing.service import (
+from bridge.xero.settings.readiness import readiness
+from bridge.billing.service import (
     InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
     new_invoice_defaults, preview_totals, update_invoice,
 )
@@ -88,7 +88,7 @@ def _render(form: InvoiceForm, choices, invoice, status: int = 200):
     """The editor page with its totals."""
     return render_template(
         "invoicing/form.html", form=form, invoice=invoice, choices=choices,
-        xero_ready=copy_options.readiness().ready, **_totals_context(form, choices),
+        xero_ready=readiness().ready, **_totals_context(form, choices),
     ), status
 
 

@@ -8,7 +8,7 @@ from wtforms.widgets import TextInput
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
-from bridge.invoicing.service import InvoiceData, LineData
+from bridge.billing.service import InvoiceData, LineData
 from bridge.invoicing.table import InvoiceFilters
 from bridge.models import INVOICE_STATUSES, PAYMENT_STATUSES
 

@@ -1,13 +1,13 @@
 """The invoice PDF: Bridge's own, or Xero's when the Xero settings say Xero makes PDFs and
-the invoice was copied (fetched once per copy and kept; bridge.xero.documents)."""
+the invoice was copied (fetched once per copy and kept; bridge.xero.sending.documents)."""
 from flask import Response, abort
 from flask_login import current_user
 
 from bridge.errors import render_error
 from bridge.invoicing import bp
 from bridge.invoicing.document import invoice_pdf, pdf_filename
-from bridge.invoicing.service import get_invoice
-from bridge.xero.documents import PdfUnavailable, xero_pdf
+from bridge.billing.service import get_invoice
+from bridge.xero.sending.documents import PdfUnavailable, xero_pdf
 
 # The issuer printed on our PDFs, until the workspace settings hold a company profile.
 ISSUER = "Bridge"

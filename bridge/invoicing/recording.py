@@ -13,11 +13,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from bridge.extensions import db
 from bridge.formatting import money
 from bridge.invoicing import bp
-from bridge.invoicing.payments import record_manual_payment
+from bridge.billing.payments import record_manual_payment
 from bridge.invoicing.responses import go_to, is_htmx
 from bridge.models import ZERO, Invoice
-from bridge.workspace.fields import Between, DecimalPlaces, ExactDecimalField, blank_to_none, strip
-from bridge.workspace.forms import MAX_MONEY
+from bridge.fields import MAX_MONEY, Between, DecimalPlaces, ExactDecimalField, blank_to_none, strip
 
 
 class PaymentForm(FlaskForm):

@@ -7,9 +7,11 @@ from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InvoiceFilterForm, options
 from bridge.invoicing.recording import payments_context
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
-from bridge.invoicing.service import InvoiceError, get_invoice, set_status
+from bridge.billing.service import InvoiceError, get_invoice, set_status
 from bridge.invoicing.bulk_views import BulkSelectForm
-from bridge.xero import bulk_plan, copy_options
+from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.invoices import options as copy_options
+from bridge.xero.settings.readiness import readiness
 
 
 @bp.get("/")
@@ -18,7 +20,7 @@ def index():
     form = InvoiceFilterForm(request.args)
     form.client.choices = options(table.client_choices(), "Any client")
     fields = table.table_fields()
-    ready = copy_options.readiness().ready
+    ready = readiness().ready
     context = {"form": form, "fields": fields, "pagination": None, "values": {}, "xero_ready": ready,
                "copying": set(), "bulk_form": BulkSelectForm(formdata=None)}
     status = 200
@@ -40,7 +42,7 @@ def show(invoice_id: int):
     invoice = get_invoice(invoice_id, full=True) or abort(404)
     fields = table.table_fields()
     values = {v.field_id: v.value for v in invoice.custom_values}
-    xero = copy_options.copy_state(invoice_id, copy_options.readiness())
+    xero = copy_options.copy_state(invoice_id, readiness())
     open_copy = request.args.get("xero") == "copy" and xero.readiness.ready
     payments = payments_context(invoice, invoice.currency,
                                 url_for("invoicing.record_invoice_payment", invoice_id=invoice.id))

@@ -6,7 +6,7 @@ from wtforms import Form, SelectField
 from bridge.invoicing.forms import InChoices, options
 from bridge.invoicing.responses import page_or_partial
 from bridge.marketplace import bp
-from bridge.xero import activity
+from bridge.xero.sending import activity
 
 PER_PAGE = 25
 

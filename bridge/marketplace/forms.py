@@ -10,8 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from bridge.extensions import db
 from bridge.invoicing.forms import options
-from bridge.marketplace import reference
-from bridge.marketplace.setup import Setup
+from bridge.xero.settings import reference
+from bridge.xero.settings.setup import Setup
 from bridge.models import CustomField, ServiceType, TaxRate
 from bridge.workspace.forms import choose
 

@@ -15,11 +15,14 @@ from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.forms import options
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
-from bridge.marketplace import bp, connection, reference, setup, sync
-from bridge.marketplace.connection import ConnectError, Connected
+from bridge.marketplace import bp, sync
+from bridge.xero.settings import connect as connection
+from bridge.xero.settings import reference
+from bridge.xero.settings import setup
+from bridge.xero.settings.connect import ConnectError, Connected
 from bridge.marketplace.forms import ChooseOrganisationForm, setup_form
 from bridge.models import User
-from bridge.xero.errors import XeroError
+from bridge.xero.api.errors import XeroError
 
 # The OAuth state (and whether the consent runs in a popup) between connect and callback.
 OAUTH_SESSION_KEY = "xero_oauth"
@@ -234,6 +237,6 @@ def setup_context(xero, form, problem: str | None, refreshed: bool = False) -> d
 def recent_copy_jobs():
     # Imported here: the copy machinery imports this blueprint's reference data, so a
     # module-level import would be circular.
-    from bridge.xero import bulk_copy
+    from bridge.xero.invoices.bulk import jobs as bulk_copy
 
     return bulk_copy.recent_jobs()

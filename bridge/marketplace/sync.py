@@ -7,12 +7,13 @@ from sqlalchemy import select
 from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.responses import go_to, is_htmx
-from bridge.marketplace import bp, setup
+from bridge.marketplace import bp
+from bridge.xero.settings import setup
 from bridge.models import XeroSyncState
-from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroRateLimited
-# The module, not its names: bridge.xero.payments imports (through invoicing) this package.
-from bridge.xero import payments as payment_sync
+from bridge.xero.api.client import XeroClient
+from bridge.xero.api.errors import XeroRateLimited
+# The module, not its names: bridge.xero.sync.payments imports (through invoicing) this package.
+from bridge.xero.sync import payments as payment_sync
 
 # A person is waiting on "Sync now": longer waits (a rate limit) end the run instead, and
 # the scheduler carries on from the last page applied.

@@ -28,11 +28,11 @@ class Invoice(db.Model):
     due_date: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
-    # Totals are computed from the lines on every save (bridge.invoicing.totals).
+    # Totals are computed from the lines on every save (bridge.billing.totals).
     subtotal: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     tax_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
-    # Derived from payments (bridge.invoicing.payments); stored so the table can filter on it.
+    # Derived from payments (bridge.billing.payments); stored so the table can filter on it.
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     # Credit notes, over- and prepayments applied in Xero (its AmountCredited): they lower
     # the amount due without being payments. Written by the payment sync only.

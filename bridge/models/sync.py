@@ -48,7 +48,7 @@ class XeroSyncState(db.Model):
 class Lease(db.Model):
     """A named lease: whoever holds it until expires_at may do the named work.
 
-    Taken and renewed with one conditional UPDATE (bridge.xero.lease); the unique name makes
+    Taken and renewed with one conditional UPDATE (bridge.xero.sync.lease); the unique name makes
     the first INSERT race-safe.
     """
 

@@ -13,8 +13,8 @@ XERO_CONNECTION_STATUSES = ("active", "needs_reconnect")
 class XeroConnection(db.Model):
     """One Xero organisation (tenant) connected to Bridge, with its own token set.
 
-    Tokens are stored only as Fernet ciphertext (bridge.xero.tokens); the plaintext never
-    reaches the database or the logs. Only bridge.xero.connection refreshes them, under a row
+    Tokens are stored only as Fernet ciphertext (bridge.xero.api.tokens); the plaintext never
+    reaches the database or the logs. Only bridge.xero.api.connection refreshes them, under a row
     lock, bumping refresh_version each time.
     """
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bridge.extensions import db
 from bridge.models import XeroCopy
 from bridge.webhooks import bp
-from bridge.xero import scheduler
-from bridge.xero.payments import request_sync, syncing_organisations
+from bridge.xero.scheduling import scheduler
+from bridge.xero.sync.payments import request_sync, syncing_organisations
 
 logger = logging.getLogger(__name__)
 

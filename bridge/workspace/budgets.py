@@ -7,7 +7,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from bridge.extensions import db
-from bridge.invoicing.payments import refresh_payment_status
+from bridge.billing.payments import refresh_payment_status
 from bridge.models import ZERO, Budget, Company, Expense
 from bridge.workspace import bp
 from bridge.workspace.common import redirect_to
@@ -95,9 +95,11 @@ def budget(budget_id: int):
 def bills_context(expenses: list[Expense]) -> dict:
     """Send to Xero on the budget page: whether it is on, each expense's bill and what it lacks."""
     # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
-    from bridge.xero import bill_mapping, bills, copy_options
+    from bridge.xero.bills import mapping as bill_mapping
+    from bridge.xero.bills import send as bills
+    from bridge.xero.settings.readiness import readiness
 
-    ready = copy_options.readiness()
+    ready = readiness()
     blocked = bills.blocked(ready)
     if blocked:
         return {"on": False}

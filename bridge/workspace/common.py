@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
 from bridge.workspace import bp
-from bridge.workspace.fields import plain_number
+from bridge.fields import plain_number
 
 
 def is_htmx() -> bool:

@@ -13,7 +13,7 @@ def expense(expense_id: int):
     expense = db.session.get(Expense, expense_id) or abort(404)
     payments = payments_context(expense, expense.currency,
                                 url_for("workspace.record_expense_payment", expense_id=expense.id))
-    # Imported here: bridge.invoicing imports this package (through bridge.workspace.fields).
+    # Imported here: bridge.invoicing imports this package (through bridge.fields).
     from bridge.invoicing.bill_views import box_context
 
     return render_template("workspace/expense.html", **payments, **box_context(expense))

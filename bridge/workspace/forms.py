@@ -8,10 +8,13 @@ from wtforms import DateField, EmailField, SelectChoice, SelectField, StringFiel
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from bridge.extensions import db
-from bridge.invoicing.numbering import pattern_error
+from bridge.billing.numbering import pattern_error
 from bridge.models import CUSTOM_FIELD_TYPES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate
-from bridge.workspace.fields import (
-    active_choices,
+from bridge.billing.service import active_choices
+from bridge.fields import (
+    MAX_MARKUP,
+    MAX_MONEY,
+    MAX_QUANTITY,
     Between,
     DecimalPlaces,
     ExactDecimalField,
@@ -22,10 +25,6 @@ from bridge.workspace.fields import (
     strip,
 )
 
-# The largest values the Money, Quantity and Percent columns hold.
-MAX_MONEY = Decimal("999999999999.99")
-MAX_QUANTITY = Decimal("99999999.9999")
-MAX_MARKUP = Decimal("999.9999")
 PATTERN_REQUIRED = "Enter a pattern, e.g. {year}-{seq:04}."
 
 

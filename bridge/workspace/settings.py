@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from bridge.auth.roles import admin_required
 from bridge.extensions import db
-from bridge.invoicing.numbering import current_pattern, pattern_error, render
+from bridge.billing.numbering import current_pattern, pattern_error, render
 from bridge.models import CustomField, ServiceType, TaxRate, WorkspaceSettings
 from bridge.workspace import bp
 from bridge.workspace.common import is_htmx

@@ -1,2 +1,16 @@
-"""The Xero integration core, no Flask views: XeroClient (client.py) over transport.py,
-auth.py and connection.py, with wire/dates/errors/ratelimit/tokens as its helpers."""
+"""The Xero integration core: no Flask views, one sub-package per capability.
+
+Layers, top to bottom (an upper one may import a lower one, never the reverse; the
+import-linter contracts in .importlinter hold this, and CI runs them):
+
+    scheduling   the in-app scheduler and `flask xero` commands: runs the sync and bulk jobs
+    invoices     invoices to Xero: the single copy, the modal's options, mapping, bulk copy
+    bills        budget expenses to Xero as bills: single, batch, mapping
+    sync         payments and documents mirrored Xero -> Bridge; leases (one poller, one run)
+    sending      one document sent exactly once: attempts, activity, refusals, contacts, notes, PDFs
+    settings     the integration's settings, Xero's cached reference data, readiness, connecting
+    api          the Xero API client: HTTP, OAuth, tokens, rate budget, errors, wire format, dates
+
+invoices, bills and sync are independent of each other. The core imports bridge.models,
+bridge.extensions, bridge.billing and bridge.fields; it never imports a blueprint.
+"""

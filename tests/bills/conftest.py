@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.marketplace import reference, setup
-from bridge.marketplace.setup import Setup
+from bridge.xero.settings import reference
+from bridge.xero.settings import setup
+from bridge.xero.settings.setup import Setup
 from bridge.models import Budget, Company, Expense, ServiceType, XeroCopy
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.copy.conftest import recorded, text  # noqa: F401  (helpers)
 from tests.marketplace.conftest import NZ, fresh_budget, sandbox, xero  # noqa: F401  (fixtures)
@@ -26,7 +27,7 @@ DEFAULT_ACCOUNT, PRINTING_ACCOUNT, TAX = "429", "310", "INPUT2"
 def no_waiting(monkeypatch):
     """Retries and rate-limit waits do not sleep (they are counted)."""
     sleeps = []
-    for module in ("bridge.xero.copy_attempt", "bridge.xero.contacts", "bridge.xero.bill_batch"):
+    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.contacts", "bridge.xero.bills.batch"):
         monkeypatch.setattr(f"{module}.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 

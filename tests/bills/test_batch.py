@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import XeroActivity
-from bridge.xero import bill_batch
+from bridge.xero.bills import batch as bill_batch
 from tests.bills.conftest import bill_rows, configure, make_expense, recorded, sandbox_bills, text
 
 HX = {"HX-Request": "true"}

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from bridge.xero import bill_mapping
+from bridge.xero.bills import mapping as bill_mapping
 from tests import xero_spec
 from tests.bills.conftest import make_expense, post_send
 from tests.copy.conftest import invoice_answers_lost

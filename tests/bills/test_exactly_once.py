@@ -8,8 +8,8 @@ import requests
 
 from bridge.extensions import db
 from bridge.models import XeroActivity
-from bridge.xero import contacts
-from bridge.xero.bills import send_expense
+from bridge.xero.sending import contacts
+from bridge.xero.bills.send import send_expense
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.bills.conftest import bill_rows, make_expense, post_send, recorded, sandbox_bills, text
 from tests.copy.test_exactly_once import lose_answers  # noqa: F401  (fixture)

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bridge.xero import bill_mapping
-from bridge.xero.bill_mapping import BillChoices
+from bridge.xero.bills import mapping as bill_mapping
+from bridge.xero.bills.mapping import BillChoices
 
 CHOICES = BillChoices(contact_id="c-1", status="AUTHORISED", default_account="429",
                       accounts={7: "310"}, tax_type="INPUT2", url="https://b.example/expenses/1?xero_copy=k")

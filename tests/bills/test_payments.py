@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from bridge.extensions import db
 from bridge.models import Expense
-from bridge.xero.client import XeroClient
-from bridge.xero.payments import sync_organisation
+from bridge.xero.api.client import XeroClient
+from bridge.xero.sync.payments import sync_organisation
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.bills.conftest import configure, post_send, sandbox_bills
 

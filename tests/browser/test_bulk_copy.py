@@ -6,7 +6,7 @@ Set BRIDGE_SCREENSHOTS=<folder> to keep screenshots."""
 import pytest
 from playwright.sync_api import expect
 
-from bridge.xero import scheduler
+from bridge.xero.scheduling import scheduler
 from tests.browser.conftest import log_in
 from tests.browser.test_copy_to_xero import snap
 from tests.conftest import ADMIN, make_app

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.marketplace.connection import DENIED
+from bridge.xero.settings.connect import DENIED
 from bridge.models import ServiceTypeAccount, XeroConnection, XeroPendingConsent, XeroSettings
 from tests.browser.conftest import log_in
 from tests.conftest import ADMIN, make_app

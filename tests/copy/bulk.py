@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from bridge.extensions import db
-from bridge.invoicing.service import InvoiceData, LineData, create_invoice
-from bridge.xero import bulk_plan
-from bridge.xero.client import XeroClient
+from bridge.billing.service import InvoiceData, LineData, create_invoice
+from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.api.client import XeroClient
 
 LINK = "http://bridge.test/invoices/{id}"
 
@@ -18,7 +18,7 @@ LINK = "http://bridge.test/invoices/{id}"
 def bulk_sleeps(monkeypatch):
     """The waits (Retry-After, backoff) the bulk copy would have slept, in seconds."""
     sleeps = []
-    monkeypatch.setattr("bridge.xero.bulk_copy.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
+    monkeypatch.setattr("bridge.xero.invoices.bulk.jobs.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 
 

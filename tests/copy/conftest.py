@@ -13,11 +13,12 @@ import requests
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.invoicing.service import InvoiceData, LineData, create_invoice
-from bridge.marketplace import reference, setup
-from bridge.marketplace.setup import Setup
+from bridge.billing.service import InvoiceData, LineData, create_invoice
+from bridge.xero.settings import reference
+from bridge.xero.settings import setup
+from bridge.xero.settings.setup import Setup
 from bridge.models import Company, CustomField, CustomFieldValue, ServiceType, TaxRate, XeroCopy
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.marketplace.conftest import NZ, fresh_budget, sandbox, xero  # noqa: F401  (fixtures)
 from tests.workspace.conftest import admin, member  # noqa: F401  (fixtures)
@@ -30,7 +31,7 @@ COPY_FIELDS = {"tax_type": GST}
 def no_waiting(monkeypatch):
     """Retries and rate-limit waits in the copy service do not sleep (they are counted)."""
     sleeps = []
-    for module in ("bridge.xero.copy_attempt", "bridge.xero.documents", "bridge.xero.contacts"):
+    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.documents", "bridge.xero.sending.contacts"):
         monkeypatch.setattr(f"{module}.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 

@@ -4,7 +4,7 @@ from flask import g
 
 from bridge.extensions import db
 from bridge.models import XeroActivity
-from bridge.xero import activity
+from bridge.xero.sending import activity
 from tests.conftest import MEMBER
 from tests.copy.conftest import configure, northwind, post_copy
 

@@ -8,14 +8,15 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select, update
 
 from bridge.extensions import db
-from bridge.invoicing.service import LineData
+from bridge.billing.service import LineData
 from bridge.models import (
     Company, Invoice, Lease, ServiceType, ServiceTypeAccount, TaxRate, XeroAccount, XeroActivity, XeroConnection,
     XeroCopy, XeroCopyJob, utcnow,
 )
-from bridge.xero import bulk_copy, bulk_plan
-from bridge.xero.bulk_copy import run_job
-from bridge.xero.client import XeroClient
+from bridge.xero.invoices.bulk import jobs as bulk_copy
+from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.invoices.bulk.jobs import run_job
+from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.copy.bulk import bulk_sleeps, many_invoices, queued_job  # noqa: F401  (fixture)
 from tests.copy.conftest import configure, give_note, make_invoice, northwind, post_copy, recorded, sandbox_invoices
@@ -87,7 +88,7 @@ def test_a_worker_that_dies_after_sending_a_batch_is_resumed_without_duplicates(
 
     with monkeypatch.context() as patch:
         patch.setattr(HTTPAdapter, "send", send_then_die)
-        patch.setattr("bridge.xero.lease.release", lambda *args, **kwargs: False)  # died: no clean hand-over
+        patch.setattr("bridge.xero.sync.lease.release", lambda *args, **kwargs: False)  # died: no clean hand-over
         with pytest.raises(WorkerDied):
             run_job(job_id, holder="worker-1")
     db.session.rollback()

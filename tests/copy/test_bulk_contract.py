@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from bridge.extensions import db
-from bridge.xero import bulk_plan
-from bridge.xero.bulk_copy import run_job
+from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.invoices.bulk.jobs import run_job
 from tests import xero_spec
 from tests.copy.bulk import bulk_sleeps, many_invoices, queued_job  # noqa: F401  (fixture)
 from tests.copy.conftest import make_invoice, northwind, post_copy

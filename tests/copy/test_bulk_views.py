@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.invoicing.service import LineData
+from bridge.billing.service import LineData
 from bridge.models import TaxRate, XeroCopyJob
-from bridge.xero.bulk_copy import run_job
+from bridge.xero.invoices.bulk.jobs import run_job
 from tests.copy.bulk import bulk_sleeps, many_invoices  # noqa: F401  (fixture)
 from tests.copy.conftest import configure, make_invoice, text
 

@@ -9,8 +9,10 @@ import pytest
 import requests
 
 from bridge.models import Company, Invoice, InvoiceLine, TaxRate
-from bridge.invoicing.totals import apply_totals
-from bridge.xero import mapping, wire
+from bridge.billing.totals import apply_totals
+from bridge.xero.invoices import mapping
+from bridge.xero.api import wire
+from bridge.xero.sending import payloads
 from tests import xero_spec
 from tests.copy.conftest import configure, give_note, invoice_answers_lost, northwind, post_copy
 from tests.copy.test_update import change_lines
@@ -103,7 +105,7 @@ def test_invoice_payloads_are_valid_invoices(send_number):
 def test_contact_payload_is_a_valid_contact():
     company = Company(name="Harbour Lights Ltd", email="ap@harbour.example", tax_number="NZ-1",
                       address="1 Quay St\nAuckland 1010", default_currency="NZD")
-    body = {"Contacts": [mapping.contact_payload(company, name="Harbour Lights")]}
+    body = {"Contacts": [payloads.contact_payload(company, name="Harbour Lights")]}
     assert contract.problems(prepared("PUT", "/Contacts", body), REAL_XERO) == []
 
 

@@ -88,7 +88,7 @@ def test_the_accountants_note_lands_in_history(connected, admin, invoice, worksp
     assert response.status_code == 200, text(response)
     (row,) = copies()
     assert row.note_added_at is not None
-    from bridge.xero.client import XeroClient
+    from bridge.xero.api.client import XeroClient
     with XeroClient(NZ_TENANT) as client:
         history = client._get_list("/Invoices/{InvoiceID}/History", "HistoryRecords",
                                    path_args={"InvoiceID": row.xero_id})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Company, Invoice, XeroActivity, XeroConnection
-from bridge.xero.explain import XERO_SETTINGS
+from bridge.xero.sending.explain import XERO_SETTINGS
 from tests.conftest import MEMBER
 from tests.copy.conftest import configure, copies, make_invoice, northwind, post_copy, recorded, text
 from tests.marketplace.conftest import revoke_at_sandbox, stored_tokens

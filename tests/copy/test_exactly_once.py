@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from bridge.extensions import db
 from bridge.models import XeroActivity, XeroCopy, utcnow
-from bridge.xero.copy import copy_invoice
+from bridge.xero.invoices.copy import copy_invoice
 from tests.copy.conftest import configure, copies, northwind, post_copy, recorded, sandbox_invoices, text
 
 

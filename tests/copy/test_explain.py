@@ -1,11 +1,11 @@
-"""Xero's refusals in plain words (bridge.xero.explain): the kind, our sentence, each of
+"""Xero's refusals in plain words (bridge.xero.sending.explain): the kind, our sentence, each of
 Xero's messages verbatim with what to check."""
 import pytest
 
-from bridge.xero.errors import (
+from bridge.xero.api.errors import (
     XeroAuthorisationLost, XeroError, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidationError,
 )
-from bridge.xero.explain import XERO_SETTINGS, hint, refusal
+from bridge.xero.sending.explain import XERO_SETTINGS, hint, refusal
 
 
 @pytest.mark.parametrize("message, expected", [

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Company, XeroActivity
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.copy.conftest import northwind, post_copy, recorded, text
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from bridge.extensions import db
-from bridge.invoicing.service import InvoiceData, LineData, update_invoice
+from bridge.billing.service import InvoiceData, LineData, update_invoice
 from bridge.models import Invoice
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.copy.conftest import configure, copies, northwind, post_copy, recorded, sandbox_invoices, text

@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from bridge.extensions import db
-from bridge.invoicing.service import InvoiceData, LineData, create_invoice
+from bridge.billing.service import InvoiceData, LineData, create_invoice
 from bridge.models import Company, CustomField, CustomFieldValue, ServiceType, TaxRate
 
 

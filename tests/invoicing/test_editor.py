@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.extensions import db
-from bridge.invoicing import service
+from bridge.billing import service
 from bridge.models import Invoice, InvoiceLine, NumberSequence
 from tests.invoicing import factories
 

@@ -1,12 +1,12 @@
-"""bridge.invoicing.numbering: patterns, yearly sequences, taken numbers skipped, uniqueness."""
+"""bridge.billing.numbering: patterns, yearly sequences, taken numbers skipped, uniqueness."""
 import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
 from bridge.extensions import db
-from bridge.invoicing import numbering
-from bridge.invoicing.numbering import next_invoice_number, pattern_error, render
+from bridge.billing import numbering
+from bridge.billing.numbering import next_invoice_number, pattern_error, render
 from bridge.models import Invoice, NumberSequence, WorkspaceSettings
 from tests.invoicing import factories
 

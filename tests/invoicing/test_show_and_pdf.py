@@ -10,7 +10,7 @@ import pytest
 
 from bridge.extensions import db
 from bridge.invoicing.document import invoice_pdf, pdf_filename, pdf_text
-from bridge.invoicing.service import LineData, get_invoice
+from bridge.billing.service import LineData, get_invoice
 from bridge.models import Invoice, Payment
 from tests.invoicing import factories
 

@@ -1,9 +1,9 @@
-"""bridge.invoicing.totals: Decimal arithmetic, per-line rounding half-up."""
+"""bridge.billing.totals: Decimal arithmetic, per-line rounding half-up."""
 from decimal import Decimal
 
 import pytest
 
-from bridge.invoicing.totals import InvoiceTotals, LineAmounts, apply_totals, line_amounts, sum_lines, to_cents
+from bridge.billing.totals import InvoiceTotals, LineAmounts, apply_totals, line_amounts, sum_lines, to_cents
 from bridge.models import Invoice, InvoiceLine, TaxRate
 
 D = Decimal

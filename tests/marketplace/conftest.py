@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, XeroPendingConsent
-from bridge.xero.ratelimit import CALLS, SHARED_BUDGET
-from bridge.xero.tokens import TokenCipher, TokenSet
+from bridge.xero.api.ratelimit import CALLS, SHARED_BUDGET
+from bridge.xero.api.tokens import TokenCipher, TokenSet
 from bridge.xero_sandbox.seed import AU_TENANT, NZ_TENANT
 from tests.live import SANDBOX_CLIENT
 from tests.workspace.conftest import admin, member  # noqa: F401  (fixtures)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.marketplace.connection import BAD_STATE, DENIED, PENDING_GONE
+from bridge.xero.settings.connect import BAD_STATE, DENIED, PENDING_GONE
 from bridge.models import (
     ServiceTypeAccount,
     XeroAccount,

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Budget, Company, Expense, Payment, XeroCopy, XeroSettings, XeroSyncState, utcnow
-from bridge.xero.client import XeroClient
-from bridge.xero.payments import sync_organisation
+from bridge.xero.api.client import XeroClient
+from bridge.xero.sync.payments import sync_organisation
 from tests.invoicing import factories
 from tests.workspace.conftest import admin, member  # noqa: F401  (fixtures)
 from tests.xero.conftest import (  # noqa: F401  (fixtures)

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.models import Invoice, Payment, XeroConnection, utcnow
-from bridge.xero.client import XeroClient
-from bridge.xero.payments import sync_organisation
+from bridge.xero.api.client import XeroClient
+from bridge.xero.sync.payments import sync_organisation
 from tests.live import SANDBOX_CLIENT
 from tests.marketplace.conftest import stored_tokens
 from tests.payments.conftest import xero_payments

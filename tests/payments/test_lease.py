@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from bridge.models import Lease
-from bridge.xero import lease
+from bridge.xero.sync import lease
 from tests.payments.pg import pg_schema
 
 TTL = timedelta(seconds=30)

@@ -103,7 +103,7 @@ def test_payments_from_xero_and_deleted_ones_are_shown_as_such(admin, invoice):
     ])
     invoice.amount_credited = Decimal("10.00")
     db.session.commit()
-    from bridge.invoicing.payments import refresh_payment_status
+    from bridge.billing.payments import refresh_payment_status
     refresh_payment_status(invoice)
     db.session.commit()
     page = admin.get(f"/invoices/{invoice.id}").get_data(as_text=True)

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Invoice, XeroSyncState
-from bridge.xero import lease
-from bridge.xero.client import XeroClient
+from bridge.xero.sync import lease
+from bridge.xero.api.client import XeroClient
 from tests.conftest import PROJECT_ROOT, make_app
 from tests.payments.conftest import Org, connect, turn_sync_on
 from tests.payments.pg import pg_schema

@@ -10,8 +10,10 @@ import pytest
 
 from bridge.extensions import db
 from bridge.models import Invoice
-from bridge.xero import lease, mirror, scheduler
-from bridge.xero.payments import request_sync, sync_organisation
+from bridge.xero.sync import lease
+from bridge.xero.sync import mirror
+from bridge.xero.scheduling import scheduler
+from bridge.xero.sync.payments import request_sync, sync_organisation
 from tests.conftest import make_app
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.models import Expense, Invoice, Payment
-from bridge.xero import payments as service
+from bridge.xero.sync import payments as service
 from tests.payments.conftest import turn_sync_on, writes_to_xero, xero_payments
 from tests.xero.conftest import sandbox_requests
 

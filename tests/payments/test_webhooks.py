@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bridge.extensions import db
 from bridge.models import Invoice, XeroSyncState
 from bridge.webhooks import xero as endpoint
-from bridge.xero import scheduler
+from bridge.xero.scheduling import scheduler
 from tests.conftest import make_app
 from tests.live import LiveServer
 

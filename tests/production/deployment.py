@@ -12,10 +12,11 @@ from flask_migrate import upgrade
 
 from bridge import create_app
 from bridge.extensions import db
-from bridge.invoicing.service import InvoiceData, LineData, create_invoice
-from bridge.marketplace import reference, setup
+from bridge.billing.service import InvoiceData, LineData, create_invoice
+from bridge.xero.settings import reference
+from bridge.xero.settings import setup
 from bridge.models import Company, ServiceType, TaxRate, User
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.conftest import PROJECT_ROOT
 from tests.xero.conftest import connect

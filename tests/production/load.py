@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.models import Invoice, Payment, XeroCopy
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from tests.production.browser import Form, refusal_text
 from tests.production.deployment import PASSWORD, Workspace, bridge_app, prepare
 from tests.servers import PROJECT_ROOT, UNLIMITED, GunicornServer

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from bridge.extensions import db
-from bridge.xero import lease
+from bridge.xero.sync import lease
 from tests.production.deployment import bridge_app, prepare
 from tests.servers import GunicornServer
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, XeroSettings, XeroSyncState, utcnow
-from bridge.xero import lease
+from bridge.xero.sync import lease
 from tests.conftest import make_app
 
 NZ = "2f6f0c9e-6b43-4f0a-9c52-4d3f5a3e1a11"

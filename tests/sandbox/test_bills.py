@@ -1,4 +1,4 @@
-"""Bills as Bridge sends them (bridge.xero.bill_mapping) in the sandbox: a batch with one bill
+"""Bills as Bridge sends them (bridge.xero.bills.mapping) in the sandbox: a batch with one bill
 refused answers per bill, both ways checked against Xero's spec; purchase tax rules; the
 bills list of the UI shows each bill's accounts."""
 import datetime as dt
@@ -6,7 +6,9 @@ import json
 from decimal import Decimal
 from types import SimpleNamespace
 
-from bridge.xero import bill_mapping, wire
+from bridge.xero.bills import mapping as bill_mapping
+
+from bridge.xero.api import wire
 from bridge.xero_sandbox.seed import NZ_TENANT
 
 from .helpers import messages

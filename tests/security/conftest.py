@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from bridge.extensions import db
-from bridge.invoicing.service import LineData
+from bridge.billing.service import LineData
 from bridge.models import WorkspaceSettings
 from tests.invoicing import factories
 from tests.workspace.conftest import admin, member, make_budget, make_expense  # noqa: F401  (fixtures)

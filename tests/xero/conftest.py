@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, utcnow
-from bridge.xero import connection as connection_module
-from bridge.xero.client import XeroClient, XeroTenant, states_match
-from bridge.xero.ratelimit import CALLS, SHARED_BUDGET
-from bridge.xero.tokens import TokenCipher, TokenSet
+from bridge.xero.api import connection as connection_module
+from bridge.xero.api.client import XeroClient, XeroTenant, states_match
+from bridge.xero.api.ratelimit import CALLS, SHARED_BUDGET
+from bridge.xero.api.tokens import TokenCipher, TokenSet
 from tests.xero import contract
 from tests.xero.consent import REDIRECT, consent
 from tests.xero.payloads import AUTH_EVENT_ID, CONNECTION_ID, REAL_XERO, TENANT_ID

@@ -6,7 +6,7 @@ import responses
 from cryptography.fernet import Fernet
 
 from bridge import config
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from tests.xero.payloads import TENANT_ID, organisation
 
 XERO_VARIABLES = (

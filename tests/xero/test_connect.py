@@ -8,9 +8,9 @@ import pytest
 
 from bridge.extensions import db
 from bridge.models import XeroConnection
-from bridge.xero.client import XeroClient, XeroTenant, states_match
-from bridge.xero.errors import XeroAuthorisationLost, XeroError
-from bridge.xero.tokens import TokenSet
+from bridge.xero.api.client import XeroClient, XeroTenant, states_match
+from bridge.xero.api.errors import XeroAuthorisationLost, XeroError
+from bridge.xero.api.tokens import TokenSet
 from tests.xero.conftest import REFRESH_TOKEN, add_connection, stored
 from tests.xero.payloads import (
     AUTH_EVENT_ID,
@@ -83,7 +83,7 @@ def test_exchange_code_with_wrong_client_credentials(xero_app, xero_http):
 
 
 def test_exchange_code_is_not_retried(xero_app, xero_http):
-    from bridge.xero.errors import XeroUnavailable
+    from bridge.xero.api.errors import XeroUnavailable
 
     xero_http.post(TOKEN_URL, status=503)
     xero_http.post(TOKEN_URL, json=token_response(1))
@@ -164,7 +164,7 @@ def test_revoke_token_refused(xero_app, connection, xero_http, sleeps):
 
 
 def test_identity_calls_are_counted(xero_app, xero_http):
-    from bridge.xero.ratelimit import call_counts
+    from bridge.xero.api.ratelimit import call_counts
 
     xero_http.post(TOKEN_URL, json=token_response(1))
     XeroClient().exchange_code("code", REDIRECT)

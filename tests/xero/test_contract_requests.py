@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 import requests
 
-from bridge.xero.client import XeroClient
+from bridge.xero.api.client import XeroClient
 from tests import xero_spec
 from tests.xero import contract
 from tests.xero.payloads import (

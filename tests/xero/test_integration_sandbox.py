@@ -13,9 +13,9 @@ from bridge import config
 from bridge.config import XERO_SANDBOX_PATHS
 from bridge.extensions import db
 from bridge.models import XeroConnection, utcnow
-from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroAuthorisationLost, XeroRateLimited, XeroUnavailable
-from bridge.xero.tokens import TokenCipher
+from bridge.xero.api.client import XeroClient
+from bridge.xero.api.errors import XeroAuthorisationLost, XeroRateLimited, XeroUnavailable
+from bridge.xero.api.tokens import TokenCipher
 from bridge.xero_sandbox import create_app as create_sandbox
 from bridge.xero_sandbox.db import db as sandbox_db
 from bridge.xero_sandbox.seed import AU_TENANT, NZ_TENANT

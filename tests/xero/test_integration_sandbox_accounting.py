@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from bridge.xero.errors import XeroValidationError
+from bridge.xero.api.errors import XeroValidationError
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.xero.conftest import sandbox_requests
 

@@ -1,13 +1,14 @@
-"""bridge.xero.mapping, field by field, on real (unsaved) model objects."""
+"""bridge.xero.invoices.mapping, field by field, on real (unsaved) model objects."""
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from bridge.invoicing.totals import apply_totals
+from bridge.billing.totals import apply_totals
 from bridge.models import Company, Invoice, InvoiceLine, TaxRate
-from bridge.xero import mapping
-from bridge.xero.wire import encode
+from bridge.xero.invoices import mapping
+from bridge.xero.api.wire import encode
+from bridge.xero.sending import payloads
 
 GST = TaxRate(name="GST", percentage=Decimal("15"))
 
@@ -92,7 +93,7 @@ def test_preview_flags_a_different_xero_rate():
 def test_contact_payload_from_client():
     company = Company(name="Harbour Lights Ltd", email="ap@harbour.example", tax_number="NZ-1",
                       address="1 Quay St\nAuckland 1010", default_currency="NZD")
-    assert mapping.contact_payload(company) == {
+    assert payloads.contact_payload(company) == {
         "Name": "Harbour Lights Ltd", "EmailAddress": "ap@harbour.example", "TaxNumber": "NZ-1",
         "DefaultCurrency": "NZD",
         "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Quay St", "AddressLine2": "Auckland 1010"}],
@@ -100,7 +101,7 @@ def test_contact_payload_from_client():
 
 
 def test_contact_payload_without_optional_fields():
-    payload = mapping.contact_payload(Company(name="Solo", default_currency="EUR"))
+    payload = payloads.contact_payload(Company(name="Solo", default_currency="EUR"))
     assert encode(payload) == b'{"Name":"Solo","DefaultCurrency":"EUR"}'
 
 
@@ -110,18 +111,18 @@ def test_contact_payload_without_optional_fields():
     ("1\n2\n3\n4\n5", {"AddressLine1": "1", "AddressLine2": "2", "AddressLine3": "3", "AddressLine4": "4, 5"}),
 ])
 def test_address_lines(text, expected):
-    assert mapping.address_lines(text) == expected
+    assert payloads.address_lines(text) == expected
 
 
 def test_note_text():
-    assert mapping.note_text("Private note", "  Split in two ") == "Private note: Split in two"
-    assert mapping.note_text("Private note", "  ") is None
+    assert payloads.note_text("Private note", "  Split in two ") == "Private note: Split in two"
+    assert payloads.note_text("Private note", "  ") is None
 
 
 def test_url_carries_the_attempt_key():
-    assert mapping.attempt_url("https://bridge.example/invoices/7", "k-1") == \
+    assert payloads.attempt_url("https://bridge.example/invoices/7", "k-1") == \
         "https://bridge.example/invoices/7?xero_copy=k-1"
-    assert mapping.attempt_url("https://bridge.example/invoices/7?a=1", "k-1") == \
+    assert payloads.attempt_url("https://bridge.example/invoices/7?a=1", "k-1") == \
         "https://bridge.example/invoices/7?a=1&xero_copy=k-1"
     payload = mapping.invoice_payload(make_invoice(), choices(url="https://bridge.example/invoices/7?xero_copy=k-1"))
     assert payload["Url"] == "https://bridge.example/invoices/7?xero_copy=k-1"
@@ -150,7 +151,7 @@ def test_update_payload_clears_a_reference_that_became_empty():
 def test_contact_payload_takes_the_persons_edits():
     company = Company(name="Harbour Lights Ltd", email="ap@harbour.example", tax_number="NZ-1",
                       default_currency="NZD")
-    payload = mapping.contact_payload(company, name="  Harbour Lights (NZ) ", email="", tax_number=None)
+    payload = payloads.contact_payload(company, name="  Harbour Lights (NZ) ", email="", tax_number=None)
     assert payload["Name"] == "Harbour Lights (NZ)"
     assert payload["EmailAddress"] is None  # emptied on purpose
     assert payload["TaxNumber"] == "NZ-1"  # not edited: the client's

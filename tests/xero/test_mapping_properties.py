@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from hypothesis import given, settings, strategies as st
 
 import bridge.invoicing  # noqa: F401  (first: mapping imports totals from this package, which imports mapping)
-from bridge.xero import mapping, wire
+from bridge.xero.invoices import mapping
+from bridge.xero.api import wire
 from tests.xero.test_integration_sandbox_accounting import northwind  # noqa: F401  (fixture)
 
 # The columns' ranges (bridge/models/types.py): Quantity 4 dp, Money 2 dp, Percent 4 dp;

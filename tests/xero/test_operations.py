@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 from responses import matchers
 
-from bridge.xero.errors import XeroNotFound, XeroValidationError
-from bridge.xero.ratelimit import call_counts
+from bridge.xero.api.errors import XeroNotFound, XeroValidationError
+from bridge.xero.api.ratelimit import call_counts
 from tests.xero.payloads import (
     API,
     CONTACT_ID,

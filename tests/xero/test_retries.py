@@ -7,9 +7,9 @@ real socket.
 import pytest
 import requests
 
-from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroRateLimited, XeroUnavailable
-from bridge.xero.ratelimit import CallBudget
+from bridge.xero.api.client import XeroClient
+from bridge.xero.api.errors import XeroRateLimited, XeroUnavailable
+from bridge.xero.api.ratelimit import CallBudget
 from tests.xero.conftest import FakeClock, stored
 from tests.xero.payloads import API, TENANT_ID, envelope, invoice, new_invoice, organisation
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bridge.xero import connection as connection_module
-from bridge.xero.client import XeroClient
+from bridge.xero.api import connection as connection_module
+from bridge.xero.api.client import XeroClient
 from tests.xero.conftest import REFRESH_TOKEN, add_connection, stored
 from tests.xero.payloads import API, TENANT_ID, TOKEN_URL, organisation, token_response
 

@@ -8,9 +8,9 @@ from sqlalchemy import update
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, utcnow
-from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroAuthorisationLost, XeroRateLimited, XeroUnavailable
-from bridge.xero.tokens import TokenCipher, TokenSet
+from bridge.xero.api.client import XeroClient
+from bridge.xero.api.errors import XeroAuthorisationLost, XeroRateLimited, XeroUnavailable
+from bridge.xero.api.tokens import TokenCipher, TokenSet
 from tests.xero.conftest import ACCESS_TOKEN, REFRESH_TOKEN, add_connection, stored
 from tests.xero.payloads import API, TENANT_ID, TOKEN_URL, organisation, problem, token_response
 

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bridge.xero.client import XeroClient
-from bridge.xero.errors import XeroUnavailable
+from bridge.xero.api.client import XeroClient
+from bridge.xero.api.errors import XeroUnavailable
 from tests.xero.payloads import TENANT_ID, envelope, invoice, new_invoice, organisation
 
 

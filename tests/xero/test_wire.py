@@ -6,8 +6,8 @@ from uuid import UUID
 
 import pytest
 
-from bridge.xero import wire
-from bridge.xero.dates import (
+from bridge.xero.api import wire
+from bridge.xero.api.dates import (
     format_date,
     format_if_modified_since,
     parse_iso_utc,

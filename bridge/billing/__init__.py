@@ -1,0 +1,5 @@
+"""Bridge's own invoicing rules, no Flask views: the invoice service (service.py), totals to the
+cent (totals.py), invoice numbering (numbering.py) and payment status from payments
+(payments.py). Blueprints and the Xero core build on it; it imports only bridge.extensions and
+bridge.models.
+"""

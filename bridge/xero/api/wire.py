@@ -1,0 +1,78 @@
+"""JSON to and from Xero: money as Decimal, dates as date/datetime, never float."""
+import json
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from bridge.xero.api.dates import format_date, is_xero_date, parse_xero_date, parse_xero_datetime
+
+# Fields the spec marks x-is-msdate-time (instants); every other /Date()/ field is a
+# calendar day (x-is-msdate: Date, DueDate, FullyPaidOnDate, …). Names ending in "UTC"
+# (the envelope's DateTimeUTC too) are instants as well.
+DATETIME_FIELDS = frozenset({"CreatedDateUTC", "DateUTC", "UpdatedDateUTC", "DateTimeUTC"})
+
+# Fields the spec marks x-is-money. Xero writes them with decimals (1500.00), which
+# parse_float turns into Decimal; an integer (500) is converted here, so money is
+# always Decimal.
+MONEY_FIELDS = frozenset({
+    "Amount", "AmountCredited", "AmountDue", "AmountPaid", "AppliedAmount", "BankAmount",
+    "CISDeduction", "CISRate", "CurrencyRate", "Discount", "DiscountAmount", "DiscountRate",
+    "DisplayTaxRate", "EffectiveRate", "GrossAmount", "LineAmount", "NetAmount",
+    "Outstanding", "Overdue", "Quantity", "QuantityOnHand", "Rate", "RemainingCredit",
+    "SubTotal", "TaxAmount", "Total", "TotalAmount", "TotalCostPool", "TotalDiscount",
+    "TotalTax", "UnitAmount", "UnitPrice",
+})
+
+
+def decode(content: bytes | str) -> object:
+    """Parse a Xero JSON body: floats as Decimal, /Date()/ strings as date or datetime."""
+    return _convert(json.loads(content, parse_float=Decimal), None)
+
+
+def _convert(value: object, key: str | None) -> object:
+    if isinstance(value, dict):
+        return {k: _convert(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_convert(v, key) for v in value]
+    if isinstance(value, str):
+        if value.startswith("/Date(") and is_xero_date(value):
+            if key in DATETIME_FIELDS or (key or "").endswith("UTC"):
+                return parse_xero_datetime(value)
+            return parse_xero_date(value)
+        return value
+    if key in MONEY_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
+
+
+def encode(payload: object) -> bytes:
+    """A request body: Decimal as an exact JSON number, dates as YYYY-MM-DD, UUIDs as text.
+
+    A None value leaves its field out: the spec's fields are not nullable, and "not set"
+    is what callers mean by it (to blank a text field in Xero, send "").
+    """
+    return json.dumps(_without_none(payload), default=_encode_value, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def _without_none(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _encode_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        # The JSON encoder writes numbers only from float; refuse a Decimal that a float
+        # cannot carry exactly (none of Bridge's Numeric(14, 2) amounts is such a one).
+        number = float(value)
+        if not value.is_finite() or Decimal(repr(number)) != value:
+            raise ValueError(f"{value} cannot be sent to Xero exactly")
+        return number
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent to Xero as JSON")

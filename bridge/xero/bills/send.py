@@ -1,0 +1,208 @@
+"""Sending a budget expense to Xero as a bill (create, or update the last one), exactly once.
+
+    result = send_expense(expense_id, attempt_key=str(uuid4()), action="create", user_id=1,
+                          source_url="https://bridge.example/expenses/7")
+
+The invoice copy's machinery does the sending (bridge.xero.invoices.copy explains the design, and
+its send_once is the frame of both): the
+attempt key is a XeroCopy row (expense_id set) committed as `pending` before Xero is
+called and sent as the Idempotency-Key; a repeat of the key answers from the row; a lost
+answer is looked for in Xero (the bill's Url carries the key) before it is sent again.
+Many expenses at once: bridge.xero.bills.batch.
+"""
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.billing.payments import refresh_payment_status
+from bridge.models import Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
+from bridge.xero.bills import mapping as bill_mapping
+from bridge.xero.sending import activity, contacts, payloads
+from bridge.xero.sending import attempt as copy_attempt
+from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
+from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
+from bridge.xero.settings.readiness import Readiness, readiness
+
+NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
+STALE_PAGE = "This page is out of date: reload it and send again."
+EXPORT_OFF = ("Sending expenses to Xero is off. An admin can turn it on in the Expenses card "
+              "of Settings > App Marketplace > Xero.")
+
+
+@dataclass(frozen=True)
+class BillState:
+    """An expense's bills as its page shows them (the "Sent to Xero" box)."""
+
+    readiness: Readiness
+    # Why nothing can be sent now (not connected, not set up, export off); None when it can.
+    blocked: str | None
+    # What the expense lacks for a bill (shown, with links, before anything is sent).
+    missing: list[bill_mapping.Missing]
+    last_done: XeroCopy | None
+    last_attempt: XeroCopy | None
+    bills: int
+    entries: list[XeroActivity]
+
+    @property
+    def can_send(self) -> bool:
+        return self.blocked is None and not self.missing
+
+    @property
+    def xero_url(self) -> str | None:
+        return copy_attempt.xero_url(self.last_done) if self.last_done else None
+
+
+def blocked(ready: Readiness) -> str | None:
+    """Why no expense can be sent now, or None."""
+    if not ready.ready:
+        return not_ready_message(ready)
+    if not ready.settings.export_expenses:
+        return EXPORT_OFF
+    return None
+
+
+def choices(settings: XeroSettings, contact_id: str = "", url: str | None = None) -> bill_mapping.BillChoices:
+    """The bill mapping's choices from the settings and the service types' expense accounts."""
+    accounts = dict(db.session.execute(select(
+        ServiceTypeAccount.service_type_id, ServiceTypeAccount.expense_account_code)
+        .where(ServiceTypeAccount.expense_account_code.is_not(None))).all())
+    # Bills follow the initial status of invoices; "Manual" (asked per invoice) makes drafts.
+    status = settings.initial_status if settings.initial_status in payloads.COPY_STATUSES else "DRAFT"
+    return bill_mapping.BillChoices(
+        contact_id=contact_id, status=status, default_account=settings.default_expense_account_code,
+        accounts=accounts, tax_type=settings.expense_tax_type or None, url=url)
+
+
+def last_done(expense_id: int) -> XeroCopy | None:
+    """The newest successful bill (create or update) of an expense."""
+    return db.session.scalar(select(XeroCopy).where(
+        XeroCopy.expense_id == expense_id, XeroCopy.state == "done")
+        .order_by(XeroCopy.completed_at.desc(), XeroCopy.id.desc()).limit(1))
+
+
+def last_bills(expense_ids: list[int]) -> dict[int, XeroCopy]:
+    """The newest successful bill of each of these expenses, in one query."""
+    rows = db.session.scalars(select(XeroCopy).where(
+        XeroCopy.expense_id.in_(expense_ids), XeroCopy.state == "done")
+        .order_by(XeroCopy.completed_at, XeroCopy.id)) if expense_ids else []
+    return {row.expense_id: row for row in rows}
+
+
+def bill_state(expense: Expense, ready: Readiness) -> BillState:
+    """The expense's bills, its newest attempt, what it lacks and its Xero activity."""
+    rows = list(db.session.scalars(select(XeroCopy).where(XeroCopy.expense_id == expense.id)
+                                   .order_by(XeroCopy.id.desc())))
+    done = last_done(expense.id)
+    newest = rows[0] if rows else None
+    newer = newest is not None and newest is not done and (done is None or newest.id > done.id)
+    why = blocked(ready)
+    return BillState(
+        readiness=ready, blocked=why,
+        missing=bill_mapping.missing_fields(expense, choices(ready.settings)) if why is None else [],
+        last_done=done, last_attempt=newest if newer else None,
+        bills=sum(1 for row in rows if row.state == "done" and row.action == "create"),
+        entries=activity.for_expense(expense.id),
+    )
+
+
+def send_expense(expense_id: int, *, attempt_key: str, action: str, user_id: int | None,
+                 source_url: str) -> CopyResult:
+    """Create a Xero bill from the expense, or update its last bill, once per attempt_key.
+
+    LookupError when the expense does not exist. With a key already used, the other
+    arguments are ignored: that attempt is answered (or recovered) as it was made.
+    """
+    return send_once(attempt_key, action, user_id, lambda key: plan_for(
+        expense_id, action, key, source_url, user_id), stale=STALE_PAGE)
+
+
+def resume_send(expense_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
+    """Check again on an attempt of this expense (LookupError if there is no such attempt)."""
+    return resume_of(attempt_key, user_id, XeroCopy.expense_id == expense_id)
+
+
+def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: int | None,
+             contact_cache: dict | None = None) -> Plan:
+    """Check the expense against the settings, find its supplier's contact, build the bill.
+
+    contact_cache (company id -> Contact) lets many expenses of one supplier share one look-up.
+    """
+    ready = readiness()
+    why = blocked(ready)
+    if why:
+        raise CopyRefused(None, why)
+    expense = db.session.get(Expense, expense_id)
+    if expense is None:
+        raise LookupError(f"No expense {expense_id}.")
+    if action not in ("create", "update"):
+        raise CopyRefused(None, "Choose Send to Xero, Update existing or Create new.")
+    base = choices(ready.settings)
+    missing = bill_mapping.missing_fields(expense, base)
+    if missing:
+        raise CopyRefused(missing[0].field, " ".join(m.message for m in missing))
+    target = None
+    if action == "update":
+        last = last_done(expense_id)
+        if last is None:
+            raise CopyRefused(None, NOT_SENT)
+        if last.tenant_id != ready.tenant_id:
+            raise CopyRefused(None, "The last bill is in another Xero organisation than the one "
+                              "connected now: create a new one instead.")
+        target = last.xero_id
+    contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
+    url = payloads.attempt_url(source_url, key) if action == "create" else None
+    bill_choices = replace(base, contact_id=contact.id, url=url)
+    payload = bill_mapping.bill_payload(db.session.get(Expense, expense_id), bill_choices) \
+        if action == "create" else None
+    return Plan(ready.tenant_id, None, action, bill_choices, payload, target, None, expense_id=expense_id)
+
+
+def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | None,
+                     cache: dict | None) -> contacts.Contact:
+    """The supplier's Xero contact: linked, found by name, or created (CopyRefused if Xero refuses)."""
+    cache = {} if cache is None else cache
+    supplier_id, expense_id = expense.supplier_id, expense.id
+    if supplier_id not in cache:
+        found = contacts.for_company(tenant_id, supplier_id, attempt_key=key, user_id=user_id,
+                                     expense_id=expense_id)
+        if found.contact is None:
+            raise CopyRefused("supplier", f"Xero could not give a contact for the supplier: "
+                              f"{found.refusal.message}")
+        cache[supplier_id] = found.contact
+    return cache[supplier_id]
+
+
+def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:
+    """Xero has the bill: record it with its total (what payments settle), link the supplier."""
+    expense = db.session.get(Expense, row.expense_id)
+    copy_attempt.mark_done(row, element)
+    if element.get("Total") is not None:
+        expense.bill_total = Decimal(str(element["Total"]))
+        refresh_payment_status(expense)
+    contact = element.get("Contact") or {}
+    if contact.get("ContactID") and expense.supplier_id:
+        contacts.link(expense.supplier_id, contacts.Contact(
+            str(contact["ContactID"]), contact.get("Name") or expense.supplier.name))
+    verb = "Sent" if row.action == "create" else "Updated the bill of"
+    activity.record(copy_attempt.operation_of(row), "ok",
+                    f"{verb} expense {expense.description!r} as bill {bill_label(row)} "
+                    f"({row.xero_status}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
+                    expense_id=row.expense_id, request=row.payload, response=element)
+    db.session.commit()
+    return copy_attempt.result(row)
+
+
+def bill_label(row: XeroCopy) -> str:
+    """A bill as people name it: its number (the supplier's reference), else 'without number'."""
+    return row.xero_number or "(no number)"
+
+
+def update_bill_payload(plan: Plan, current: dict) -> dict:
+    """The update of the Xero bill `current` from our expense as it is now."""
+    expense = db.session.get(Expense, plan.expense_id)
+    return bill_mapping.bill_update_payload(expense, plan.choices, current)
+
+
+register(DocumentKind("bill", update_payload=update_bill_payload, finish=finish_bill))

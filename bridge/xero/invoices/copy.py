@@ -1,0 +1,134 @@
+"""Copying an invoice to Xero (create, or update the last copy), exactly once.
+
+    result = copy_invoice(invoice_id, contact_id=..., tax_type="OUTPUT2", status="DRAFT",
+                          attempt_key=str(uuid4()), action="create", user_id=1,
+                          source_url="https://bridge.example/invoices/7")
+
+The exactly-once frame is bridge.xero.sending.once; the sending and recording of one attempt
+(and the recovery of a lost answer) are in bridge.xero.sending.attempt. This module registers
+what only an invoice knows: its update, and what follows Xero's answer (number, contact, note, PDF).
+
+Exactly once: the attempt key (made when the modal opens) is a unique XeroCopy row,
+committed as `pending` before Xero is called, and it is the Idempotency-Key sent to Xero.
+A second submit with the same key finds the row: a finished attempt answers with its
+outcome, one in flight says so, and neither calls Xero again. When Xero's answer is lost
+(timeout, 5xx after retries) the row becomes `unknown`; the next try first looks for the
+invoice in Xero (its Url carries the attempt key) and re-sends the stored bytes, under the
+same key, only when Xero does not have it. Xero's refusals leave the invoice as it was: the
+row ends `failed` with Xero's messages, which is history, not a change of the invoice.
+"""
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.billing.service import get_invoice
+from bridge.models import Invoice, XeroCopy
+from bridge.xero.invoices import mapping
+from bridge.xero.invoices import options as copy_options
+from bridge.xero.sending import activity, documents, payloads
+from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_done, register, result, stored_payload
+from bridge.xero.sending.contacts import Contact, link
+from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
+from bridge.xero.settings.readiness import readiness, tax_percent
+
+NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
+
+
+def copy_invoice(invoice_id: int, *, contact_id: str, tax_type: str, status: str | None,
+                 attempt_key: str, action: str, user_id: int | None,
+                 source_url: str) -> CopyResult:
+    """Create a Xero invoice from ours, or update the last copy, once per attempt_key.
+
+    LookupError when the invoice does not exist. With a key already used, the other
+    arguments are ignored: that attempt is answered (or recovered) as it was made.
+    """
+    return send_once(attempt_key, action, user_id, lambda key: _plan(
+        invoice_id, action, contact_id, tax_type, status, key, source_url))
+
+
+def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
+    """Check again on an attempt of this invoice: its outcome, or its recovery (LookupError if unknown)."""
+    return resume_of(attempt_key, user_id, XeroCopy.invoice_id == invoice_id)
+
+
+def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url) -> Plan:
+    """Check the choices against the settings and the cache; build what will be sent."""
+    ready = readiness()
+    if not ready.ready:
+        raise CopyRefused(None, not_ready_message(ready))
+    invoice = get_invoice(invoice_id, full=True)
+    if invoice is None:
+        raise LookupError(f"No invoice {invoice_id}.")
+    if action not in ("create", "update"):
+        raise CopyRefused(None, "Choose Copy to Xero, Update existing or Create new.")
+    try:
+        contact_id = str(UUID(str(contact_id)))
+    except ValueError:
+        raise CopyRefused("contact_id", "Pick a Xero contact, or create a new one.") from None
+    rate = tax_percent(ready.tenant_id, tax_type or "")
+    if rate is None:
+        raise CopyRefused("tax_type", "Choose one of Xero's tax rates for sales.")
+    settings = ready.settings
+    if settings.initial_status == copy_options.MANUAL:
+        if status not in payloads.COPY_STATUSES:
+            raise CopyRefused("status", "Choose the status the invoice gets in Xero.")
+    else:
+        status = settings.initial_status
+    target = None
+    if action == "update":
+        last = last_done(invoice_id)
+        if last is None:
+            raise CopyRefused(None, NOT_COPIED)
+        if last.tenant_id != ready.tenant_id:
+            raise CopyRefused(None, "The last copy is in another Xero organisation than the one "
+                              "connected now: create a new copy instead.")
+        target = last.xero_id
+    url = payloads.attempt_url(source_url, key) if action == "create" else None
+    choices = copy_options.choices(settings, contact_id=contact_id, tax_type=tax_type,
+                                   tax_rate=Decimal(rate), status=status, url=url)
+    payload = mapping.invoice_payload(invoice, choices) if action == "create" else None
+    return Plan(ready.tenant_id, invoice_id, action, choices, payload, target,
+                copy_options.note_for(invoice_id, settings))
+
+def update_invoice_payload(plan: Plan, current: dict) -> dict:
+    """The update of the Xero invoice `current` from our invoice as it is now."""
+    return mapping.update_payload(get_invoice(plan.invoice_id, full=True), plan.choices, current)
+
+
+def finish_invoice(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:
+    """Xero has the invoice: record it, take Xero's number, link the contact, then note and PDF."""
+    row_id = row.id
+    invoice = db.session.get(Invoice, row.invoice_id)
+    mark_done(row, element)
+    notes, ours = [], invoice.number
+    contact = element.get("Contact") or {}
+    if contact.get("ContactID"):
+        link(invoice.client_id, Contact(str(contact["ContactID"]), contact.get("Name") or invoice.client.name))
+    if row.action == "create" and "InvoiceNumber" not in (stored_payload(row.payload) or {}):
+        notes += adopt_number(invoice, row.xero_number)
+    verb = "Copied" if row.action == "create" else "Updated the copy of"
+    activity.record(operation, "ok", f"{verb} invoice {ours} as {row.xero_number} "
+                    f"({row.xero_status}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
+                    invoice_id=row.invoice_id, request=row.payload, response=element)
+    db.session.commit()
+    notes += documents.add_note(row_id, user_id)
+    if readiness().settings.pdfs_by == "xero":
+        notes += documents.store_pdf(row_id, user_id)
+    return result(db.session.get(XeroCopy, row_id), tuple(notes))
+
+
+def adopt_number(invoice: Invoice, number: str | None) -> list[str]:
+    """Show Xero's number as the invoice's (Xero numbers); keep ours if another invoice has it."""
+    if not number or number == invoice.number:
+        return []
+    taken = db.session.scalar(select(Invoice.id).where(Invoice.number == number, Invoice.id != invoice.id))
+    if taken is not None or len(number) > Invoice.number.type.length:
+        return [f"Xero numbered it {number}, but Bridge cannot show that number (another invoice "
+                f"has it, or it is too long): this invoice stays {invoice.number} in Bridge."]
+    invoice.number = number
+    return []
+
+
+register(DocumentKind("invoice", update_payload=update_invoice_payload, finish=finish_invoice))

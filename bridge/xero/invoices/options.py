@@ -1,0 +1,168 @@
+"""What the Copy to Xero modal offers and shows, read from Bridge's own tables only.
+
+Opening the modal and re-rendering its preview never call Xero: contacts come from the
+client's link, tax rates and accounts from the cache the setup wizard filled
+(bridge.xero.settings.reference), amounts from bridge.xero.invoices.mapping.preview.
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.billing.service import get_invoice
+from bridge.xero.settings import reference
+from bridge.models import (
+    CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
+    XeroSettings,
+)
+from bridge.xero.sending import activity
+from bridge.xero.invoices import mapping
+from bridge.xero.sending import payloads
+from bridge.xero.sending.contacts import Contact
+from bridge.xero.sending.once import last_done
+from bridge.xero.settings.readiness import Readiness, tax_percent, xero_invoice_url
+
+MANUAL = "MANUAL"
+
+
+@dataclass(frozen=True)
+class ModalData:
+    """Everything the copy modal shows for one invoice and one action (create or update)."""
+
+    invoice: Invoice
+    action: str
+    readiness: Readiness
+    tax_options: list[reference.Option]
+    tax_type: str | None
+    contact: Contact | None
+    new_contact: dict
+    # The copy an update changes; for create, the last copy (Xero may refuse its number).
+    last_copy: XeroCopy | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def manual_status(self) -> bool:
+        settings = self.readiness.settings
+        return settings is not None and settings.initial_status == MANUAL
+
+    @property
+    def status_label(self) -> str:
+        status = self.readiness.settings.initial_status if self.readiness.settings else "DRAFT"
+        return payloads.COPY_STATUSES.get(status, status.title())
+
+
+@dataclass(frozen=True)
+class CopyState:
+    """The invoice's copies as its page shows them (the "Invoice copied" box)."""
+
+    readiness: Readiness
+    # The newest successful create or update: its xero_id is the copy that "Update existing" changes.
+    last_done: XeroCopy | None
+    # The newest attempt, when it is newer than last_done and did not succeed.
+    last_attempt: XeroCopy | None
+    copies: int
+    entries: list[XeroActivity]
+
+    @property
+    def xero_url(self) -> str | None:
+        return xero_invoice_url(self.last_done.tenant_id, self.last_done.xero_id) if self.last_done else None
+
+
+def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
+    """The modal's choices; LookupError when the invoice does not exist."""
+    invoice = get_invoice(invoice_id, full=True)
+    if invoice is None:
+        raise LookupError(f"No invoice {invoice_id}.")
+    last = last_done(invoice_id)
+    client = invoice.client
+    contact = Contact(client.xero_contact_id, client.xero_contact_name or client.name) \
+        if client.xero_contact_id else None
+    new_contact = {"name": client.name, "email": client.email or "", "tax_number": client.tax_number or "",
+                   "address": client.address or "", "currency": client.default_currency}
+    return ModalData(
+        invoice=invoice, action=action, readiness=ready,
+        tax_options=reference.revenue_tax_rates(ready.tenant_id) if ready.tenant_id else [],
+        tax_type=preselected_tax_type(invoice), contact=contact, new_contact=new_contact,
+        last_copy=last, warnings=_warnings(invoice, action, last, ready.settings),
+    )
+
+
+def _warnings(invoice: Invoice, action: str, last: XeroCopy | None, settings: XeroSettings | None) -> list[str]:
+    """What to know before sending: a number Xero will refuse, a tax rate for every line."""
+    warnings = []
+    bridge_numbers = settings is not None and settings.invoice_numbers_by == "bridge"
+    if action == "create" and last is not None and bridge_numbers:
+        warnings.append(f"Xero already has a copy numbered {last.xero_number}. While Bridge numbers "
+                        "invoices Xero refuses a second invoice with that number, unless the first "
+                        "one was deleted in Xero.")
+    if len({line.tax_rate_id for line in invoice.lines}) > 1:
+        warnings.append("The lines of this invoice use different tax rates; Xero gets the one "
+                        "chosen here on every line.")
+    return warnings
+
+
+def preselected_tax_type(invoice: Invoice) -> str | None:
+    """The Xero tax type mapped to the invoice's Bridge tax rate (the one most lines use)."""
+    counts = Counter(line.tax_rate_id for line in invoice.lines if line.tax_rate_id)
+    if not counts:
+        return None
+    rate_id = counts.most_common(1)[0][0]
+    return db.session.scalar(select(TaxRateMapping.xero_tax_type).where(TaxRateMapping.tax_rate_id == rate_id))
+
+
+def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate: Decimal,
+            status: str, url: str | None = None) -> mapping.CopyChoices:
+    """The mapping's choices from the settings, the service type accounts and the modal."""
+    accounts = dict(db.session.execute(select(
+        ServiceTypeAccount.service_type_id, ServiceTypeAccount.revenue_account_code)
+        .where(ServiceTypeAccount.revenue_account_code.is_not(None))).all())
+    return mapping.CopyChoices(
+        contact_id=contact_id, tax_type=tax_type, tax_percent=tax_rate, status=status,
+        default_account=settings.default_revenue_account_code, accounts=accounts,
+        send_number=settings.invoice_numbers_by == "bridge", reference_from=settings.reference_from,
+        url=url,
+    )
+
+
+def preview(invoice_id: int, tax_type: str, ready: Readiness) -> mapping.Preview | None:
+    """What Xero will book with this tax rate; None for a tax rate Xero would refuse."""
+    invoice = get_invoice(invoice_id, full=True)
+    rate = tax_percent(ready.tenant_id, tax_type) if invoice is not None else None
+    if rate is None:
+        return None
+    return mapping.preview(invoice, choices(ready.settings, contact_id="", tax_type=tax_type,
+                                            tax_rate=rate, status="DRAFT"))
+
+
+def account_warnings(tenant_id: str, found: mapping.Preview | None) -> list[str]:
+    """Accounts of the preview Xero's cached chart says it will refuse (archived, gone, not revenue)."""
+    codes = dict.fromkeys(line.account_code for line in found.lines) if found else {}
+    problems = (reference.account_problem(tenant_id, code, "REVENUE") for code in codes if code)
+    return [problem[1] for problem in problems if problem]
+
+
+def note_for(invoice_id: int, settings: XeroSettings) -> str | None:
+    """The History & Notes text: the chosen custom field's value on this invoice, if any."""
+    if not settings.notes_custom_field_id:
+        return None
+    value = db.session.scalar(select(CustomFieldValue).where(
+        CustomFieldValue.invoice_id == invoice_id,
+        CustomFieldValue.field_id == settings.notes_custom_field_id))
+    return payloads.note_text(value.field.name, value.value) if value is not None else None
+
+
+def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
+    """The invoice's copies, its newest attempt and its Xero activity."""
+    rows = list(db.session.scalars(select(XeroCopy).where(XeroCopy.invoice_id == invoice_id)
+                                   .order_by(XeroCopy.id.desc())))
+    done = last_done(invoice_id)
+    newest = rows[0] if rows else None
+    attempt = newest if newest is not None and newest is not done and (
+        done is None or newest.id > done.id) else None
+    return CopyState(
+        readiness=ready, last_done=done, last_attempt=attempt,
+        copies=sum(1 for row in rows if row.state == "done" and row.action == "create"),
+        entries=activity.for_invoice(invoice_id),
+    )

@@ -1,0 +1,42 @@
+"""`flask xero sync-payments` and `flask xero run-jobs`: the payment sync and the bulk copy
+jobs from the command line (cron, or by hand)."""
+import click
+from flask.cli import AppGroup
+
+from bridge.xero.sync.payments import request_sync, sync_organisation, syncing_organisations
+
+xero_cli = AppGroup("xero", help="The Xero integration.")
+
+
+@xero_cli.command("sync-payments")
+@click.option("--tenant", "tenant_id", help="Only this organisation (its Xero tenant id).")
+@click.option("--earlier", is_flag=True,
+              help="Also fetch payments made before sync was turned on, on copied documents.")
+def sync_payments_command(tenant_id, earlier):
+    """Mirror Xero's payments into Bridge now, and print what changed."""
+    tenants = [tenant_id] if tenant_id else [c.tenant_id for c in syncing_organisations()]
+    if not tenants:
+        click.echo("No Xero organisation has payment sync on.")
+        return
+    failed = False
+    for tenant in tenants:
+        if earlier:
+            request_sync(tenant, backfill=True)
+        result = sync_organisation(tenant, trigger="cli")
+        click.echo(f"{result.tenant_name or result.tenant_id}: {result.message}")
+        failed = failed or bool(result.error)
+    if failed:
+        raise SystemExit(1)
+
+
+@xero_cli.command("run-jobs")
+def run_jobs_command():
+    """Work through every unfinished bulk Copy to Xero job now, and print where each stands."""
+    from bridge.xero.scheduling.scheduler import run_copy_jobs
+
+    ran = run_copy_jobs()
+    if not ran:
+        click.echo("No copy job is waiting.")
+    for job in ran:
+        click.echo(f"Copy job {job.job_id}: {job.state}, {job.done} copied, {job.failed} not copied, "
+                   f"{job.total - job.finished} to go." + (f" {job.error}" if job.error else ""))

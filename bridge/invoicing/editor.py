@@ -4,6 +4,7 @@ import re
 from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
+from bridge.bounds import id_arg
 from bridge.invoicing import bp
 from bridge.invoicing.forms import InvoiceForm, LineForm
 from bridge.invoicing.responses import go_to
@@ -45,7 +46,7 @@ def add_line():
 @bp.post("/invoices/preview")
 def preview():
     """The totals of the form as typed so far; lines with errors are left out and counted."""
-    invoice_id = request.args.get("invoice_id", type=int)
+    invoice_id = id_arg("invoice_id")
     invoice = get_invoice(invoice_id) if invoice_id else None
     choices = editor_choices(invoice)
     form = InvoiceForm()

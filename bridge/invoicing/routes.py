@@ -3,6 +3,7 @@ import json
 
 from flask import abort, current_app, flash, render_template, request, url_for
 
+from bridge.bounds import page_number
 from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InvoiceFilterForm, options
 from bridge.invoicing.recording import payments_context
@@ -23,7 +24,7 @@ def index():
                "copying": set(), "bulk_form": BulkSelectForm(formdata=None)}
     status = 200
     if form.validate():
-        page = request.args.get("page", 1, type=int)
+        page = page_number()
         per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))

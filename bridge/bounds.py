@@ -1,9 +1,12 @@
-"""Bounds on what a request may name: database ids in URLs and page numbers.
+"""Bounds on what a request may hold: database ids in URLs, page numbers, plain decimals.
 
 Werkzeug's `int` converter and `int()` take any length of digits (and Unicode digits such as
 "１２" or "١٢"); an id past the database's integer range then fails in the driver (a 500).
 Ids here are ASCII digits within PostgreSQL's `integer` (the smaller of our two databases),
 and page numbers are bounded, so what cannot exist is a 404.
+
+Decimal() and int() also read "１２", "١٢", "1_000", "1e3" and " 12 "; a number a person types
+into Bridge is plain ASCII: an optional sign, digits, an optional point and decimals.
 """
 import re
 
@@ -13,6 +16,12 @@ from werkzeug.routing import BaseConverter, ValidationError
 MAX_ID = 2**31 - 1  # PostgreSQL integer; SQLite's is larger
 MAX_PAGE = 1_000_000  # far past any table, far from an offset overflow
 ASCII_DIGITS = re.compile(r"[0-9]+")
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def is_plain_decimal(text: str) -> bool:
+    """Whether `text` is a number written plainly in ASCII (12, -3.50, .5), nothing else."""
+    return bool(PLAIN_DECIMAL.fullmatch(text))
 
 
 class DatabaseId(BaseConverter):

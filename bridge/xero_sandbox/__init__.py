@@ -68,6 +68,7 @@ def register_write_lock(app: Flask) -> None:
 
 def prepare_database(app: Flask) -> None:
     """Create the tables (an emulator needs no migrations) and seed demo data on first start."""
+    from bridge import sqlite_files  # noqa: F401  (its SQLite file is created 0600, like Bridge's)
     from bridge.xero_sandbox import seed
     from bridge.xero_sandbox.db import db
 

@@ -43,5 +43,5 @@ def init_app(app: Flask) -> None:
 def readable_size(size: int) -> str:
     """2097152 -> "2 MB", 65536 -> "64 KB": the limit as people read it."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):g} MB"
-    return f"{size / 1024:g} KB"
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{size / 1024:.0f} KB"

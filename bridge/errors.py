@@ -4,8 +4,15 @@ An error answer never sets a cookie (bridge.security.NoCookieOnErrors): a page t
 is no reason to start a session, and a cookie on a 4xx/5xx to an anonymous caller (a
 webhook, a scanner) only helps to fingerprint or fill the store.
 """
-from flask import Flask, g, render_template, request
+import logging
+
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from bridge.extensions import db
+
+logger = logging.getLogger(__name__)
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -13,6 +20,7 @@ MESSAGES = {
     404: "That page does not exist.",
     405: "That action is not allowed here.",
     413: "That request is too large: Bridge accepts at most {limit}. Nothing was saved.",
+    503: "The database is not answering. Nothing was saved; try again in a minute.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
 }
 
@@ -32,6 +40,21 @@ def init_app(app: Flask) -> None:
     """Register a handler per status code the app raises."""
     for status in MESSAGES:
         app.register_error_handler(status, lambda e, s=status: render_error(s))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        """The database went away (a restart, a failover, a network cut) or is locked: a 503
+        that says so, not a 500; pool_pre_ping gives the next request a fresh connection."""
+        logger.warning("database unavailable: %s", str(error).splitlines()[0])
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
+        # The page must not ask the database who is logged in (the nav shows the user).
+        g._login_user = current_app.login_manager.anonymous_user()
+        body, status, *headers = render_error(503)
+        return body, status, {**(headers[0] if headers else {}), "Retry-After": "5"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -16,8 +16,8 @@ def create_private(path) -> None:
     """Create `path` empty with mode 0600 unless it exists (an existing file is left as is)."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
+    except (FileExistsError, FileNotFoundError):
+        pass  # it exists, or its folder does not (SQLite then says so when it opens it)
 
 
 @event.listens_for(Engine, "do_connect")

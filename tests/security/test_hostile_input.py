@@ -132,3 +132,16 @@ def test_no_route_answers_5xx_to_hostile_input(client, ids, who):
         except AssertionError:
             pass
     assert not failures, "\n".join(failures)
+
+
+def test_a_database_that_does_not_answer_is_a_clean_503(database_url, users, tmp_path):
+    """Issue 18, point 6: while the database restarts, pages say so (503, Retry-After), not 500."""
+    client = make_app(database_url).test_client()
+    client.post("/login", data={"email": "admin@example.com", "password": "admin-password-1"})
+    gone = make_app(f"sqlite:///{tmp_path / 'no-such-folder' / 'bridge.sqlite'}").test_client()
+    gone.set_cookie("session", client.get_cookie("session").value)
+    for path, headers in [("/", {}), ("/invoices/1", {}), ("/", {"HX-Request": "true"})]:
+        answer = gone.get(path, headers=headers)
+        assert answer.status_code == 503, path
+        assert b"The database is not answering" in answer.data and answer.headers["Retry-After"] == "5"
+        assert "Set-Cookie" not in answer.headers

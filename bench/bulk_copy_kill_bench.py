@@ -41,10 +41,10 @@ XERO_TIMEOUT = "10"
 
 def queue(app, invoice_ids: list[int]) -> int:
     with app.app_context():
-        job = bulk_plan.select_invoices(invoice_ids, user_id=1, link_template="http://127.0.0.1/invoices/{id}")
-        bulk_plan.queue_job(job.id, None)
+        job_id = bulk_plan.select_invoices(invoice_ids, user_id=1, link_template="http://127.0.0.1/invoices/{id}").id
+        bulk_plan.queue_job(job_id, None)
         db.session.remove()
-        return job.id
+        return job_id
 
 
 def state(app, job_id: int) -> tuple[str, dict, str | None]:

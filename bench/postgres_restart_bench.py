@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load_bench import print_report  # noqa: E402
+from bench.load_bench import print_report, scenario_arguments, scenario_settings  # noqa: E402
 from tests.production import load  # noqa: E402
 from tests.servers import SandboxProcess, free_port  # noqa: E402
 from tests.xero.consent import REDIRECT  # noqa: E402
@@ -85,11 +85,7 @@ def restart_later(db: Cluster, at: float, outage: float, window: dict) -> thread
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=300)
-    parser.add_argument("--fault-rate", type=float, default=0.10)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--invoices-each", type=int, default=40)
+    scenario_arguments(parser, people=50, seconds=300)
     parser.add_argument("--restart-at", type=float, default=60,
                         help="seconds from the start of the run (the preparation excluded)")
     parser.add_argument("--outage", type=float, default=5, help="seconds PostgreSQL stays down")
@@ -97,8 +93,7 @@ def main() -> None:
     window: dict = {}
     with cluster() as db, tempfile.TemporaryDirectory() as folder, \
             SandboxProcess(Path(folder), REDIRECT) as sandbox:
-        settings = load.Settings(people=args.people, seconds=args.seconds, fault_rate=args.fault_rate,
-                                 workers=args.workers, invoices_each=args.invoices_each)
+        settings = scenario_settings(args)
 
         def say(line: str) -> None:
             print(f"==> {line}", flush=True)

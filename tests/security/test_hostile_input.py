@@ -145,3 +145,17 @@ def test_a_database_that_does_not_answer_is_a_clean_503(database_url, users, tmp
         assert answer.status_code == 503, path
         assert b"The database is not answering" in answer.data and answer.headers["Retry-After"] == "5"
         assert "Set-Cookie" not in answer.headers
+
+
+def test_a_connection_lost_mid_request_is_a_503_too(app, users, client):
+    """Found by bench/postgres_restart_bench.py: a request whose connection died went on using
+    its session and got PendingRollbackError, a 500, while PostgreSQL restarted."""
+    from sqlalchemy.exc import PendingRollbackError
+
+    def lost():
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+
+    app.add_url_rule("/_connection_lost", "connection_lost", lost)
+    client.post("/login", data={"email": "admin@example.com", "password": "admin-password-1"})
+    answer = client.get("/_connection_lost")
+    assert answer.status_code == 503 and b"The database is not answering" in answer.data

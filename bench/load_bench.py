@@ -27,15 +27,25 @@ from tests.servers import SandboxProcess  # noqa: E402
 from tests.xero.consent import REDIRECT  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=120)
+def scenario_arguments(parser: argparse.ArgumentParser, people: int = 20, seconds: float = 120) -> None:
+    """The load scenario's options (also bench/postgres_restart_bench.py's)."""
+    parser.add_argument("--people", type=int, default=people)
+    parser.add_argument("--seconds", type=float, default=seconds)
     parser.add_argument("--fault-rate", type=float, default=0.10)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--invoices-each", type=int, default=40)
     parser.add_argument("--outage-every", type=float, default=25,
                         help="seconds between two outages of Xero's invoice calls (see load.Faults)")
+
+
+def scenario_settings(args) -> load.Settings:
+    return load.Settings(people=args.people, seconds=args.seconds, fault_rate=args.fault_rate,
+                         workers=args.workers, invoices_each=args.invoices_each, outage_every=args.outage_every)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    scenario_arguments(parser)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL server URL (any database) to create the bench's database with")
     parser.add_argument("--database", default=f"bridge_load_{uuid.uuid4().hex[:8]}",
@@ -48,10 +58,7 @@ def main() -> None:
     url = server.url.set(database=name).render_as_string(hide_password=False)
     try:
         with tempfile.TemporaryDirectory() as folder, SandboxProcess(Path(folder), REDIRECT) as sandbox:
-            settings = load.Settings(people=args.people, seconds=args.seconds, fault_rate=args.fault_rate,
-                                     workers=args.workers, invoices_each=args.invoices_each,
-                                     outage_every=args.outage_every)
-            report = load.run(settings, url, sandbox, Fernet.generate_key().decode(),
+            report = load.run(scenario_settings(args), url, sandbox, Fernet.generate_key().decode(),
                               say=lambda line: print(f"==> {line}", flush=True))
     finally:
         with server.connect() as connection:

@@ -1,6 +1,6 @@
 """Bridge: an invoicing workspace for agencies, with a Xero integration.
 
-create_app reads like a table of contents: configuration, extensions, blueprints,
+create_app reads like a table of contents: configuration, extensions, URL converters, blueprints,
 error handlers, security headers and cookies, versioned static files, CLI commands, template
 helpers, the scheduler.
 """
@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -34,12 +35,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from bridge import models  # noqa: F401  (registers the tables with the metadata)
-    from bridge.extensions import csrf, db, login_manager, migrate
+    from bridge.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def register_url_converters(app: Flask) -> None:
+    from bridge import bounds
+
+    bounds.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bridge import sqlite_files
+
 PAGES_PER_STEP = 256  # writers wait at most one step's copy, never the whole database
 
 
@@ -88,6 +90,7 @@ def _open(path: Path, mode: str = "rwc") -> sqlite3.Connection:
 
 
 def _copy(source: Path, destination: Path, source_mode: str) -> None:
+    sqlite_files.create_private(destination)  # a backup holds everything the database does
     with closing(_open(source, mode=source_mode)) as src, closing(_open(destination)) as dst:
         src.backup(dst, pages=PAGES_PER_STEP)
 

@@ -1,4 +1,5 @@
-"""CLI commands: `flask users create`, `flask users set-password`, `flask backup create`,
+"""CLI commands: `flask users create`, `flask users set-password` (ends the user's sessions),
+`flask users deactivate` / `activate`, `flask backup create`,
 `flask backup restore`, `flask demo seed`, `flask xero sync-payments` (bridge.xero.scheduling.commands)."""
 import secrets
 from pathlib import Path
@@ -47,17 +48,45 @@ def create_user_command(email, name, role, password):
         click.echo(f"Password (shown once): {password}")
 
 
-@users_cli.command("set-password")
-@click.option("--email", required=True)
-def set_password_command(email):
-    """Give a user a new generated password, printed once."""
+def find_user(email: str) -> User:
+    """The user with this email (any case), or a ClickException."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user with the email {email}.")
+    return user
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+def set_password_command(email):
+    """Give a user a new generated password, printed once; the user's sessions end."""
+    user = find_user(email)
     password = secrets.token_urlsafe(12)
     user.set_password(password)
     db.session.commit()
     click.echo(f"New password for {user.email} (shown once): {password}")
+    click.echo("Every session of this user has ended.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_command(email):
+    """Stop a user from logging in and end every session of theirs, on every machine."""
+    user = find_user(email)
+    user.active = False
+    user.end_sessions()
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}; every session of theirs has ended.")
+
+
+@users_cli.command("activate")
+@click.option("--email", required=True)
+def activate_command(email):
+    """Let a deactivated user log in again."""
+    user = find_user(email)
+    user.active = True
+    db.session.commit()
+    click.echo(f"Activated {user.email}.")
 
 
 backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")

@@ -193,6 +193,17 @@ def from_environment() -> dict:
         "XERO_LEASE_SECONDS": int(os.environ.get("XERO_LEASE_SECONDS") or 2 * _poll_seconds() + 60),
         # The webhook signing key from Xero's developer portal; empty refuses every delivery.
         "XERO_WEBHOOK_KEY": os.environ.get("XERO_WEBHOOK_KEY", "").strip(),
+        # Largest request body, in bytes, read while it arrives (werkzeug answers 413 past it):
+        # a form of 200 invoice lines is under 100 KB; nothing Bridge takes is near 2 MiB.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # The webhook's own, much smaller limit: Xero's event batches are a few KB.
+        "WEBHOOK_MAX_CONTENT_LENGTH": int(os.environ.get("WEBHOOK_MAX_CONTENT_LENGTH", str(64 * 1024))),
+        # Login throttling (Flask-Limiter): "memory://" counts per process, which is right for
+        # one machine; several machines must share one store, e.g. "redis://host:6379/0".
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Failed or not, login posts allowed per email and per client address.
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
     }
 
 

@@ -6,6 +6,7 @@ from flask import current_app
 from wtforms import DecimalField, SelectChoice
 from wtforms.validators import ValidationError
 
+from bridge.bounds import is_plain_decimal
 # Offered in every currency select; the workspace's base currency is added when missing.
 CURRENCIES = ("EUR", "USD", "GBP", "AUD", "NZD", "CAD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
 
@@ -49,7 +50,11 @@ class ExactDecimalField(DecimalField):
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
+        # Decimal() also reads fullwidth and Arabic digits, "1_000" and "1e3": only plain ASCII here.
+        if valuelist and valuelist[0] and valuelist[0].strip() and not is_plain_decimal(valuelist[0].strip()):
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+        super().process_formdata([v.strip() if isinstance(v, str) else v for v in valuelist])
         # Decimal() accepts "NaN" and "Infinity"; neither is an amount.
         if self.data is not None and not self.data.is_finite():
             self.data = None

@@ -1,7 +1,8 @@
 """Response headers that keep the browser strict about what the pages may do, cookies
 that travel only where they should, and input that no field may hold kept out of every
 request."""
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 
 # Only our own scripts and styles; no framing; no MIME sniffing.
@@ -28,9 +29,20 @@ class BridgeRequest(Request):
     parameter_storage_class = WithoutNul
 
 
+class NoCookieOnErrors(SecureCookieSessionInterface):
+    """The signed-cookie session, left unsaved when the answer is an error page
+    (bridge.errors sets g.error_response): errors set no cookie."""
+
+    def save_session(self, app, session, response):
+        if g.get("error_response"):
+            return None
+        return super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     secure_cookies(app)
     app.request_class = BridgeRequest
+    app.session_interface = NoCookieOnErrors()
 
     @app.before_request
     def refuse_nul_in_the_path():

@@ -64,6 +64,10 @@ def make_app(database_url: str, **overrides):
         "SERVER_NAME": None,
         # Cheap hashing keeps the suite fast; production uses scrypt (test_auth checks it).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Tests log in far more often than people; tests/security/test_login_throttle.py
+        # puts the production limits back.
+        "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
+        "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
     }
     config.update(overrides)
     return create_app(config)

@@ -1,12 +1,17 @@
+"""Login and logout. Login is throttled per account and per client address (Flask-Limiter),
+and an unknown email costs the same password check as a wrong password, so neither guessing
+nor timing tells which emails have accounts."""
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from bridge.auth import bp
 from bridge.auth.forms import LoginForm
-from bridge.extensions import db, login_manager
+from bridge.extensions import db, limiter, login_manager
 from bridge.forms import EmptyForm
 from bridge.models import User
 
@@ -16,8 +21,9 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "webhooks.xero", "health.healthz"}
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_token: str) -> User | None:
+    """The user whose current session token the cookie carries (rotated tokens find nobody)."""
+    return db.session.scalar(select(User).where(User.session_token == session_token, User.active))
 
 
 @login_manager.unauthorized_handler
@@ -52,7 +58,36 @@ def safe_next(target: str | None) -> str:
     return url_for("invoicing.index")
 
 
+def posted_email() -> str:
+    """The throttling key of an account: the email as typed, the way login compares it."""
+    return "account:" + request.form.get("email", "").strip().lower()[:255]
+
+
+def too_many_attempts(_limit):
+    """The login page again, email kept, with a message at the password (429)."""
+    form = LoginForm()
+    form.password.errors = ["Too many login attempts. Wait a few minutes, then try again."]
+    return current_app.make_response((render_template("auth/login.html", form=form), 429))
+
+
+@cache
+def dummy_hash(method: str) -> str:
+    """A hash to check unknown emails against, so they cost what a wrong password costs."""
+    return generate_password_hash("no account has this password", method=method)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    if user is None:
+        check_password_hash(dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return False
+    return user.check_password(password)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               on_breach=too_many_attempts)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=posted_email, on_breach=too_many_attempts)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -60,7 +95,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is not None and user.check_password(form.password.data):
+        if password_matches(user, form.password.data) and user.active:
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
         # One message for both cases, so the form does not tell which part was wrong.
@@ -72,6 +107,10 @@ def login():
 @bp.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            # Ends this user's sessions everywhere, saved copies of this cookie included.
+            current_user.end_sessions()
+            db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -9,7 +9,10 @@ from bridge.extensions import db
 from bridge.models import Invoice, NumberSequence, WorkspaceSettings
 
 DEFAULT_PATTERN = "{year}-{seq:04}"
-_PLACEHOLDER = re.compile(r"\{(year|seq)(?::0?(\d))?\}")
+_PLACEHOLDER = re.compile(r"\{(year|seq)(?::0?([0-9]))?\}")
+# What an invoice number may hold around the placeholders: it is shown, printed, put in file
+# names and sent to Xero, so no markup, spaces or quotes.
+_LITERAL = re.compile(r"[A-Za-z0-9/._-]*")
 
 
 def pattern_error(pattern: str) -> str | None:
@@ -19,6 +22,8 @@ def pattern_error(pattern: str) -> str | None:
     leftover = _PLACEHOLDER.sub("", pattern)
     if "{" in leftover or "}" in leftover:
         return "Only {year} and {seq} (optionally {seq:04}) may appear in braces."
+    if not _LITERAL.fullmatch(leftover):
+        return "Use only letters A-Z, digits, - / . _ and {year}, {seq} or {seq:04}."
     if len(render(pattern, 2026, 1)) > 60:
         return "The pattern makes numbers longer than 60 characters."
     return None

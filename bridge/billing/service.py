@@ -13,6 +13,9 @@ from bridge.models import INVOICE_STATUSES, Company, Invoice, InvoiceLine, Servi
 
 # Payment terms of a new invoice until the workspace gets a setting for them.
 DEFAULT_PAYMENT_DAYS = 30
+# Lines per invoice (README "Limits"): the editor, the page and the PDF stay fast at this
+# many (bench/invoice_size_bench.py); a longer invoice is refused with a message.
+MAX_LINES = 200
 
 
 class InvoiceError(ValueError):
@@ -181,6 +184,8 @@ def _fill(invoice: Invoice, data: InvoiceData) -> None:
     """Copy header and lines onto the invoice and compute its totals (no commit)."""
     if not data.lines:
         raise InvoiceError("lines", "Add at least one line.")
+    if len(data.lines) > MAX_LINES:
+        raise InvoiceError("lines", f"An invoice holds at most {MAX_LINES} lines.")
     if data.due_date < data.issue_date:
         raise InvoiceError("due_date", "The due date cannot be before the issue date.")
     client = db.session.get(Company, data.client_id)

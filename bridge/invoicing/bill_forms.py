@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired
 
+from bridge.bounds import coerce_id, parse_id
 from bridge.xero.bills.send import STALE_PAGE
 
 
@@ -24,7 +25,7 @@ class SendForm(FlaskForm):
 class SelectionForm(FlaskForm):
     """The expenses ticked on the budget page."""
 
-    expense_ids = SelectMultipleField(coerce=int, validate_choice=False,
+    expense_ids = SelectMultipleField(coerce=coerce_id, validate_choice=False,
                                       validators=[DataRequired("Tick the expenses to send to Xero.")])
 
 
@@ -39,7 +40,7 @@ class BatchForm(FlaskForm):
         pairs = []
         for entry in self.items.data:
             expense_id, _, key = (entry or "").partition(":")
-            if expense_id.isdigit() and key:
+            if parse_id(expense_id) is not None and key:
                 pairs.append((int(expense_id), key))
         return pairs
 

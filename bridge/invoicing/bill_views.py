@@ -1,6 +1,6 @@
 """Send to Xero for budget expenses: one expense from its page (the "Sent to Xero" box), and a
 selection of a budget's expenses, sent batch by batch while the page shows the progress.
-The rules live in bridge.xero.bills.send and bridge.xero.bill_batch."""
+The rules live in bridge.xero.bills.send and bridge.xero.bills.batch."""
 import json
 from uuid import uuid4
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 
+from bridge.bounds import parse_id
 from bridge.extensions import db
 from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
@@ -48,7 +49,7 @@ def bulk_select():
             return _refused("The filter cannot be used: correct it and select again.")
         ids = table.matching_ids(filters.to_filters())
     else:
-        ids = [int(value) for value in request.form.getlist("invoice_ids") if value.isdigit()]
+        ids = [i for i in map(parse_id, request.form.getlist("invoice_ids")) if i is not None]
     link = url_for("invoicing.show", invoice_id=0, _external=True)
     try:
         job = bulk_plan.select_invoices(ids, user_id=current_user.id,

@@ -1,5 +1,5 @@
 """Copy to Xero: the modal with its contact picker and preview, the submit, and the invoice's
-"Invoice copied" box. The rules live in bridge.xero.invoices.copy and bridge.xero.copy_options."""
+"Invoice copied" box. The rules live in bridge.xero.invoices.copy and bridge.xero.invoices.options."""
 import json
 
 from flask import abort, flash, render_template, request, url_for

@@ -1,10 +1,11 @@
 """Custom field values on invoices: checked by the field's type, stored as text."""
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bridge.bounds import is_plain_decimal
 from bridge.extensions import db
 from bridge.models import CustomField, CustomFieldValue, Invoice
 
@@ -34,14 +35,10 @@ def clean_value(field: CustomField, raw: str | None) -> str | None:
 
 
 def _clean_number(text: str) -> str:
-    """A finite decimal written out plainly (1E+3 -> 1000)."""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise CustomValueError("Enter a number, e.g. 12.5.") from None
-    if not number.is_finite():
+    """A decimal written plainly in ASCII digits (not 1E+3, ١٢ or 1_000), normalised."""
+    if not is_plain_decimal(text):
         raise CustomValueError("Enter a number, e.g. 12.5.")
-    return format(number, "f")
+    return format(Decimal(text), "f")
 
 
 def _clean_date(text: str) -> dt.date:

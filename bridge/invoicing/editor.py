@@ -1,19 +1,21 @@
 """Creating and editing invoices: the form, Add line, the live totals preview, and Save and copy to Xero."""
+import json
 import re
 
 from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
+from bridge.bounds import id_arg
 from bridge.invoicing import bp
 from bridge.invoicing.forms import InvoiceForm, LineForm
 from bridge.invoicing.responses import go_to
 from bridge.xero.settings.readiness import readiness
 from bridge.billing.service import (
-    InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
+    MAX_LINES, InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
     new_invoice_defaults, preview_totals, update_invoice,
 )
 
-_LINE_KEY = re.compile(r"^lines-(\d+)-")
+_LINE_KEY = re.compile(r"^lines-([0-9]{1,4})-")
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
@@ -34,7 +36,11 @@ def edit(invoice_id: int):
 @bp.post("/invoices/lines")
 def add_line():
     """One empty line row, numbered after the highest line index posted with the form."""
-    indices = [int(m.group(1)) for key in request.form if (m := _LINE_KEY.match(key))]
+    indices = {int(m.group(1)) for key in request.form if (m := _LINE_KEY.match(key))}
+    if len(indices) >= MAX_LINES:
+        # Nothing is swapped (the lines typed stay as they are); the page shows the message.
+        return "", 422, {"HX-Reswap": "none",
+                         "HX-Trigger": json.dumps({"showMessage": f"An invoice holds at most {MAX_LINES} lines."})}
     index = max(indices, default=-1) + 1
     line = LineForm(prefix=f"lines-{index}")
     choices = editor_choices()
@@ -45,7 +51,7 @@ def add_line():
 @bp.post("/invoices/preview")
 def preview():
     """The totals of the form as typed so far; lines with errors are left out and counted."""
-    invoice_id = request.args.get("invoice_id", type=int)
+    invoice_id = id_arg("invoice_id")
     invoice = get_invoice(invoice_id) if invoice_id else None
     choices = editor_choices(invoice)
     form = InvoiceForm()
@@ -61,6 +67,9 @@ def _handle(form: InvoiceForm, invoice):
     if request.method != "POST":
         return _render(form, choices, invoice)
     if "add_line" in request.form:
+        if len(form.lines.entries) >= MAX_LINES:
+            form.form_errors.append(f"An invoice holds at most {MAX_LINES} lines.")
+            return _render(form, choices, invoice, status=422)
         form.lines.append_entry()
         form.set_choices(choices)
         return _render(form, choices, invoice)

@@ -1,5 +1,5 @@
 """Forms of the invoicing views: the invoice editor with its lines, and the table filters."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FieldList, Form, FormField, SearchField, SelectField
@@ -8,7 +8,8 @@ from wtforms.widgets import TextInput
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
-from bridge.billing.service import InvoiceData, LineData
+from bridge.bounds import is_plain_decimal
+from bridge.billing.service import MAX_LINES, InvoiceData, LineData
 from bridge.invoicing.table import InvoiceFilters
 from bridge.models import INVOICE_STATUSES, PAYMENT_STATUSES
 
@@ -17,6 +18,7 @@ MONEY_MAX = Decimal("999999999999.99")
 QUANTITY_MAX = Decimal("99999999.9999")
 DATE_MESSAGE = "Enter a real date as YYYY-MM-DD."
 NUMBER_MESSAGE = "Enter a number, e.g. 12.50."
+NOTES_MAX = 5000  # characters; Xero keeps about as much in an invoice's notes
 
 
 def strip(value):
@@ -55,12 +57,9 @@ class DecimalInput(DecimalField):
         self.data = None
         if not raw:
             return
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise ValueError(NUMBER_MESSAGE) from None
-        if not value.is_finite():
+        if not is_plain_decimal(raw):  # also refuses NaN, Infinity, 1e3, ١٢ and 1_000
             raise ValueError(NUMBER_MESSAGE)
+        value = Decimal(raw)
         if -value.as_tuple().exponent > self.max_places:
             raise ValueError(f"Use at most {self.max_places} decimal places.")
         self.data = value
@@ -124,6 +123,10 @@ class InChoices:
     def __call__(self, form, field):
         if field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(self.message)
+
+
+def too_many_lines(count: int) -> str:
+    return f"An invoice holds at most {MAX_LINES} lines; this one has {count}. Remove some or split it in two."
 
 
 def options(pairs, empty_label: str | None = None, attrs: dict | None = None) -> list[SelectChoice]:
@@ -218,7 +221,8 @@ class InvoiceForm(FlaskForm):
     )
     issue_date = IsoDateField("Issue date", validators=[Present("Enter the issue date.")])
     due_date = IsoDateField("Due date", validators=[Present("Enter the due date.")])
-    notes = TextAreaField("Notes", filters=[strip])
+    notes = TextAreaField("Notes", filters=[strip], validators=[
+        Length(max=NOTES_MAX, message=f"Keep the notes under {NOTES_MAX:,} characters.")])
     lines = FieldList(FormField(LineForm))
 
     def validate_due_date(self, field):
@@ -231,6 +235,9 @@ class InvoiceForm(FlaskForm):
         valid = super().validate(extra_validators)
         if not self.lines.entries:
             self.form_errors.append("Add at least one line.")
+            valid = False
+        if len(self.lines.entries) > MAX_LINES:
+            self.form_errors.append(too_many_lines(len(self.lines.entries)))
             valid = False
         return valid
 
@@ -259,7 +266,8 @@ class InvoiceForm(FlaskForm):
 class InvoiceFilterForm(Form):
     """The table's search and filters, read from the query string (GET: no CSRF)."""
 
-    q = SearchField("Search", filters=[strip], description="Number, subject or client")
+    q = SearchField("Search", filters=[strip], description="Number, subject or client",
+                    validators=[Length(max=200, message="Search for at most 200 characters.")])
     client = SelectField(
         "Client", choices=[], default="", validate_choice=False,
         validators=[InChoices("Pick a client from the list.")],

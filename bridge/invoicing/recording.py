@@ -1,21 +1,21 @@
-"""Recording a payment by hand on an invoice (here) or an expense (bridge.workspace.expenses).
+"""Recording a payment by hand on an invoice (bridge.invoicing.routes) or an expense
+(bridge.workspace.expenses).
 
 The payment stays in Bridge, labelled "manual": nothing is sent to Xero, and the payment
 sync never changes it.
 """
 import datetime as dt
 
-from flask import abort, flash, render_template, request, url_for
+from flask import flash, render_template
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from bridge.extensions import db
 from bridge.formatting import money
-from bridge.invoicing import bp
 from bridge.billing.payments import record_manual_payment
 from bridge.invoicing.responses import go_to, is_htmx
-from bridge.models import ZERO, Invoice
+from bridge.models import ZERO
 from bridge.fields import MAX_MONEY, Between, DecimalPlaces, ExactDecimalField, blank_to_none, strip
 
 
@@ -43,10 +43,11 @@ class PaymentForm(FlaskForm):
             raise ValidationError(f"That is more than the amount due ({money(due, self.currency)}).")
 
 
-def record(document, currency: str, back_to: str, action: str):
+def record(document, currency: str, back_to: str, action: str, page):
     """Record the posted payment and go back to the document; 422 with the form's errors.
 
-    HTMX gets the payments section with the errors; success reloads the page, so the
+    HTMX gets the payments section with the errors, a plain form post the whole document's
+    page (`page(form)`), so what was typed stays in both; success reloads the page, so the
     status, totals and list all show the new payment.
     """
     form = PaymentForm(document=document, currency=currency)
@@ -59,17 +60,7 @@ def record(document, currency: str, back_to: str, action: str):
     context = {"document": document, "currency": currency, "form": form, "action": action}
     if is_htmx():
         return render_template("invoicing/_payments.html", **context), 422
-    flash("The payment was not recorded: " + " ".join(
-        m for messages in form.errors.values() for m in messages), "error")
-    return go_to(back_to)
-
-
-@bp.post("/invoices/<int:invoice_id>/payments")
-def record_invoice_payment(invoice_id: int):
-    """Record money received for an invoice by hand."""
-    invoice = db.session.get(Invoice, invoice_id) or abort(404)
-    show = url_for("invoicing.show", invoice_id=invoice.id)
-    return record(invoice, invoice.currency, show, request.path)
+    return page(form), 422
 
 
 def payments_context(document, currency: str, action: str) -> dict:

@@ -3,11 +3,14 @@ import json
 
 from flask import abort, current_app, flash, render_template, request, url_for
 
+from bridge.bounds import page_number
+from bridge.extensions import db
 from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InvoiceFilterForm, options
-from bridge.invoicing.recording import payments_context
+from bridge.invoicing.recording import payments_context, record
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
 from bridge.billing.service import InvoiceError, get_invoice, set_status
+from bridge.models import Invoice
 from bridge.invoicing.bulk_views import BulkSelectForm
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import options as copy_options
@@ -25,7 +28,7 @@ def index():
                "copying": set(), "bulk_form": BulkSelectForm(formdata=None)}
     status = 200
     if form.validate():
-        page = request.args.get("page", 1, type=int)
+        page = page_number()
         per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
@@ -39,6 +42,19 @@ def index():
 @bp.get("/invoices/<int:invoice_id>")
 def show(invoice_id: int):
     """One invoice: header, lines, totals, custom fields, payments, its copies in Xero."""
+    return invoice_page(invoice_id)
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+def record_invoice_payment(invoice_id: int):
+    """Record money received for an invoice by hand."""
+    invoice = db.session.get(Invoice, invoice_id) or abort(404)
+    return record(invoice, invoice.currency, url_for("invoicing.show", invoice_id=invoice.id), request.path,
+                  page=lambda form: invoice_page(invoice_id, payment_form=form))
+
+
+def invoice_page(invoice_id: int, payment_form=None) -> str:
+    """The invoice's page; `payment_form` shows a refused payment as it was typed."""
     invoice = get_invoice(invoice_id, full=True) or abort(404)
     fields = table.table_fields()
     values = {v.field_id: v.value for v in invoice.custom_values}
@@ -46,6 +62,7 @@ def show(invoice_id: int):
     open_copy = request.args.get("xero") == "copy" and xero.readiness.ready
     payments = payments_context(invoice, invoice.currency,
                                 url_for("invoicing.record_invoice_payment", invoice_id=invoice.id))
+    payments["payment_form"] = payment_form or payments["payment_form"]
     return render_template("invoicing/show.html", invoice=invoice, fields=fields, values=values,
                            xero=xero, open_copy=open_copy, **payments)
 

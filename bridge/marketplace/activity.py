@@ -3,6 +3,7 @@ first, filterable by outcome, paginated (admins only, like the whole marketplace
 from flask import request
 from wtforms import Form, SelectField
 
+from bridge.bounds import page_number
 from bridge.invoicing.forms import InChoices, options
 from bridge.invoicing.responses import page_or_partial
 from bridge.marketplace import bp
@@ -25,7 +26,7 @@ def xero_activity():
     form = ActivityFilterForm(request.args)
     valid = form.validate()
     outcome = form.outcome.data if valid else None
-    pagination = activity.page(outcome or None, request.args.get("page", 1, type=int), PER_PAGE)
+    pagination = activity.page(outcome or None, page_number(), PER_PAGE)
     return page_or_partial("marketplace/activity.html", "marketplace/_activity_table.html",
                            200 if valid else 422, form=form, pagination=pagination,
                            outcome=outcome or "", label=activity.label)

@@ -52,16 +52,18 @@ def organisations_to_sync(payload: object) -> set[str]:
 
 @bp.post("/xero")
 def xero():
-    """Verify, then ask for early syncs; 200 empty for a good signature, 401 for a bad one."""
+    """Verify, then ask for early syncs; 200 empty for a good signature, 401 for a bad one,
+    400 for a signed body that is not readable JSON (413 past WEBHOOK_MAX_CONTENT_LENGTH)."""
     raw = request.get_data()
     if not signature_ok(raw, request.headers.get("x-xero-signature"),
                         current_app.config.get("XERO_WEBHOOK_KEY", "")):
         return Response(status=401)
     try:
         payload = json.loads(raw or b"{}")
-    except ValueError:
-        logger.warning("xero webhook: a signed body that is not JSON was ignored")
-        return Response(status=200)
+    except (ValueError, RecursionError):
+        # Not JSON, not UTF-8, or nested deeper than the parser goes: refused, never a 500.
+        logger.warning("xero webhook: a signed body that is not readable JSON was refused")
+        return Response("The body is not readable JSON.", status=400, mimetype="text/plain")
     tenants = organisations_to_sync(payload)
     for tenant_id in tenants:
         request_sync(tenant_id)

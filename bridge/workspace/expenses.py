@@ -10,9 +10,14 @@ from bridge.workspace import bp
 @bp.get("/expenses/<int:expense_id>")
 def expense(expense_id: int):
     """An expense with its payments (from Xero, or recorded by hand)."""
-    expense = db.session.get(Expense, expense_id) or abort(404)
+    return expense_page(db.session.get(Expense, expense_id) or abort(404))
+
+
+def expense_page(expense, payment_form=None) -> str:
+    """The expense's page; `payment_form` shows a refused payment as it was typed."""
     payments = payments_context(expense, expense.currency,
                                 url_for("workspace.record_expense_payment", expense_id=expense.id))
+    payments["payment_form"] = payment_form or payments["payment_form"]
     # Imported here: bridge.invoicing imports this package (through bridge.fields).
     from bridge.invoicing.bill_views import box_context
 
@@ -23,5 +28,5 @@ def expense(expense_id: int):
 def record_expense_payment(expense_id: int):
     """Record money paid for an expense by hand."""
     expense = db.session.get(Expense, expense_id) or abort(404)
-    return record(expense, expense.currency,
-                  url_for("workspace.expense", expense_id=expense.id), request.path)
+    return record(expense, expense.currency, url_for("workspace.expense", expense_id=expense.id), request.path,
+                  page=lambda form: expense_page(db.session.get(Expense, expense_id), payment_form=form))

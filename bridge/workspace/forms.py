@@ -71,7 +71,8 @@ class ClientForm(UniqueNameForm):
         filters=[strip, blank_to_none],
     )
     tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none])
-    address = TextAreaField("Address", filters=[strip, blank_to_none])
+    address = TextAreaField("Address", [Length(max=1000, message="Keep the address under 1,000 characters.")],
+                            filters=[strip, blank_to_none])
     default_currency = SelectField("Default currency", **choose("a currency"))
 
     def __init__(self, *args, obj=None, **kwargs):
@@ -112,7 +113,8 @@ class CustomFieldForm(UniqueNameForm):
     field_type = SelectField(
         "Type", choices=[SelectChoice(t, t.capitalize()) for t in CUSTOM_FIELD_TYPES], **choose("a type")
     )
-    options_text = TextAreaField("Options", description="For select fields: one option per line.")
+    options_text = TextAreaField("Options", [Length(max=5000, message="Keep the options under 5,000 characters.")],
+                                 description="For select fields: one option per line.")
 
     def options(self) -> list[str]:
         """The non-blank option lines, trimmed."""

@@ -5,6 +5,7 @@ Bridge. Run it alone with `flask --app bridge.xero_sandbox run --port 5050`.
 create_app reads like a table of contents: configuration, extensions, database,
 blueprints, error handlers.
 """
+import os
 import threading
 
 from flask import Flask, g, render_template, request
@@ -73,6 +74,7 @@ def prepare_database(app: Flask) -> None:
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
+            _create_private(db.engine.url.database)
             event.listen(db.engine, "connect", _sqlite_pragmas)
         db.create_all()
         if app.config["SANDBOX_SEED"]:
@@ -134,3 +136,13 @@ def register_errorhandlers(app: Flask) -> None:
         if _wants_json():
             return wire.problem(500, "Internal Server Error", "An error occurred in the sandbox")
         return render_template("error.html", code=500, title="Server error"), 500
+
+
+def _create_private(path: str | None) -> None:
+    """The sandbox's SQLite file, when missing, is created readable by its owner only (0600),
+    like Bridge's: it holds tokens. (The sandbox imports nothing of Bridge, so it has its own.)"""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except (FileExistsError, FileNotFoundError):
+            pass

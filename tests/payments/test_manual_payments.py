@@ -61,10 +61,19 @@ def test_the_date_is_required(admin, invoice, hx):
     assert answer.status_code == 422 and "Enter the date it was paid." in field_errors(answer)
 
 
-def test_without_htmx_a_refusal_comes_back_as_a_message(admin, invoice):
-    answer = admin.post(f"/invoices/{invoice.id}/payments", data={"amount": "0", "date": "2026-03-10"},
-                        follow_redirects=True)
-    assert "The payment was not recorded: Enter an amount above zero." in answer.get_data(as_text=True)
+@pytest.mark.parametrize("where", ["invoice", "expense"])
+def test_without_htmx_a_refusal_shows_the_page_with_what_was_typed(admin, invoice, where):
+    """Issue 18: the plain form used to redirect and lose what was typed; now it is the whole
+    page again, 422, the message at the field and the values as typed."""
+    if where == "expense":
+        path = f"/expenses/{make_expense(make_budget(), amount='100.00').id}"
+    else:
+        path = f"/invoices/{invoice.id}"
+    answer = admin.post(f"{path}/payments", data={"amount": "0", "date": "2026-03-10", "reference": "Bank 7 typed"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "<html" in page and "Enter an amount above zero." in field_errors(answer)
+    assert 'value="Bank 7 typed"' in page and 'value="2026-03-10"' in page and 'value="0"' in page
     assert count(Payment) == 0
 
 

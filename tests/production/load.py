@@ -80,10 +80,13 @@ class Stats:
     copies_unresolved: list = field(default_factory=list)
     payments_made: list = field(default_factory=list)  # (number in Xero, amount)
     payments_refused: int = 0
+    server_errors: list = field(default_factory=list)  # (time.monotonic(), kind, status) of each 5xx
 
     def add(self, kind: str, status, seconds: float) -> None:
         with self.lock:
             self.samples.append((kind, status, seconds))
+            if isinstance(status, int) and status >= 500:
+                self.server_errors.append((time.monotonic(), kind, status))
             if not isinstance(status, int):
                 self.causes[f"{kind}: no answer ({status})"] += 1
             elif status >= 400 and not (status == 422 and kind.startswith("copy")):
@@ -330,6 +333,7 @@ def latency(stats: Stats) -> dict:
         "bridge_5xx": sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500),
         "by_kind": by_kind, "errors_by_cause": dict(stats.causes.most_common()),
         "copy_outcomes": dict(stats.copy_outcomes.most_common()),
+        "server_errors_at": list(stats.server_errors),
     }
 
 

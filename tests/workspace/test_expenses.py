@@ -70,7 +70,8 @@ def test_due_date_on_the_date_is_fine(admin, budget):
     ({"amount": ""}, "Enter the amount."),
     ({"amount": "ten"}, "Enter a number, like 12.50."),
     ({"amount": "-0.01"}, "The amount cannot be negative."),
-    ({"amount": "1e15"}, "The amount is too large."),
+    ({"amount": "1000000000000000"}, "The amount is too large."),
+    ({"amount": "1e15"}, "Enter a number, like 12.50."),  # issue 18: plain decimals only
     ({"amount": "10.001"}, "Use at most 2 decimal places."),
     ({"amount": "NaN"}, "Enter a number, like 12.50."),
     ({"quantity": "0"}, "The quantity must be more than 0."),

@@ -1,4 +1,5 @@
 """The form of Settings > Organisation: who issues the invoices, the logo, and the locale."""
+from functools import cache
 from io import BytesIO
 
 from babel import Locale
@@ -16,10 +17,11 @@ MAX_LOGO_PIXELS = 4000
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
 
+@cache
 def locale_choices() -> list[tuple[str, str]]:
-    """Every locale Babel knows, by its English name: ('en_GB', 'English (United Kingdom)')."""
+    """Every locale Babel can name, by its English name: ('en_GB', 'English (United Kingdom)')."""
     names = {code: Locale.parse(code).get_display_name("en") for code in locale_identifiers()}
-    return sorted(names.items(), key=lambda item: item[1].lower())
+    return sorted(((code, name) for code, name in names.items() if name), key=lambda item: item[1].lower())
 
 
 def read_logo(upload) -> tuple[bytes, str]:

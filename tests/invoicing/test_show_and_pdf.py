@@ -38,9 +38,9 @@ def test_invoice_page_shows_everything(client, auth, invoice):
     response = client.get(f"/invoices/{invoice.id}")
     page = text(response)
     assert response.status_code == 200
-    for expected in ("Invoice 2026-0001", "Acme Ltd", "GB123", "1 Mar 2026", "31 Mar 2026", "Website",
+    for expected in ("Invoice 2026-0001", "Acme Ltd", "GB123", "Mar 1, 2026", "Mar 31, 2026", "Website",
                      "Design work", "Design", "VAT 20%", "10 %", "18.09", "3.62", "1.5", "150.00",
-                     "168.09", "GBP 171.71", "Pay within 30 days.", "Region", "No payments yet.",
+                     "168.09", "£171.71", "Pay within 30 days.", "Region", "No payments yet.",
                      "Mark as sent", "Draft", "Unpaid"):
         assert expected in page, expected
     assert f'href="/invoices/{invoice.id}/edit"' in page
@@ -67,8 +67,8 @@ def test_payments_are_listed(client, auth, invoice):
     auth.login()
     page = text(client.get(f"/invoices/{invoice.id}"))
     assert "No payments yet." not in page
-    assert "Bank 1" in page and "GBP 50.00" in page and "5 Mar 2026" in page
-    assert 'class="deleted"' in page and "Deleted 7 Mar 2026" in page
+    assert "Bank 1" in page and "£50.00" in page and "Mar 5, 2026" in page
+    assert 'class="deleted"' in page and "Deleted Mar 7, 2026" in page
 
 
 def test_mark_as_sent_and_back_without_js(client, auth, invoice):
@@ -118,7 +118,7 @@ def test_pdf_download(client, auth, invoice):
     assert response.headers["Content-Disposition"] == 'attachment; filename="invoice-2026-0001.pdf"'
     assert response.data.startswith(b"%PDF")
     drawn = pdf_strings(response.data)
-    for expected in ("2026-0001", "Acme Ltd", "GB123", "Design work", "VAT 20%", "GBP 171.71", "Pay within 30 days."):
+    for expected in ("2026-0001", "Acme Ltd", "GB123", "Design work", "VAT 20%", "£171.71", "Pay within 30 days."):
         assert expected in drawn, expected
 
 

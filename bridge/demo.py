@@ -7,6 +7,7 @@ from decimal import Decimal
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from bridge.commands import create_user
@@ -148,12 +149,16 @@ demo_cli = AppGroup("demo", help="Demo workspace.")
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing (quietly) when the database has users.")
-def seed_command(if_empty):
+@click.option("--migrate", is_flag=True, help="Apply the migrations first (one start-up instead of two).")
+def seed_command(if_empty, migrate):
     """Seed the demo workspace into an empty database and print the admin login once."""
+    if migrate:
+        upgrade()
     if not is_empty():
         if if_empty:
             click.echo(f"Demo data already present. Log in as {ADMIN_EMAIL} with the password printed "
-                       "when it was seeded, or run: flask --app wsgi users set-password --email " + ADMIN_EMAIL)
+                       "when it was seeded, or get a new one: .venv/bin/flask --app wsgi users set-password "
+                       f"--email {ADMIN_EMAIL}")
             return
         raise click.ClickException("The database is not empty; the demo is only seeded into an empty one.")
     password = seed_demo()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, has_app_context, has_request_context, request
 from sqlalchemy import select
 
@@ -53,6 +53,20 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
     return format_decimal(Decimal(amount), format="#,##0.00", locale=locale)
 
 
+def number(value: Decimal | None) -> str:
+    """A quantity without padding zeros: 7.5000 -> '7.5' (en), '7,5' (de)."""
+    if value is None:
+        return ""
+    return format_decimal(Decimal(value), format="#,##0.####", locale=current_locale())
+
+
+def percent(value: Decimal | None) -> str:
+    """A percentage held as 15 or 12.5 -> '15%', '12.5%' (en); '15 %' (de)."""
+    if value is None:
+        return ""
+    return format_percent(Decimal(value) / 100, format="#,##0.####%", locale=current_locale())
+
+
 def day(value: date | datetime | None) -> str:
     """A date in the locale's medium form: Nov 25, 2026 (en), 25 Nov 2026 (en_GB)."""
     if value is None:
@@ -76,6 +90,8 @@ def status_label(value: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(money)
+    app.add_template_filter(percent)
+    app.add_template_filter(number)
     app.add_template_filter(day)
     app.add_template_filter(moment)
     app.add_template_filter(status_label)

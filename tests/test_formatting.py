@@ -6,7 +6,7 @@ import pytest
 
 from bridge.currencies import currency_options, iso_currencies
 from bridge.extensions import db
-from bridge.formatting import day, moment, money
+from bridge.formatting import day, moment, money, number, percent
 from bridge.invoicing.service import LineData
 from bridge.models import WorkspaceSettings
 from tests.invoicing import factories
@@ -64,3 +64,9 @@ def test_the_invoice_table_writes_amounts_in_the_locale(app, client, auth):
     auth.login()
     page = client.get("/").get_data(as_text=True)
     assert "1.234,50\xa0€" in page and "01.03.2026" in page
+
+
+def test_quantities_and_percentages_follow_the_locale(app):
+    set_locale("de_DE")
+    with app.test_request_context():
+        assert (number(Decimal("7.5000")), number(Decimal("1200")), percent(Decimal("12.5"))) == ("7,5", "1.200", "12,5%")

@@ -18,7 +18,7 @@ from fpdf.fonts import FontFace
 
 from PIL import Image
 
-from bridge.formatting import day, money
+from bridge.formatting import day, money, number, percent
 
 ENCODING = "cp1252"
 # Letters with no Unicode decomposition that still have an obvious plain form.
@@ -71,12 +71,6 @@ def _drawable(char: str) -> str:
 def pdf_filename(number: str) -> str:
     """invoice-<number>.pdf with anything unsafe in a header or a file system replaced."""
     return f"invoice-{re.sub(r'[^A-Za-z0-9._-]+', '-', number).strip('-') or 'draft'}.pdf"
-
-
-def _plain(value: Decimal) -> str:
-    """2.5000 -> '2.5'."""
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text == "-0" else text
 
 
 class InvoicePDF(FPDF):
@@ -210,9 +204,9 @@ def _lines(pdf: FPDF, invoice) -> None:
             description = line.description
             if line.service_type is not None:
                 description += f"\n{line.service_type.name}"
-            rate = f"{_plain(line.tax_rate.percentage)} %" if line.tax_rate is not None else "-"
-            discount = f"{_plain(line.discount_percent)} %" if line.discount_percent else ""
-            table.row([pdf_text(description), _plain(line.quantity), pdf_text(money(line.unit_price)),
+            rate = percent(line.tax_rate.percentage) if line.tax_rate is not None else "-"
+            discount = percent(line.discount_percent) if line.discount_percent else ""
+            table.row([pdf_text(description), number(line.quantity), pdf_text(money(line.unit_price)),
                        discount, rate, pdf_text(money(line.net_amount))])
     pdf.ln(5)
 
@@ -222,7 +216,7 @@ def tax_summary(lines) -> list[tuple[str, str, Decimal, Decimal]]:
     sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for line in lines:
         rate = line.tax_rate
-        key = (rate.name, f"{_plain(rate.percentage)} %") if rate is not None else ("No tax", "")
+        key = (rate.name, percent(rate.percentage)) if rate is not None else ("No tax", "")
         sums[key][0] += line.net_amount
         sums[key][1] += line.tax_amount
     return [(name, percent, net, tax) for (name, percent), (net, tax) in sums.items()]

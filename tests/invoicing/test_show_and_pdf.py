@@ -178,5 +178,5 @@ def test_pdf_shows_the_organisation_the_client_a_tax_summary_and_the_totals(clie
 
 def test_tax_summary_adds_net_and_tax_per_rate(app, invoice):
     rows = tax_summary(get_invoice(invoice.id, full=True).lines)
-    assert rows == [("VAT 20%", "20 %", Decimal("18.09"), Decimal("3.62")),
+    assert rows == [("VAT 20%", "20%", Decimal("18.09"), Decimal("3.62")),
                     ("No tax", "", Decimal("150.00"), Decimal("0.00"))]

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from bridge.config import from_environment
 from bridge.currencies import currency_options, iso_currencies
 from bridge.extensions import db
 from bridge.formatting import day, moment, money, number, percent
@@ -70,3 +71,11 @@ def test_quantities_and_percentages_follow_the_locale(app):
     set_locale("de_DE")
     with app.test_request_context():
         assert (number(Decimal("7.5000")), number(Decimal("1200")), percent(Decimal("12.5"))) == ("7,5", "1.200", "12,5%")
+
+
+def test_a_base_currency_that_is_not_iso_stops_bridge_at_start_up(monkeypatch):
+    monkeypatch.setenv("BRIDGE_BASE_CURRENCY", "XYZ")
+    with pytest.raises(ValueError, match="BRIDGE_BASE_CURRENCY=XYZ is not an ISO 4217 currency"):
+        from_environment()
+    monkeypatch.setenv("BRIDGE_BASE_CURRENCY", "gbp")
+    assert from_environment()["BRIDGE_BASE_CURRENCY"] == "GBP"

@@ -49,14 +49,14 @@ class OrganisationForm(FlaskForm):
 
     name = StringField("Organisation name", [Length(max=255)], filters=[strip, blank_to_none],
                        description="As it appears at the top of every invoice.")
-    address = TextAreaField("Address", filters=[strip, blank_to_none])
+    address = TextAreaField("Address", filters=[strip, blank_to_none], render_kw={"rows": 4})
     tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none],
                              description="VAT, GST or ABN, as your clients need it.")
-    bank_details = TextAreaField("Bank details", filters=[strip, blank_to_none],
+    bank_details = TextAreaField("Bank details", filters=[strip, blank_to_none], render_kw={"rows": 4},
                                  description="Account name, IBAN or account number, BIC or sort code.")
     payment_terms = TextAreaField("Payment terms", filters=[strip, blank_to_none],
                                   description="Printed under the totals, e.g. Payment within 14 days.")
-    logo = FileField("Logo", description=f"PNG or JPEG, at most {MAX_LOGO_BYTES // 1024} KB.")
+    logo = FileField("Upload a logo", description=f"PNG or JPEG, at most {MAX_LOGO_BYTES // 1024} KB.")
     remove_logo = BooleanField("Remove the logo")
     locale = SelectField("Language and region for money and dates",
                          invalid_choice_message="Choose a language and region from the list.",

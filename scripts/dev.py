@@ -143,7 +143,6 @@ def on_sigterm(signum, frame):
 def command_run() -> int:
     """Install, migrate, seed demo data when the database is empty, and serve beside the sandbox."""
     signal.signal(signal.SIGTERM, on_sigterm)
-    ensure_venv()
     app_port = int(os.environ.get("BRIDGE_PORT", "5000"))
     sandbox_port = int(os.environ.get("BRIDGE_SANDBOX_PORT", "5050"))
     logs = Path(os.environ.get("BRIDGE_LOG_DIR") or ROOT / "instance" / "logs")
@@ -154,6 +153,7 @@ def command_run() -> int:
     env.setdefault("XERO_SANDBOX_URL", f"http://127.0.0.1:{sandbox_port}")
     servers: list[subprocess.Popen] = []
     try:
+        ensure_venv()
         sandbox_url = None
         if port_open("127.0.0.1", sandbox_port):
             say(f"Something already listens on port {sandbox_port}; using it as the Xero sandbox")

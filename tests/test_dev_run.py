@@ -1,5 +1,5 @@
 """`python3 scripts/dev.py run` serves Bridge and the sandbox, prints the login last, in a box, and
-SIGTERM stops it with every process it started (on free ports, a temporary database and logs)."""
+SIGTERM or Ctrl+C (SIGINT) stops it with every process it started (on free ports, a temporary database and logs)."""
 import os
 import signal
 import socket
@@ -52,7 +52,8 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_run_serves_prints_the_login_last_and_sigterm_leaves_no_process(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
+def test_run_serves_prints_the_login_last_and_a_stop_leaves_no_process(tmp_path, stop):
     app_port, sandbox_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("XERO_", "SANDBOX_"))}
     env.update(
@@ -74,7 +75,7 @@ def test_run_serves_prints_the_login_last_and_sigterm_leaves_no_process(tmp_path
         started = children_of(dev.pid)
         assert len(started) >= 2
     finally:
-        dev.send_signal(signal.SIGTERM)
+        dev.send_signal(stop)
         code = dev.wait(timeout=30)
     assert code == 0
     printed = output.read_text()

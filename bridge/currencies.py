@@ -30,6 +30,7 @@ def currency_options(*keep: str | None) -> list[SelectChoice]:
 
 
 def unknown_currency_message(code: str) -> str:
+    """What a field says when given a code that is not an ISO 4217 currency in use."""
     return f"{code} is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."
 
 

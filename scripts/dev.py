@@ -137,6 +137,7 @@ def login_box(url: str, sandbox_url: str | None, password: str | None, logs: Pat
 
 
 def on_sigterm(signum, frame):
+    """SIGTERM handler: unwind command_run as Ctrl+C does, so its servers are stopped."""
     raise Stop()
 
 

@@ -7,6 +7,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from bridge.currencies import iso_currencies
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -162,7 +164,7 @@ def from_environment() -> dict:
         # werkzeug's scrypt; the tests choose a cheaper method to stay fast.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),
-        "BRIDGE_BASE_CURRENCY": os.environ.get("BRIDGE_BASE_CURRENCY", "EUR"),
+        "BRIDGE_BASE_CURRENCY": _base_currency(),
         # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see
         # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,
         # XERO_TOKEN_URL, XERO_REVOCATION_URL, XERO_CONNECTIONS_URL, XERO_API_URL, and
@@ -205,6 +207,15 @@ def from_environment() -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
     }
+
+
+def _base_currency() -> str:
+    """BRIDGE_BASE_CURRENCY, refused at start-up unless it is an ISO 4217 currency in use."""
+    code = os.environ.get("BRIDGE_BASE_CURRENCY", "EUR").strip().upper()
+    if code not in iso_currencies():
+        raise ValueError(f"BRIDGE_BASE_CURRENCY={code} is not an ISO 4217 currency in use: set a code "
+                         "such as EUR, USD or GBP.")
+    return code
 
 
 def _optional_bool(name: str) -> bool | None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from bridge.commands import create_user
@@ -22,9 +23,11 @@ from bridge.models import (
     Expense,
     Invoice,
     InvoiceLine,
+    Organisation,
     Payment,
     ServiceType,
     TaxRate,
+    TaxRateMapping,
     User,
     WorkspaceSettings,
 )
@@ -42,6 +45,16 @@ SUPPLIERS = [
     ("Pixel Stock Ltd", "invoices@pixelstock.example", "GB 998 2211 44", "1 Media Lane\nLondon E1 6AN", "GBP"),
     ("CloudHost BV", "billing@cloudhost.example", "NL 8111.22.333.B01", "Stationsplein 9\n3511 ED Utrecht", "EUR"),
 ]
+# The agency itself, as its invoice PDFs show it (Settings > Organisation).
+AGENCY = dict(
+    name="Harbour & Pine Studio", address="Level 3, 18 Customhouse Quay\nWellington 6011\nNew Zealand",
+    tax_number="NZ 123-456-789", bank_details="Harbour & Pine Studio Ltd\nANZ 01-0505-0123456-00\n"
+    "IBAN (EUR, GBP, USD): NL91 ABNA 0417 1643 00, BIC ABNANL2A",
+    payment_terms="Payment within 30 days of the invoice date. Please quote the invoice number.",
+)
+# Bridge's demo tax rates and the Xero tax types of the same percentage they are mapped to: those
+# of Xero's NZ demo company (the sandbox's Demo Company (NZ), which enables every demo currency).
+TAX_RATES = [("GST 15%", "15", "OUTPUT2"), ("Zero rated", "0", "ZERORATED")]
 SERVICE_TYPES = ["Design", "Development", "Strategy", "Project management", "Copywriting", "Hosting"]
 LINE_TEMPLATES = {
     "Design": [("Brand identity design", "95.00"), ("UI design sprint", "110.00")],
@@ -70,14 +83,16 @@ def seed_demo(today: dt.date | None = None) -> str:
     clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in CLIENTS]
     suppliers = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in SUPPLIERS]
     service_types = {name: ServiceType(name=name) for name in SERVICE_TYPES}
-    standard = TaxRate(name="Standard rate 15%", percentage=Decimal("15"))
-    zero = TaxRate(name="Zero rated", percentage=Decimal("0"))
+    standard, zero = (TaxRate(name=name, percentage=Decimal(percent)) for name, percent, _ in TAX_RATES)
     note_field = CustomField(name="Private note for the accountant", field_type="text", position=0)
     region_field = CustomField(
         name="Sales region", field_type="select", options_text="North\nSouth\nInternational", position=1
     )
-    db.session.add_all([*clients, *suppliers, *service_types.values(), standard, zero, note_field, region_field])
+    db.session.add_all([*clients, *suppliers, *service_types.values(), standard, zero, note_field, region_field,
+                        Organisation(id=1, **AGENCY)])
     db.session.flush()
+    db.session.add_all(TaxRateMapping(tax_rate_id=rate.id, xero_tax_type=tax_type)
+                       for rate, (_, _, tax_type) in zip((standard, zero), TAX_RATES))
 
     for index in range(20):
         client = clients[index % len(clients)]
@@ -148,12 +163,16 @@ demo_cli = AppGroup("demo", help="Demo workspace.")
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing (quietly) when the database has users.")
-def seed_command(if_empty):
+@click.option("--migrate", is_flag=True, help="Apply the migrations first (one start-up instead of two).")
+def seed_command(if_empty, migrate):
     """Seed the demo workspace into an empty database and print the admin login once."""
+    if migrate:
+        upgrade()
     if not is_empty():
         if if_empty:
             click.echo(f"Demo data already present. Log in as {ADMIN_EMAIL} with the password printed "
-                       "when it was seeded, or run: flask --app wsgi users set-password --email " + ADMIN_EMAIL)
+                       "when it was seeded, or get a new one: .venv/bin/flask --app wsgi users set-password "
+                       f"--email {ADMIN_EMAIL}")
             return
         raise click.ClickException("The database is not empty; the demo is only seeded into an empty one.")
     password = seed_demo()

@@ -3,12 +3,11 @@ currencies. Imports no other part of Bridge."""
 from decimal import Decimal
 
 from flask import current_app
-from wtforms import DecimalField, SelectChoice
-from wtforms.validators import ValidationError
+from wtforms import DecimalField, SelectChoice, SelectField
+from wtforms.validators import InputRequired, ValidationError
 
 from bridge.bounds import is_plain_decimal
-# Offered in every currency select; the workspace's base currency is added when missing.
-CURRENCIES = ("EUR", "USD", "GBP", "AUD", "NZD", "CAD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY")
+from bridge.currencies import IsoCurrency, currency_options
 
 # The largest values the Money, Quantity and Percent columns hold.
 MAX_MONEY = Decimal("999999999999.99")
@@ -103,9 +102,13 @@ def base_currency() -> str:
 
 
 def currency_choices(*keep: str | None) -> list[SelectChoice]:
-    """The common ISO codes, plus the base currency and any code already in use (`keep`)."""
-    codes = list(CURRENCIES)
-    for code in (base_currency(), *keep):
-        if code and code not in codes:
-            codes.append(code)
-    return [SelectChoice(code) for code in codes]
+    """Every ISO 4217 currency (Babel's list), plus the base currency and codes already stored (`keep`)."""
+    return currency_options(base_currency(), *keep)
+
+
+def currency_field(label: str) -> SelectField:
+    """A currency select: anything but an ISO 4217 code in use is refused, with the code named.
+
+    A stored code that is not one stays offered, so the page shows it, but cannot be saved again.
+    """
+    return SelectField(label, validate_choice=False, validators=[InputRequired("Choose a currency."), IsoCurrency()])

@@ -26,9 +26,13 @@ PYTHON = BIN / "python"
 REQUIREMENTS = ROOT / "requirements.txt"
 CHROMIUM = "/usr/bin/chromium"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-APP_PORT = 5000
-SANDBOX_PORT = 5050
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+DEMO_EMAIL = "admin@bridge.local"
+NEW_PASSWORD = f".venv/bin/flask --app wsgi users set-password --email {DEMO_EMAIL}"
+
+
+class Stop(Exception):
+    """SIGTERM arrived: stop like Ctrl+C does."""
 
 
 def say(message: str) -> None:
@@ -39,19 +43,29 @@ def run(*args, **kwargs) -> None:
     subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
 
 
+def quietly(*args, env=None) -> str:
+    """Run a command with its output kept; on failure show that output and stop."""
+    done = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stdout.write(done.stdout + done.stderr)
+        raise SystemExit(f"Failed: {' '.join(str(a) for a in args)}")
+    return done.stdout
+
+
 def ensure_venv() -> None:
     """Create .venv and install requirements.txt, skipping the install when nothing changed."""
-    if not PYTHON.exists():
-        say("Creating the virtual environment in .venv")
-        run(sys.executable, "-m", "venv", VENV)
     stamp = VENV / ".requirements.sha256"
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    if PYTHON.exists() and stamp.exists() and stamp.read_text() == digest:
         return
-    say("Installing requirements")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS)
+    started = time.monotonic()
+    print("==> Installing Bridge into .venv (a minute or two the first time) ...", end="", flush=True)
+    if not PYTHON.exists():
+        quietly(sys.executable, "-m", "venv", VENV)
+    quietly(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip")
+    quietly(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS)
     stamp.write_text(digest)
+    print(f" done in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def flask(*args, env=None) -> None:
@@ -64,41 +78,111 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def start_sandbox(env: dict) -> subprocess.Popen | None:
-    """Serve the local Xero sandbox beside the app, so the demo needs no second terminal."""
-    if not (ROOT / "bridge" / "xero_sandbox" / "__init__.py").exists():
-        return None
-    if port_open("127.0.0.1", SANDBOX_PORT):
-        say(f"Something already listens on port {SANDBOX_PORT}; using it as the Xero sandbox")
-        return None
-    say(f"Starting the Xero sandbox on http://127.0.0.1:{SANDBOX_PORT}")
-    return subprocess.Popen(
-        [str(PYTHON), "-m", "flask", "--app", "bridge.xero_sandbox", "run",
-         "--host", "127.0.0.1", "--port", str(SANDBOX_PORT)],
-        cwd=ROOT, env=env,
-    )
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> bool:
+    """Whether something listens on `port` within `seconds` while `process` still runs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        if port_open("127.0.0.1", port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def serve(args: list, env: dict, log: Path) -> subprocess.Popen:
+    """Start a server in a process group of its own, its output going to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen([str(a) for a in args], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server and everything it started: SIGINT (a clean stop), then SIGTERM, then SIGKILL."""
+    for sig, grace in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; make sure nothing it started lingers in its group
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        break
+
+
+def prepare_database(env: dict) -> str | None:
+    """Migrate, and seed the demo into an empty database: the admin's new password, or None."""
+    output = quietly(PYTHON, "-m", "flask", "--app", "wsgi", "demo", "seed", "--migrate", "--if-empty", env=env)
+    marker = "Password (shown once, keep it): "
+    return next((line[len(marker):].strip() for line in output.splitlines() if line.startswith(marker)), None)
+
+
+def login_box(url: str, sandbox_url: str | None, password: str | None, logs: Path) -> str:
+    """The login, framed, to print last."""
+    rows = [f"Bridge is running at {url}", "", f"  Email:     {DEMO_EMAIL}"]
+    if password:
+        rows.append(f"  Password:  {password}   (shown once: keep it)")
+    else:
+        rows.append("  Password:  the one shown when the demo was created")
+    rows += [f"  Forgot it? A new one: {NEW_PASSWORD}", ""]
+    if sandbox_url:
+        rows.append(f"Xero sandbox (the Xero side of the demo): {sandbox_url}/_ui/")
+    rows += [f"Server logs: {logs}", "Ctrl+C stops Bridge and the sandbox."]
+    width = max(len(row) for row in rows)
+    edge = "+" + "-" * (width + 2) + "+"
+    return "\n".join([edge, *(f"| {row.ljust(width)} |" for row in rows), edge])
+
+
+def on_sigterm(signum, frame):
+    """SIGTERM handler: unwind command_run as Ctrl+C does, so its servers are stopped."""
+    raise Stop()
 
 
 def command_run() -> int:
-    """Install, migrate, seed demo data when the database is empty, and serve."""
-    ensure_venv()
+    """Install, migrate, seed demo data when the database is empty, and serve beside the sandbox."""
+    signal.signal(signal.SIGTERM, on_sigterm)
+    app_port = int(os.environ.get("BRIDGE_PORT", "5000"))
+    sandbox_port = int(os.environ.get("BRIDGE_SANDBOX_PORT", "5050"))
+    logs = Path(os.environ.get("BRIDGE_LOG_DIR") or ROOT / "instance" / "logs")
+    logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     # The demo is served on plain http: cookies must not be HTTPS-only here.
     env.setdefault("SESSION_COOKIE_SECURE", "false")
-    say("Applying database migrations")
-    flask("db", "upgrade", env=env)
-    flask("demo", "seed", "--if-empty", env=env)
-    sandbox = start_sandbox(env)
-    say(f"Bridge runs on http://127.0.0.1:{APP_PORT}  (Ctrl+C stops it)")
+    env.setdefault("XERO_SANDBOX_URL", f"http://127.0.0.1:{sandbox_port}")
+    servers: list[subprocess.Popen] = []
     try:
-        flask("run", "--host", "127.0.0.1", "--port", str(APP_PORT), env=env)
-    except (KeyboardInterrupt, subprocess.CalledProcessError):
-        pass
+        ensure_venv()
+        sandbox_url = None
+        if port_open("127.0.0.1", sandbox_port):
+            say(f"Something already listens on port {sandbox_port}; using it as the Xero sandbox")
+            sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        elif (ROOT / "bridge" / "xero_sandbox" / "__init__.py").exists():
+            say("Starting the Xero sandbox and preparing the database ...")
+            servers.append(serve([PYTHON, "-m", "flask", "--app", "bridge.xero_sandbox", "run", "--host",
+                                  "127.0.0.1", "--port", sandbox_port], env, logs / "xero-sandbox.log"))
+            sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        password = prepare_database(env)
+        app = serve([PYTHON, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", app_port],
+                    env, logs / "bridge.log")
+        servers.append(app)
+        if not wait_for_port(app_port, app) or (servers[0] is not app and not wait_for_port(sandbox_port, servers[0])):
+            say(f"A server did not start: see {logs}")
+            return 1
+        print("\n" + login_box(f"http://127.0.0.1:{app_port}", sandbox_url, password, logs), flush=True)
+        while all(server.poll() is None for server in servers):
+            time.sleep(0.5)
+        say(f"A server stopped: see {logs}")
+        return 1
+    except (KeyboardInterrupt, Stop):
+        print("\n==> Stopping Bridge and the Xero sandbox", flush=True)
+        return 0
     finally:
-        if sandbox is not None:
-            sandbox.send_signal(signal.SIGINT)
-            sandbox.wait(timeout=10)
-    return 0
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for server in reversed(servers):
+            stop(server)
 
 
 def command_serve(gunicorn_args: list[str]) -> int:

@@ -4,7 +4,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bridge.extensions import db
-from bridge.models import Budget, Company, CustomField, Expense, Invoice, ServiceType, TaxRate, User
+from bridge.models import (
+    Budget, Company, CustomField, Expense, Invoice, Organisation, ServiceType, TaxRate, TaxRateMapping, User,
+)
 
 
 def count(model) -> int:
@@ -21,6 +23,11 @@ def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner,
     assert {s.name for s in db.session.scalars(select(ServiceType))} == {
         "Design", "Development", "Strategy", "Project management", "Copywriting", "Hosting"}
     assert count(TaxRate) == 2
+    # Mapped to the Xero NZ tax types of the same percentage (tests/copy/test_demo_copies.py copies them).
+    assert {(m.tax_rate_id, m.xero_tax_type) for m in db.session.scalars(select(TaxRateMapping))} == {
+        (r.id, "OUTPUT2" if r.percentage == 15 else "ZERORATED") for r in db.session.scalars(select(TaxRate))}
+    agency = db.session.get(Organisation, 1)
+    assert agency.name == "Harbour & Pine Studio" and agency.bank_details and agency.payment_terms
     assert db.session.scalar(select(CustomField).filter_by(name="Private note for the accountant"))
     invoices = db.session.scalars(select(Invoice)).all()
     assert {i.status for i in invoices} == {"draft", "sent"}

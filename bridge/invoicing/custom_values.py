@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bridge.bounds import is_plain_decimal
 from bridge.extensions import db
+from bridge.formatting import day
 from bridge.models import CustomField, CustomFieldValue, Invoice
 
 MAX_TEXT = 1000
@@ -50,12 +51,12 @@ def _clean_date(text: str) -> dt.date:
 
 
 def display_value(field: CustomField, value: str | None) -> str:
-    """A stored value as the table shows it (dates as 25 Nov 2026)."""
+    """A stored value as the table shows it (dates as the `day` filter writes them)."""
     if not value:
         return ""
     if field.field_type == "date":
         try:
-            return _clean_date(value).strftime("%d %b %Y").lstrip("0")
+            return day(_clean_date(value))
         except CustomValueError:
             return value
     return value

@@ -1,24 +1,46 @@
-"""The local invoice PDF, drawn with fpdf2 and the core Helvetica font.
+"""The local invoice PDF, drawn with fpdf2 and the core Helvetica font: the issuing
+organisation (Settings > Organisation) with its logo, the client, the lines, a tax summary per
+rate, the totals and how to pay.
 
 Core fonts only know Windows-1252 (WinAnsiEncoding), so every text goes through
 pdf_text: accents that fall outside it lose their accent, anything else becomes '?'.
 """
 import re
 import unicodedata
+from collections import defaultdict
 from decimal import Decimal
+from io import BytesIO
+from typing import NamedTuple
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
-from bridge.formatting import day, money
+from PIL import Image
+
+from bridge.formatting import day, money, number, percent
 
 ENCODING = "cp1252"
 # Letters with no Unicode decomposition that still have an obvious plain form.
 _FALLBACKS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"})
 GREY = (91, 100, 117)
-LINE_HEIGHT, CELL_PADDING = 5, 1.5  # mm, in the lines table
-LINE_COLUMNS = (("Description", 68, "LEFT"), ("Qty", 16, "RIGHT"), ("Unit price", 26, "RIGHT"),
-                ("Disc.", 14, "RIGHT"), ("Tax", 30, "RIGHT"), ("Net", 36, "RIGHT"))
+RULE = (214, 219, 227)
+SHADE = (242, 244, 248)
+LEFT, RIGHT, WIDTH = 15, 195, 180
+LINE_COLUMNS = (("Description", 76, "LEFT"), ("Qty", 16, "RIGHT"), ("Unit price", 26, "RIGHT"),
+                ("Disc.", 14, "RIGHT"), ("Tax rate", 20, "RIGHT"), ("Amount", 28, "RIGHT"))
+LOGO_BOX = (60, 24)  # the largest logo, width x height in mm
+
+
+class Issuer(NamedTuple):
+    """Who issues the invoice, as Settings > Organisation holds it (every field optional)."""
+
+    name: str | None = None
+    address: str | None = None
+    tax_number: str | None = None
+    bank_details: str | None = None
+    payment_terms: str | None = None
+    logo: bytes | None = None
 
 
 def pdf_text(value) -> str:
@@ -51,182 +73,201 @@ def pdf_filename(number: str) -> str:
     return f"invoice-{re.sub(r'[^A-Za-z0-9._-]+', '-', number).strip('-') or 'draft'}.pdf"
 
 
-def _plain(value: Decimal) -> str:
-    """2.5000 -> '2.5'."""
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text == "-0" else text
-
-
 class InvoicePDF(FPDF):
-    """A4 page with the invoice number and page count in the footer."""
+    """A4 page with the issuer, the invoice number and the page count in the footer."""
 
     footer_text = ""
 
     def footer(self):
         """Drawn by fpdf2 at the bottom of every page."""
-        self.set_y(-14)
-        self.set_font("Helvetica", size=8)
+        self.set_y(-13)
+        self.set_draw_color(*RULE)
+        self.line(LEFT, self.get_y() - 1.5, RIGHT, self.get_y() - 1.5)
+        self.set_font("Helvetica", size=7.5)
         self.set_text_color(*GREY)
-        self.cell(0, 5, f"{self.footer_text}  -  page {self.page_no()}/{{nb}}", align="C")
+        self.cell(WIDTH / 2, 5, self.footer_text)
+        self.cell(WIDTH / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
-def invoice_pdf(invoice, issuer: str = "Bridge", compress: bool = True) -> bytes:
+def invoice_pdf(invoice, issuer: Issuer = Issuer(), compress: bool = True) -> bytes:
     """The PDF of an invoice (models.Invoice with client, lines and their rates loaded)."""
+    name = issuer.name or ""
     pdf = InvoicePDF(format="A4")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_compression(compress)
-    pdf.footer_text = pdf_text(f"{issuer} - invoice {invoice.number}")
+    footer = [name, f"Tax number {issuer.tax_number}" if issuer.tax_number else "", f"Invoice {invoice.number}"]
+    pdf.footer_text = pdf_text("  |  ".join(part for part in footer if part))
     pdf.set_title(pdf_text(f"Invoice {invoice.number}"))
-    pdf.set_author(pdf_text(issuer))
+    pdf.set_author(pdf_text(name or "Bridge"))
     pdf.set_creator("Bridge")
-    pdf.set_margins(15, 15, 15)
+    pdf.set_margins(LEFT, 15, LEFT)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
     _header(pdf, invoice, issuer)
-    _bill_to(pdf, invoice)
+    _parties(pdf, invoice, issuer)
     _lines(pdf, invoice)
-    _totals(pdf, invoice)
-    _notes(pdf, invoice)
+    _summary(pdf, invoice)
+    _payment(pdf, invoice, issuer)
     return bytes(pdf.output())
 
 
-def _header(pdf: FPDF, invoice, issuer: str) -> None:
-    """Issuer on the left; INVOICE, number and dates on the right."""
+def _label(pdf: FPDF, text: str, width: float = 0, align: str = "L") -> None:
+    """A small grey capitalised caption on its own line."""
+    pdf.set_font("Helvetica", "B", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.cell(width, 5, text.upper(), align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+
+
+def _logo(pdf: FPDF, logo: bytes) -> float:
+    """Draw the logo at the top left within LOGO_BOX; its height in mm (0 when unreadable)."""
+    try:
+        with Image.open(BytesIO(logo)) as image:
+            width, height = image.size
+        scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height)
+        pdf.image(BytesIO(logo), x=LEFT, y=pdf.get_y(), w=width * scale, h=height * scale)
+    except Exception:  # a logo that cannot be drawn never stops the invoice
+        return 0
+    return height * scale
+
+
+def _header(pdf: FPDF, invoice, issuer: Issuer) -> None:
+    """Logo (or the issuer's name) on the left; INVOICE, number and dates on the right."""
     top = pdf.get_y()
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(90, 10, pdf_text(issuer))
-    pdf.set_xy(105, top)
-    pdf.cell(90, 10, "INVOICE", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    facts = [("Number", invoice.number), ("Issue date", day(invoice.issue_date)),
+    logo_height = _logo(pdf, issuer.logo) if issuer.logo else 0
+    if not logo_height:
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.multi_cell(95, 8, pdf_text(issuer.name or ""), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        logo_height = pdf.get_y() - top
+    pdf.set_xy(115, top)
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.set_text_color(31, 41, 55)
+    pdf.cell(80, 10, "INVOICE", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+    pdf.ln(1)
+    facts = [("Invoice number", invoice.number), ("Issue date", day(invoice.issue_date)),
              ("Due date", day(invoice.due_date))]
     if invoice.purchase_order_number:
         facts.append(("Purchase order", invoice.purchase_order_number))
     for label, value in facts:
-        pdf.set_x(105)
+        pdf.set_x(115)
         pdf.set_font("Helvetica", size=9)
         pdf.set_text_color(*GREY)
         pdf.cell(40, 5.5, label, align="R")
         pdf.set_text_color(0)
         pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(50, 5.5, pdf_text(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
+        pdf.cell(40, 5.5, pdf_text(value), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(pdf.get_y(), top + logo_height) + 8)
 
 
-def _bill_to(pdf: FPDF, invoice) -> None:
-    """The client's name, address, tax number and email, then the subject."""
-    client = invoice.client
-    pdf.set_font("Helvetica", size=8)
-    pdf.set_text_color(*GREY)
-    pdf.cell(0, 5, "BILL TO", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(100, 6, pdf_text(client.name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=9.5)
-    details = [client.address, f"Tax number: {client.tax_number}" if client.tax_number else None, client.email]
+def _block(pdf: FPDF, x: float, width: float, title: str, name: str | None, details) -> float:
+    """A captioned block of a name in bold and detail lines; the y where it ends."""
+    pdf.set_x(x)
+    _label(pdf, title, width)
+    pdf.set_font("Helvetica", "B", 10.5)
+    if name:
+        pdf.multi_cell(width, 5.5, pdf_text(name), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", size=9)
     for detail in filter(None, details):
-        pdf.multi_cell(100, 5, pdf_text(detail), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(5)
+        pdf.multi_cell(width, 4.6, pdf_text(detail), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    return pdf.get_y()
+
+
+def _parties(pdf: FPDF, invoice, issuer: Issuer) -> None:
+    """The issuer (From) and the client (Bill to) side by side, then the subject."""
+    client, top = invoice.client, pdf.get_y()
+    bottoms = [_block(pdf, 115, 80, "Bill to", client.name, [
+        client.address, f"Tax number {client.tax_number}" if client.tax_number else None, client.email])]
+    if issuer.name or issuer.address or issuer.tax_number:
+        pdf.set_xy(LEFT, top)
+        bottoms.append(_block(pdf, LEFT, 85, "From", issuer.name, [
+            issuer.address, f"Tax number {issuer.tax_number}" if issuer.tax_number else None]))
+    pdf.set_xy(LEFT, max(bottoms) + 8)
+    _label(pdf, "Subject")
     pdf.set_font("Helvetica", "B", 11)
     pdf.multi_cell(0, 6, pdf_text(invoice.subject), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
 
 def _lines(pdf: FPDF, invoice) -> None:
-    """The lines table; long descriptions wrap and the header repeats on new pages.
-
-    Drawn cell by cell rather than with fpdf2's table(), which lays every cell out twice with
-    its line breaker (an invoice of 200 lines took 850 ms; bench/invoice_size_bench.py): here
-    only the description is wrapped, once, and every other cell is one or two plain lines.
-    """
+    """The lines table; long descriptions wrap and the header repeats on new pages."""
     pdf.set_font("Helvetica", size=9)
-    _line_headings(pdf)
-    for line in invoice.lines:
-        description = _wrapped(pdf, pdf_text(line.description), _widths(pdf)[0] - 2 * CELL_PADDING) + ([pdf_text(line.service_type.name)] if line.service_type is not None else [])
-        tax = ([pdf_text(line.tax_rate.name)] if line.tax_rate is not None else []) + [money(line.tax_amount)]
-        discount = f"{_plain(line.discount_percent)} %" if line.discount_percent else ""
-        cells = [description, [_plain(line.quantity)], [money(line.unit_price)], [discount], tax,
-                 [money(line.net_amount)]]
-        height = max(len(texts) for texts in cells) * LINE_HEIGHT + 2 * CELL_PADDING
-        if pdf.will_page_break(height):
-            pdf.add_page()
-            _line_headings(pdf)
-        _line_row(pdf, cells, height)
-    pdf.ln(3)
+    pdf.set_draw_color(*RULE)
+    headings = FontFace(emphasis="BOLD", fill_color=SHADE, size_pt=8.5)
+    with pdf.table(
+        col_widths=tuple(width for _, width, _ in LINE_COLUMNS),
+        text_align=tuple(align for _, _, align in LINE_COLUMNS),
+        headings_style=headings, borders_layout="HORIZONTAL_LINES", line_height=4.6, padding=(1.8, 1.5),
+    ) as table:
+        table.row([f"{name} ({invoice.currency})" if name == "Amount" else name for name, _, _ in LINE_COLUMNS])
+        for line in invoice.lines:
+            description = line.description
+            if line.service_type is not None:
+                description += f"\n{line.service_type.name}"
+            rate = percent(line.tax_rate.percentage) if line.tax_rate is not None else "-"
+            discount = percent(line.discount_percent) if line.discount_percent else ""
+            table.row([pdf_text(description), number(line.quantity), pdf_text(money(line.unit_price)),
+                       discount, rate, pdf_text(money(line.net_amount))])
+    pdf.ln(5)
 
 
-def _wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
-    """The text's lines in `width`, broken between words (each word measured once; fpdf2's
-    own line breaker measures every character again for each try). A word wider than the
-    column is left to fpdf2, which cuts it."""
-    space, lines = pdf.get_string_width(" "), []
-    for paragraph in text.split("\n"):
-        line, used = [], 0.0
-        for word in paragraph.split(" "):
-            size = pdf.get_string_width(word)
-            if size > width:
-                return pdf.multi_cell(width, LINE_HEIGHT, text, dry_run=True, output=MethodReturnValue.LINES)
-            if line and used + space + size > width:
-                lines.append(" ".join(line))
-                line, used = [], 0.0
-            used += (space if line else 0) + size
-            line.append(word)
-        lines.append(" ".join(line))
-    return lines
+def tax_summary(lines) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(rate name, percentage, net, tax) per tax rate of the lines, in the order they first appear."""
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for line in lines:
+        rate = line.tax_rate
+        key = (rate.name, percent(rate.percentage)) if rate is not None else ("No tax", "")
+        sums[key][0] += line.net_amount
+        sums[key][1] += line.tax_amount
+    return [(name, percent, net, tax) for (name, percent), (net, tax) in sums.items()]
 
 
-def _widths(pdf: FPDF) -> list[float]:
-    """LINE_COLUMNS' widths (parts of the whole) in mm across the page between the margins."""
-    total = sum(width for _, width, _ in LINE_COLUMNS)
-    return [width * pdf.epw / total for _, width, _ in LINE_COLUMNS]
-
-
-def _line_headings(pdf: FPDF) -> None:
-    """The table's heading row, bold on a light fill."""
-    pdf.set_font("Helvetica", "B", 9)
-    pdf.set_fill_color(238, 241, 246)
-    _line_row(pdf, [[name] for name, _, _ in LINE_COLUMNS], LINE_HEIGHT + 2 * CELL_PADDING, fill=True)
-    pdf.set_font("Helvetica", size=9)
-
-
-def _line_row(pdf: FPDF, cells: list[list[str]], height: float, fill: bool = False) -> None:
-    """One row: each column's lines top-aligned in its cell, a rule under the row."""
-    top, x = pdf.get_y(), pdf.l_margin
-    if fill:
-        pdf.rect(x, top, pdf.epw, height, style="F")
-    # pdf.text() draws at a baseline with no layout work, where cell() costs ~0.3 ms; the
-    # baseline sits where cell() puts it (half the line plus 0.3 of the font size).
-    baseline = top + CELL_PADDING + LINE_HEIGHT / 2 + 0.3 * pdf.font_size
-    for texts, width, (_, _, align) in zip(cells, _widths(pdf), LINE_COLUMNS):
-        for n, text in enumerate(texts):
-            if text:
-                left = x + width - CELL_PADDING - pdf.get_string_width(text) if align == "RIGHT" else x + CELL_PADDING
-                pdf.text(left, baseline + n * LINE_HEIGHT, text)
-        x += width
-    pdf.line(pdf.l_margin, top + height, pdf.l_margin + pdf.epw, top + height)
-    pdf.set_xy(pdf.l_margin, top + height)
-
-
-def _totals(pdf: FPDF, invoice) -> None:
-    """Subtotal, tax and total, right-aligned, the total in the invoice currency."""
-    rows = [("Subtotal", money(invoice.subtotal), ""), ("Tax", money(invoice.tax_total), ""),
-            ("Total", money(invoice.total, invoice.currency), "B")]
-    if invoice.amount_paid:
-        rows.append(("Amount due", money(invoice.amount_due, invoice.currency), "B"))
-    for label, amount, style in rows:
-        pdf.set_x(105)
-        pdf.set_font("Helvetica", style, 10)
-        pdf.cell(50, 6.5, label, align="R")
-        pdf.cell(40, 6.5, pdf_text(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
-
-
-def _notes(pdf: FPDF, invoice) -> None:
-    """The invoice notes, if any, under the totals."""
-    if not invoice.notes:
-        return
-    pdf.set_font("Helvetica", size=8)
-    pdf.set_text_color(*GREY)
-    pdf.cell(0, 5, "NOTES", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+def _summary(pdf: FPDF, invoice) -> None:
+    """The tax summary per rate on the left, the totals on the right."""
+    if pdf.will_page_break(45):
+        pdf.add_page()
+    top = pdf.get_y()
+    _label(pdf, "Tax summary", 100)
+    rows = [("Tax rate", "Rate", "Net", "Tax")] + [
+        (name, percent, money(net), money(tax)) for name, percent, net, tax in tax_summary(invoice.lines)]
+    for index, row in enumerate(rows):
+        pdf.set_font("Helvetica", "B" if index == 0 else "", 8.5)
+        pdf.set_text_color(*(GREY if index == 0 else (0, 0, 0)))
+        for text, width, align in zip(row, (42, 14, 22, 22), "LRRR"):
+            pdf.cell(width, 5.2, pdf_text(text), align=align)
+        pdf.ln(5.2)
     pdf.set_text_color(0)
-    pdf.set_font("Helvetica", size=9.5)
-    pdf.multi_cell(0, 5, pdf_text(invoice.notes), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bottom = pdf.get_y()
+    pdf.set_y(top)
+    totals = [("Subtotal", money(invoice.subtotal, invoice.currency), ""),
+              ("Tax", money(invoice.tax_total, invoice.currency), "")]
+    if invoice.amount_paid or invoice.amount_credited:
+        totals.append(("Total", money(invoice.total, invoice.currency), ""))
+        totals.append(("Paid", money(-(invoice.amount_paid + (invoice.amount_credited or 0)), invoice.currency), ""))
+        totals.append(("Amount due", money(invoice.amount_due, invoice.currency), "B"))
+    else:
+        totals.append(("Total due", money(invoice.total, invoice.currency), "B"))
+    for label, amount, style in totals:
+        pdf.set_x(125)
+        if style:
+            pdf.set_fill_color(*SHADE)
+        pdf.set_font("Helvetica", style, 11 if style else 9.5)
+        pdf.cell(35, 8 if style else 6, label, fill=bool(style), align="L")
+        pdf.cell(35, 8 if style else 6, pdf_text(amount), fill=bool(style), align="R",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(bottom, pdf.get_y()) + 8)
+
+
+def _payment(pdf: FPDF, invoice, issuer: Issuer) -> None:
+    """How to pay (bank details, payment terms), then the invoice notes."""
+    sections = [("How to pay", issuer.bank_details), ("Payment terms", issuer.payment_terms),
+                ("Notes", invoice.notes)]
+    for title, text in sections:
+        if not text:
+            continue
+        if pdf.will_page_break(14):
+            pdf.add_page()
+        _label(pdf, title)
+        pdf.set_font("Helvetica", size=9)
+        pdf.multi_cell(0, 4.6, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(4)

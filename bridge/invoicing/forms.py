@@ -6,10 +6,11 @@ from wtforms import DateField, DecimalField, FieldList, Form, FormField, SearchF
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from bridge.bounds import is_plain_decimal
 from bridge.billing.service import MAX_LINES, InvoiceData, LineData
+from bridge.currencies import IsoCurrency
 from bridge.invoicing.table import InvoiceFilters
 from bridge.models import INVOICE_STATUSES, PAYMENT_STATUSES
 
@@ -216,7 +217,7 @@ class InvoiceForm(FlaskForm):
     )
     currency = StringField(
         "Currency", filters=[strip, upper],
-        validators=[Optional(), Regexp(r"^[A-Z]{3}$", message="Use a three-letter code such as EUR.")],
+        validators=[Optional(), IsoCurrency()],
         description="Empty: the client's currency.",
     )
     issue_date = IsoDateField("Issue date", validators=[Present("Enter the issue date.")])

@@ -2,8 +2,8 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.types import Percent, UTCDateTime, utcnow
@@ -93,6 +93,25 @@ class WorkspaceSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Placeholders: {year}, {seq}; {seq:04} pads to four digits.
     invoice_number_pattern: Mapped[str] = mapped_column(String(60), default="{year}-{seq:04}")
+    # The CLDR locale money and dates are shown in (bridge.formatting), e.g. en, en_GB, de_CH.
+    locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
+
+
+class Organisation(db.Model):
+    """The agency that issues the invoices, as its PDFs show it; a single row with id 1."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(Text)
+    tax_number: Mapped[str | None] = mapped_column(String(50))
+    bank_details: Mapped[str | None] = mapped_column(Text)
+    payment_terms: Mapped[str | None] = mapped_column(Text)
+    # The logo's bytes (PNG or JPEG, checked on upload), loaded only when asked for.
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    logo_type: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class NumberSequence(db.Model):

@@ -21,6 +21,7 @@ from bridge.fields import (
     base_currency,
     blank_to_none,
     currency_choices,
+    currency_field,
     optional_int,
     strip,
 )
@@ -73,7 +74,7 @@ class ClientForm(UniqueNameForm):
     tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none])
     address = TextAreaField("Address", [Length(max=1000, message="Keep the address under 1,000 characters.")],
                             filters=[strip, blank_to_none])
-    default_currency = SelectField("Default currency", **choose("a currency"))
+    default_currency = currency_field("Default currency")
 
     def __init__(self, *args, obj=None, **kwargs):
         if obj is None:
@@ -174,7 +175,7 @@ class InvoiceNumberingForm(FlaskForm):
 class BudgetForm(FlaskForm):
     name = StringField("Name", [DataRequired("Enter the budget's name."), Length(max=255)], filters=[strip])
     client_id = SelectField("Client", coerce=optional_int, **choose("a client"))
-    currency = SelectField("Currency", **choose("a currency"))
+    currency = currency_field("Currency")
 
     def __init__(self, *args, obj=None, **kwargs):
         if obj is None:
@@ -222,7 +223,7 @@ class ExpenseForm(FlaskForm):
         ],
         default=Decimal(0),
     )
-    currency = SelectField("Currency", **choose("a currency"))
+    currency = currency_field("Currency")
     date = DateField("Date", [InputRequired("Enter the date.")], default=dt.date.today)
     due_date = DateField("Due date", [Optional()])
 

@@ -31,6 +31,8 @@ class Section(NamedTuple):
 
 # One card each on /settings. More areas add their own entry here.
 SECTIONS = [
+    Section("Organisation", "Your name, address, tax number, bank details and logo, as invoices show them; "
+            "how money and dates are written.", "workspace.settings_organisation"),
     Section("Service types", "Kinds of work put on invoice lines and expenses.", "workspace.settings_service_types"),
     Section("Tax rates", "Rates applied per invoice line; archived rates are no longer offered.",
             "workspace.settings_tax_rates"),

@@ -10,6 +10,13 @@ from pathlib import Path
 # imported so the sandbox stays independent of the rest of Bridge.
 INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
 
+# The two demo organisations' tenant ids (seed.py makes them).
+NZ_TENANT = "7a1d5c8e-2b3f-4c6d-9e0a-1b2c3d4e5f60"
+AU_TENANT = "3c9e7b1a-5d2f-4e8a-b6c4-0d1e2f3a4b5c"
+# The organisation Bridge's demo workspace is made for (its currencies enabled, GST 15 % and Zero
+# Rated beside Bridge's demo rates): ticked first on the consent screen.
+SUGGESTED_TENANT = NZ_TENANT
+
 DEMO_CLIENT_ID = "bridge-demo"
 DEFAULT_CLIENTS = {
     DEMO_CLIENT_ID: {

@@ -13,6 +13,7 @@ from werkzeug.routing import BaseConverter
 
 from bridge.xero_sandbox import clock, tokens, wire
 from bridge.xero_sandbox.db import Organisation, db
+from bridge.xero_sandbox.config import SUGGESTED_TENANT
 
 bp = Blueprint("identity", __name__)
 
@@ -85,8 +86,9 @@ def authorize():
 
 
 def _consent_page(client: dict, params, message: str | None = None, status: int = 200):
-    """Render the consent form: app name, scopes, organisations to tick."""
+    """Render the consent form: app name, scopes, organisations to tick (the suggested one first)."""
     organisations = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
+    organisations.sort(key=lambda org: org.id != SUGGESTED_TENANT)
     scopes = params.get("scope", "").split()
     return render_template(
         "consent.html", client=client, client_id=params.get("client_id"), params=params,

@@ -8,18 +8,17 @@ import datetime as dt
 from decimal import Decimal
 
 from bridge.xero_sandbox import clock
+from bridge.xero_sandbox.config import AU_TENANT, NZ_TENANT, SUGGESTED_TENANT  # noqa: F401  (known here too)
 from bridge.xero_sandbox.db import (
     Account, Allocation, Contact, HistoryRecord, IdempotencyRecord, Invoice, LineItem,
     Organisation, Payment, TaxRate, db, new_id,
 )
 
-NZ_TENANT = "7a1d5c8e-2b3f-4c6d-9e0a-1b2c3d4e5f60"
-AU_TENANT = "3c9e7b1a-5d2f-4e8a-b6c4-0d1e2f3a4b5c"
 
 ORGANISATIONS = {
     "nz": dict(id=NZ_TENANT, name="Demo Company (NZ)", legal_name="Demo Company (NZ) Limited",
                short_code="!SbxNZ", country_code="NZ", version="NZ", timezone="NEWZEALANDSTANDARDTIME",
-               base_currency="NZD", currencies="NZD,USD,AUD", tax_number="111-222-333"),
+               base_currency="NZD", currencies="NZD,USD,AUD,EUR,GBP", tax_number="111-222-333"),
     "au": dict(id=AU_TENANT, name="Demo Company (AU)", legal_name="Demo Company (AU) Pty Ltd",
                short_code="!SbxAU", country_code="AU", version="AU", timezone="AUSEASTERNSTANDARDTIME",
                base_currency="AUD", currencies="AUD,NZD", tax_number="12 345 678 901"),

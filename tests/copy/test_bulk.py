@@ -46,7 +46,7 @@ def test_120_invoices_with_3_invalid_copy_117_and_keep_xeros_messages(connected,
     db.session.commit()
     bad_account = make_invoice(workspace, lines=(LineData("Old work", Decimal("1"), Decimal("10.00"),
                                                           service_type_id=old.id, tax_rate_id=workspace["gst"].id),))
-    bad_currency = make_invoice(workspace, currency="GBP")
+    bad_currency = make_invoice(workspace, currency="JPY")
     with XeroClient(NZ_TENANT) as client:
         taken = client.get_invoices(where='Type=="ACCREC"')[0]["InvoiceNumber"]
     duplicate = make_invoice(workspace)
@@ -60,7 +60,7 @@ def test_120_invoices_with_3_invalid_copy_117_and_keep_xeros_messages(connected,
     assert (progress.state, progress.total, progress.done, progress.failed) == ("done", 120, 117, 3)
     rows = {row.invoice_id: row for row in job_rows(job_id)}
     assert rows[bad_account.id].messages == ["Account code '299' is not a valid code for this document."]
-    assert rows[bad_currency.id].messages == ["Organisation is not subscribed to currency GBP"]
+    assert rows[bad_currency.id].messages == ["Organisation is not subscribed to currency JPY"]
     assert rows[duplicate.id].messages == ["Invoice # must be unique."]
     assert rows[duplicate.id].error_kind == "duplicate_number"
     assert all(rows[i].state == "done" and rows[i].xero_number == db.session.get(Invoice, i).number for i in ids)

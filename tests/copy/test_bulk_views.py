@@ -27,7 +27,7 @@ def test_the_table_offers_selection_only_when_xero_is_ready(admin, workspace, hx
 def test_ticked_invoices_show_what_will_happen_then_copy_with_progress(connected, admin, workspace, hx,
                                                                        bulk_sleeps):
     ids = many_invoices(workspace, 3)
-    bad = make_invoice(workspace, currency="GBP")
+    bad = make_invoice(workspace, currency="JPY")
     page = admin.get("/").get_data(as_text=True)
     assert page.count('name="invoice_ids"') == 4 and 'form="bulk-copy"' in page
 
@@ -52,7 +52,7 @@ def test_ticked_invoices_show_what_will_happen_then_copy_with_progress(connected
     body = final.get_data(as_text=True)
     assert "hx-trigger" not in body  # polling stops
     assert "100%" in text(final) and "3 copied, 1 not copied" in text(final)
-    assert "Organisation is not subscribed to currency GBP" in text(final)
+    assert "Organisation is not subscribed to currency JPY" in text(final)
     assert len(re.findall(r'href="http://127\.0\.0\.1:\d+/_ui/[^"]+/invoices/[0-9a-f-]{36}"', body)) == 3
     assert "copying…" not in admin.get("/").get_data(as_text=True)
     card = admin.get("/settings/marketplace").get_data(as_text=True)

@@ -46,10 +46,10 @@ def test_an_invalid_account_code_shows_xeros_message_and_changes_nothing(connect
 
 
 def test_a_currency_xero_does_not_use(connected, admin, workspace):
-    invoice = make_invoice(workspace, currency="EUR")
+    invoice = make_invoice(workspace, currency="JPY")
     response = post_copy(admin, invoice, contact=northwind())
     assert response.status_code == 422
-    assert "Organisation is not subscribed to currency EUR" in text(response)
+    assert "Organisation is not subscribed to currency JPY" in text(response)
     assert "does not use the invoice's currency" in text(response)
 
 

@@ -66,7 +66,7 @@ def test_the_preview_follows_the_tax_rate_and_flags_a_difference(connected, admi
     other = admin.get(f"/invoices/{invoice.id}/xero/preview?tax_type=TAX001", headers=hx)
     page = text(other)
     assert other.status_code == 200 and page.startswith("What Xero will get")
-    assert "Xero will book a total of NZD 362.78 (tax 17.28), Bridge's invoice says NZD 397.33 (tax 51.83): " \
+    assert "Xero will book a total of NZ$362.78 (tax 17.28), Bridge's invoice says NZ$397.33 (tax 51.83): " \
            "a difference of -34.55." in page
     same = text(admin.get(f"/invoices/{invoice.id}/xero/preview?tax_type=OUTPUT2", headers=hx))
     assert "Matches Bridge's totals to the cent." in same

@@ -103,7 +103,9 @@ BAD_INPUT = [
     ({"issue_date": "01/03/2026"}, "Enter a real date as YYYY-MM-DD."),
     ({"due_date": ""}, "Enter the due date."),
     ({"due_date": "2026-02-28"}, "The due date cannot be before the issue date."),
-    ({"currency": "EURO"}, "Use a three-letter code such as EUR."),
+    ({"currency": "EURO"}, "EURO is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
+    ({"currency": "xyz"}, "XYZ is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
+    ({"currency": "ZZZ"}, "ZZZ is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
     ({"lines-0-description": ""}, "Describe the line."),
     ({"lines-0-quantity": "-1"}, "The quantity cannot be negative."),
     ({"lines-0-quantity": "two"}, "Enter a number, e.g. 12.50."),
@@ -188,14 +190,14 @@ def test_preview_totals_are_computed_on_the_server(client, auth, refs, hx):
     response = client.post("/invoices/preview", data=form_data(refs), headers=hx)
     page = text(response)
     assert response.status_code == 200 and "<html" not in page
-    assert "110.10" in page and "4.02" in page and "GBP 114.12" in page
+    assert "110.10" in page and "4.02" in page and "£114.12" in page
 
 
 def test_preview_leaves_out_bad_lines_and_says_so(client, auth, refs, hx):
     auth.login()
     response = client.post("/invoices/preview", data=form_data(refs, **{"lines-1-quantity": "x"}), headers=hx)
     page = text(response)
-    assert "GBP 24.12" in page
+    assert "£24.12" in page
     assert "1 line with errors left out" in page
 
 

@@ -5,13 +5,15 @@ import json
 import re
 import zlib
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
 from bridge.extensions import db
-from bridge.invoicing.document import invoice_pdf, pdf_filename, pdf_text
+from bridge.invoicing.document import invoice_pdf, pdf_filename, pdf_text, tax_summary
 from bridge.billing.service import LineData, get_invoice
-from bridge.models import Invoice, Payment
+from bridge.models import Invoice, Organisation, Payment
 from tests.invoicing import factories
 
 
@@ -36,9 +38,9 @@ def test_invoice_page_shows_everything(client, auth, invoice):
     response = client.get(f"/invoices/{invoice.id}")
     page = text(response)
     assert response.status_code == 200
-    for expected in ("Invoice 2026-0001", "Acme Ltd", "GB123", "1 Mar 2026", "31 Mar 2026", "Website",
+    for expected in ("Invoice 2026-0001", "Acme Ltd", "GB123", "Mar 1, 2026", "Mar 31, 2026", "Website",
                      "Design work", "Design", "VAT 20%", "10 %", "18.09", "3.62", "1.5", "150.00",
-                     "168.09", "GBP 171.71", "Pay within 30 days.", "Region", "No payments yet.",
+                     "168.09", "£171.71", "Pay within 30 days.", "Region", "No payments yet.",
                      "Mark as sent", "Draft", "Unpaid"):
         assert expected in page, expected
     assert f'href="/invoices/{invoice.id}/edit"' in page
@@ -65,8 +67,8 @@ def test_payments_are_listed(client, auth, invoice):
     auth.login()
     page = text(client.get(f"/invoices/{invoice.id}"))
     assert "No payments yet." not in page
-    assert "Bank 1" in page and "GBP 50.00" in page and "5 Mar 2026" in page
-    assert 'class="deleted"' in page and "Deleted 7 Mar 2026" in page
+    assert "Bank 1" in page and "£50.00" in page and "Mar 5, 2026" in page
+    assert 'class="deleted"' in page and "Deleted Mar 7, 2026" in page
 
 
 def test_mark_as_sent_and_back_without_js(client, auth, invoice):
@@ -116,7 +118,7 @@ def test_pdf_download(client, auth, invoice):
     assert response.headers["Content-Disposition"] == 'attachment; filename="invoice-2026-0001.pdf"'
     assert response.data.startswith(b"%PDF")
     drawn = pdf_strings(response.data)
-    for expected in ("2026-0001", "Acme Ltd", "GB123", "Design work", "VAT 20%", "GBP 171.71", "Pay within 30 days."):
+    for expected in ("2026-0001", "Acme Ltd", "GB123", "Design work", "VAT 20%", "£171.71", "Pay within 30 days."):
         assert expected in drawn, expected
 
 
@@ -149,3 +151,32 @@ def test_pdf_text(value, expected):
 ])
 def test_pdf_filename(number, name):
     assert pdf_filename(number) == name
+
+
+def png_logo() -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", (300, 100), (37, 99, 235)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_pdf_shows_the_organisation_the_client_a_tax_summary_and_the_totals(client, auth, invoice):
+    db.session.add(Organisation(
+        id=1, name="Zoë – € Studio", address="18 Customhouse Quay\nWellington", tax_number="NZ 123-456-789",
+        bank_details="IBAN NL91 ABNA 0417 1643 00", payment_terms="Payment within 30 days.",
+        logo=png_logo(), logo_type="image/png"))
+    db.session.commit()
+    auth.login("member")
+    response = client.get(f"/invoices/{invoice.id}/pdf")
+    assert response.status_code == 200
+    drawn = pdf_strings(response.data)
+    for expected in ("Zoë – € Studio".encode("cp1252").decode("latin-1"), "18 Customhouse Quay", "Tax number NZ 123-456-789",
+                     "IBAN NL91 ABNA 0417 1643 00", "Payment within 30 days.", "1 High Street", "London",
+                     "TAX SUMMARY", "VAT 20%", "No tax", "Total due", "HOW TO PAY"):
+        assert expected in drawn, expected
+    assert b"/Subtype /Image" in response.data
+
+
+def test_tax_summary_adds_net_and_tax_per_rate(app, invoice):
+    rows = tax_summary(get_invoice(invoice.id, full=True).lines)
+    assert rows == [("VAT 20%", "20%", Decimal("18.09"), Decimal("3.62")),
+                    ("No tax", "", Decimal("150.00"), Decimal("0.00"))]

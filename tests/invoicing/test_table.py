@@ -42,7 +42,7 @@ def test_table_lists_invoices_newest_first_with_their_columns(client, auth, book
     page = text(response)
     assert response.status_code == 200
     assert page.index("Mobile app") < page.index("SEO audit") < page.index("Website redesign") < page.index("Ad campaign")
-    assert "2026-0001" in page and "Globex" in page and "USD 100.00" in page
+    assert "2026-0001" in page and "Globex" in page and "$100.00" in page
     assert "badge-sent" in page and "badge-paid" in page and "Partially paid" not in page.split("<table")[1]
     assert '<a class="button primary" href="/invoices/new">' in page
 

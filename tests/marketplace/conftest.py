@@ -45,13 +45,14 @@ class Xero:
     sandbox: object
 
     def consent(self, tick=(NZ,), press="allow", popup=False) -> str:
-        """Start connecting in Bridge and answer Xero's screen; Bridge's callback URL to open."""
+        """Start connecting in Bridge and answer Xero's screen (tick=None: as it is shown); Bridge's
+        callback URL to open."""
         start = self.client.get("/marketplace/xero/connect" + ("?popup=1" if popup else ""))
         assert start.status_code == 302, start.get_data(as_text=True)
         browser = requests.Session()
         page = browser.get(start.headers["Location"], timeout=10)
         assert page.status_code == 200, page.text
-        answer = ConsentForm.read(page.text).submit(browser, page.url, press=press, tick=list(tick))
+        answer = ConsentForm.read(page.text).submit(browser, page.url, press=press, tick=None if tick is None else list(tick))
         assert answer.status_code == 302, answer.text
         back = answer.headers["Location"]
         assert back.startswith(CALLBACK + "?"), back

@@ -45,7 +45,7 @@ def test_the_card_shows_the_last_sync_its_result_the_next_run_and_the_last_error
     db.session.commit()
     section = sync_section(admin.get("/settings/marketplace").get_data(as_text=True))
     assert "Last sync" in section and "Nothing changed" in section
-    assert "2 Jan 2030 03:04 UTC (Bridge polls every 5 minutes)" in section
+    assert "Jan 2, 2030, 3:04\u202fAM UTC (Bridge polls every 5 minutes)" in section
     assert 'class="error-text">Xero is having problems (HTTP 503).' in section
 
 

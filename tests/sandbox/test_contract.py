@@ -50,7 +50,7 @@ def test_every_operation_is_validated_against_the_spec(api, contract, connected)
     iid = invoice["InvoiceID"]
     api.put("/Invoices", {"Invoices": [dict(sale, InvoiceNumber=invoice["InvoiceNumber"])]})
     api.post("/Invoices", {"Invoices": [dict(sale, InvoiceNumber="CT-2")]})
-    api.post("/Invoices", {"Invoices": [dict(sale, CurrencyCode="EUR")]})
+    api.post("/Invoices", {"Invoices": [dict(sale, CurrencyCode="JPY")]})
     api.post(f"/Invoices/{iid}", {"Invoices": [{"Reference": "contract"}]})
     api.post(f"/Invoices/{iid}", {"Invoices": [{"Status": "DRAFT"}]})
     api.get("/Invoices"), api.get(f"/Invoices/{iid}")

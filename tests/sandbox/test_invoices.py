@@ -201,8 +201,8 @@ def test_contact_by_new_name_is_created_with_the_invoice(api):
 
 def test_no_line_items_and_currency_not_enabled(api):
     assert messages(create(api, invoice(LineItems=[])).get_json()) == ["At least one line item must be specified."]
-    assert messages(create(api, invoice(CurrencyCode="EUR")).get_json()) == [
-        "Organisation is not subscribed to currency EUR"]
+    assert messages(create(api, invoice(CurrencyCode="JPY")).get_json()) == [
+        "Organisation is not subscribed to currency JPY"]
     usd = create(api, invoice(CurrencyCode="USD", CurrencyRate=0.59)).get_json()["Invoices"][0]
     assert usd["CurrencyCode"] == "USD" and usd["CurrencyRate"] == 0.59
 
@@ -224,14 +224,14 @@ def test_summarize_errors_true_is_400_but_valid_elements_are_saved(api):
 
 
 def test_summarize_errors_false_reports_each_element(api):
-    good, bad = invoice(InvoiceNumber="C-1"), invoice(InvoiceNumber="C-2", CurrencyCode="EUR")
+    good, bad = invoice(InvoiceNumber="C-1"), invoice(InvoiceNumber="C-2", CurrencyCode="JPY")
     bill = invoice(Type="ACCPAY", InvoiceNumber="SUP-9", LineItems=[
         {"Description": "x", "Quantity": 1, "UnitAmount": 5, "AccountCode": "453", "TaxType": "INPUT2"}])
     response = api.put("/Invoices", {"Invoices": [good, bad, bill]}, query={"summarizeErrors": "false"})
     assert response.status_code == 200
     elements = response.get_json()["Invoices"]
     assert [e["StatusAttributeString"] for e in elements] == ["OK", "ERROR", "WARNING"]
-    assert elements[1]["ValidationErrors"] == [{"Message": "Organisation is not subscribed to currency EUR"}]
+    assert elements[1]["ValidationErrors"] == [{"Message": "Organisation is not subscribed to currency JPY"}]
     assert elements[1]["HasErrors"] is True
     assert "Reference is ignored on bills" in elements[2]["Warnings"][0]["Message"]
 

@@ -100,7 +100,8 @@ def test_unknown_client_is_404(admin):
     ({"name": "x" * 256}, "Field cannot be longer than 255 characters."),
     ({"email": "not-an-email"}, "Enter a valid email address, like billing@example.com."),
     ({"tax_number": "9" * 51}, "Field cannot be longer than 50 characters."),
-    ({"default_currency": "XYZ"}, "Choose a currency from the list."),
+    ({"default_currency": "XYZ"}, "XYZ is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
+    ({"default_currency": "ZZZ"}, "ZZZ is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
 ])
 def test_bad_input_is_refused_at_the_field(admin, changes, message):
     make_company("Acme Ltd")

@@ -82,7 +82,7 @@ def test_due_date_on_the_date_is_fine(admin, budget):
     ({"markup_percent": "-5"}, "The markup cannot be negative."),
     ({"markup_percent": "1000"}, "The markup must be below 1000 %."),
     ({"markup_percent": "lots"}, "Enter a number, like 12.50."),
-    ({"currency": "BTC"}, "Choose a currency from the list."),
+    ({"currency": "BTC"}, "BTC is not an ISO 4217 currency: choose one from the list, e.g. EUR, USD or GBP."),
     ({"supplier_id": "999"}, "Choose a supplier from the list."),
     ({"service_type_id": "999"}, "Choose a service type from the list."),
     ({"date": ""}, "Enter the date."),

@@ -56,11 +56,11 @@ def test_settings_pages_need_a_login(client, users):
 
 def test_index_links_every_section(admin):
     page = admin.get("/settings").get_data(as_text=True)
-    for href, title in [("/settings/service-types", "Service types"), ("/settings/tax-rates", "Tax rates"),
+    for href, title in [("/settings/organisation", "Organisation"), ("/settings/service-types", "Service types"), ("/settings/tax-rates", "Tax rates"),
                         ("/settings/custom-fields", "Custom fields"), ("/settings/invoices", "Invoices"),
                         ("/settings/marketplace", "App Marketplace")]:
         assert f'<a href="{href}">{title}</a>' in page
-    assert page.count('<section class="card">') == 5
+    assert page.count('<section class="card">') == 6
 
 
 def test_invoice_settings_show_the_default_pattern_and_its_example(admin):

@@ -15,7 +15,7 @@ from tests.xero.conftest import sandbox_requests
 # Xero's messages as the sandbox gives them (notes §6.4; the currency one from third-party
 # reports). Xero puts both on the invoice element, not on its line.
 ACCOUNT_REFUSED = "Account code '999' is not a valid code for this document."
-CURRENCY_REFUSED = "Organisation is not subscribed to currency EUR"
+CURRENCY_REFUSED = "Organisation is not subscribed to currency JPY"
 
 
 def sale(contact: dict, *, account="200", **fields) -> dict:
@@ -100,7 +100,7 @@ def test_sales_invoices_numbered_by_xero_or_by_bridge(nz, northwind):
 
 def test_refused_invoices_with_and_without_summarize_errors(nz, northwind):
     bad_account = sale(northwind, account="999", Reference="bad-account")
-    bad_currency = sale(northwind, CurrencyCode="EUR", Reference="bad-currency")
+    bad_currency = sale(northwind, CurrencyCode="JPY", Reference="bad-currency")
     expected = [ACCOUNT_REFUSED, CURRENCY_REFUSED]
 
     with pytest.raises(XeroValidationError) as per_element:

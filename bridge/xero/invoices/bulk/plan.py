@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bridge.extensions import db
 from bridge.xero.settings import reference
 from bridge.models import (
-    Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
+    SENDING_ACTIONS, Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
 )
 from bridge.xero.invoices import options as copy_options
 from bridge.xero.settings.readiness import readiness
@@ -197,7 +197,8 @@ def _invoices(ids: list[int]) -> list[Invoice]:
 def _last_copies(ids: list[int], tenant_id: str) -> dict[int, str]:
     """{invoice id: InvoiceID of its newest successful copy in this organisation}."""
     rows = db.session.execute(select(XeroCopy.invoice_id, XeroCopy.xero_id).where(
-        XeroCopy.invoice_id.in_(ids), XeroCopy.state == "done", XeroCopy.tenant_id == tenant_id)
+        XeroCopy.invoice_id.in_(ids), XeroCopy.state == "done", XeroCopy.tenant_id == tenant_id,
+        XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at, XeroCopy.id)).all()
     return {invoice_id: xero_id for invoice_id, xero_id in rows}
 

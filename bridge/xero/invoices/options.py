@@ -14,7 +14,7 @@ from bridge.extensions import db
 from bridge.billing.service import get_invoice
 from bridge.xero.settings import reference
 from bridge.models import (
-    CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
+    SENDING_ACTIONS, CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
     XeroDocument, XeroSettings,
 )
 from bridge.xero.sending import activity
@@ -83,6 +83,12 @@ class CopyState:
     last_attempt: XeroCopy | None
     copies: int
     entries: list[XeroActivity]
+    # Every copy in Xero as Xero last said it is (the ledger), oldest first.
+    documents: list[XeroDocument] = field(default_factory=list)
+
+    @property
+    def newest_live(self) -> XeroDocument | None:
+        return next((row for row in reversed(self.documents) if row.live), None)
 
     @property
     def xero_url(self) -> str | None:
@@ -183,8 +189,8 @@ def note_for(invoice_id: int, settings: XeroSettings) -> str | None:
 
 def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
     """The invoice's copies, its newest attempt and its Xero activity."""
-    rows = list(db.session.scalars(select(XeroCopy).where(XeroCopy.invoice_id == invoice_id)
-                                   .order_by(XeroCopy.id.desc())))
+    rows = list(db.session.scalars(select(XeroCopy).where(
+        XeroCopy.invoice_id == invoice_id, XeroCopy.action.in_(SENDING_ACTIONS)).order_by(XeroCopy.id.desc())))
     done = last_done(invoice_id)
     newest = rows[0] if rows else None
     attempt = newest if newest is not None and newest is not done and (
@@ -192,5 +198,5 @@ def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
     return CopyState(
         readiness=ready, last_done=done, last_attempt=attempt,
         copies=sum(1 for row in rows if row.state == "done" and row.action == "create"),
-        entries=activity.for_invoice(invoice_id),
+        entries=activity.for_invoice(invoice_id), documents=ledger.copies_of(Invoice, invoice_id),
     )

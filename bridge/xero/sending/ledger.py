@@ -84,6 +84,24 @@ def documents_of(tenant_id: str, xero_ids: Iterable[str]) -> dict[str, XeroDocum
     return {row.xero_id: row for row in rows}
 
 
+def copies_of(model, document_id: int) -> list[XeroDocument]:
+    """Every copy in Xero of an invoice (or expense), live or ended, oldest first."""
+    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    return list(db.session.scalars(select(XeroDocument).where(column == document_id).order_by(XeroDocument.id)))
+
+
+def why_totals_differ(invoice: Invoice, document: XeroDocument) -> str | None:
+    """Why Xero's total of a live copy is not Bridge's, in words; None when they agree."""
+    if document.total is None or document.total == invoice.total:
+        return None
+    if invoice.changed_since_copied:
+        return "The invoice was changed in Bridge after it was copied: Update existing sends the change to Xero."
+    if document.sub_total == invoice.subtotal and document.total_tax != invoice.tax_total:
+        return (f"The tax differs: Xero applied {document.total_tax:,.2f} of tax with the rate chosen when "
+                f"copying, Bridge's tax rates give {invoice.tax_total:,.2f}.")
+    return "The lines differ: the copy was changed in Xero, or Bridge's invoice after the copy."
+
+
 def live_copies(model, document_id: int) -> list[XeroDocument]:
     """An invoice's (or expense's) copies still live in Xero, oldest first."""
     column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id

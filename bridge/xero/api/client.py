@@ -169,6 +169,13 @@ class XeroClient:
         """Tax rates, e.g. where='Status=="ACTIVE" AND CanApplyToRevenue==true'."""
         return self._get_list("/TaxRates", "TaxRates", params={"where": where})
 
+    def get_currencies(self) -> list[dict]:
+        """The organisation's enabled currencies, [{Code, Description}] (spec: Currencies).
+
+        Xero refuses a document in any other currency, so Bridge checks before sending.
+        """
+        return self._get_list("/Currencies", "Currencies")
+
     def search_contacts(self, term: str, page: int = 1) -> list[dict]:
         """Contacts whose name, names, number or email contain term (any case); 100 a page."""
         return self._get_list("/Contacts", "Contacts", params={"searchTerm": term, "page": page})

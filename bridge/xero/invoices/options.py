@@ -85,13 +85,15 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         invoice=invoice, action=action, readiness=ready,
         tax_options=reference.revenue_tax_rates(ready.tenant_id) if ready.tenant_id else [],
         tax_type=preselected_tax_type(invoice), contact=contact, new_contact=new_contact,
-        last_copy=last, warnings=_warnings(invoice, action, last, ready.settings),
+        last_copy=last, warnings=_warnings(invoice, action, last, ready),
     )
 
 
-def _warnings(invoice: Invoice, action: str, last: XeroCopy | None, settings: XeroSettings | None) -> list[str]:
-    """What to know before sending: a number Xero will refuse, a tax rate for every line."""
-    warnings = []
+def _warnings(invoice: Invoice, action: str, last: XeroCopy | None, ready: Readiness) -> list[str]:
+    """What to know before sending: a currency or a number Xero will refuse, a tax rate for every line."""
+    settings = ready.settings
+    currency = reference.currency_problem(ready.tenant_id, invoice.currency) if ready.tenant_id else None
+    warnings = [currency] if currency else []
     bridge_numbers = settings is not None and settings.invoice_numbers_by == "bridge"
     if action == "create" and last is not None and bridge_numbers:
         warnings.append(f"Xero already has a copy numbered {last.xero_number}. While Bridge numbers "

@@ -170,10 +170,7 @@ class XeroClient:
         return self._get_list("/TaxRates", "TaxRates", params={"where": where})
 
     def get_currencies(self) -> list[dict]:
-        """The organisation's enabled currencies, [{Code, Description}] (spec: Currencies).
-
-        Xero refuses a document in any other currency, so Bridge checks before sending.
-        """
+        """The enabled currencies [{Code, Description}]: Xero refuses a document in any other."""
         return self._get_list("/Currencies", "Currencies")
 
     def search_contacts(self, term: str, page: int = 1) -> list[dict]:

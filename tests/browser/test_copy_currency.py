@@ -37,6 +37,7 @@ def test_the_modal_refuses_a_currency_the_organisation_lacks(page, bridge, works
     submit(modal)
     refusal = modal.locator("[role=alert]", has_text=NOT_ENABLED)
     expect(refusal).to_be_visible()
+    expect(modal.locator(".notice-warn", has_text=NOT_ENABLED)).to_have_count(0)  # said once, not twice
     snap(page, "currency-3-refused-1280x800")
     assert call_counts() == {}  # opening, previewing and refusing: all from Bridge's tables
     assert copies() == [] and recorded(sandbox, "PUT", "/Invoices") == []

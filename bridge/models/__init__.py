@@ -9,6 +9,7 @@ from bridge.models.integration import (
     ServiceTypeAccount,
     TaxRateMapping,
     XeroAccount,
+    XeroCurrency,
     XeroPendingConsent,
     XeroSettings,
     XeroTaxRate,
@@ -57,7 +58,7 @@ __all__ = [
     "ServiceType", "TaxRate", "WorkspaceSettings",
     "XERO_CONNECTION_STATUSES", "XeroConnection",
     "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
-    "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount",
+    "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
     "Lease", "XeroSyncState",
 ]

@@ -5,7 +5,7 @@ successful copy (number and status as Xero last answered); totals and amounts co
 next payment sync, which is asked to look at every copied document once (recheck_requested).
 
 Revision ID: f16a00000001
-Revises: e8b111500001
+Revises: f2b116600001
 Create Date: 2026-12-07 06:40:06.395552
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f16a00000001'
-down_revision = 'e8b111500001'
+down_revision = 'f2b116600001'
 branch_labels = None
 depends_on = None
 

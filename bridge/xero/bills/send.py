@@ -21,6 +21,7 @@ from bridge.xero.sending import activity, contacts, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
+from bridge.xero.settings import reference
 from bridge.xero.settings.readiness import Readiness, readiness
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
@@ -142,6 +143,10 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
     missing = bill_mapping.missing_fields(expense, base)
     if missing:
         raise CopyRefused(missing[0].field, " ".join(m.message for m in missing))
+    # Before the supplier's contact is looked for: that may already call Xero.
+    currency = reference.currency_problem(ready.tenant_id, expense.currency)
+    if currency:
+        raise CopyRefused(None, currency)
     target = None
     if action == "update":
         last = last_done(expense_id)

@@ -32,6 +32,7 @@ from bridge.xero.sending import activity, documents, ending, ledger, payloads
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_done, register, result, stored_payload
 from bridge.xero.sending.contacts import Contact, link
 from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
+from bridge.xero.settings import reference
 from bridge.xero.settings.readiness import readiness, tax_percent
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
@@ -76,6 +77,9 @@ def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, dec
         raise LookupError(f"No invoice {invoice_id}.")
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Copy to Xero, Update existing or Create new.")
+    currency = reference.currency_problem(ready.tenant_id, invoice.currency)
+    if currency:
+        raise CopyRefused(None, currency)
     try:
         contact_id = str(UUID(str(contact_id)))
     except ValueError:

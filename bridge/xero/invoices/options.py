@@ -112,14 +112,15 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         invoice=invoice, action=action, readiness=ready,
         tax_options=reference.revenue_tax_rates(ready.tenant_id) if ready.tenant_id else [],
         tax_type=preselected_tax_type(invoice), contact=contact, new_contact=new_contact,
-        last_copy=last, warnings=_warnings(invoice), earlier=earlier,
+        last_copy=last, warnings=_warnings(invoice, ready), earlier=earlier,
         sends_number=sends_number(invoice, ready.settings) if ready.settings else True,
     )
 
 
-def _warnings(invoice: Invoice) -> list[str]:
-    """What to know before sending: a tax rate for every line."""
-    warnings = []
+def _warnings(invoice: Invoice, ready: Readiness) -> list[str]:
+    """What to know before sending: a currency Xero will refuse, a tax rate for every line."""
+    currency = reference.currency_problem(ready.tenant_id, invoice.currency) if ready.tenant_id else None
+    warnings = [currency] if currency else []
     if len({line.tax_rate_id for line in invoice.lines}) > 1:
         warnings.append("The lines of this invoice use different tax rates; Xero gets the one "
                         "chosen here on every line.")

@@ -157,13 +157,18 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
     accounts = copy_options.choices(ready.settings, contact_id="", tax_type="", tax_rate=Decimal("0"),
                                     status="DRAFT")
     account_problems: dict[str, str | None] = {}
+    currency_problems: dict[str, str | None] = {}
     items, blocked = [], []
     for invoice in invoices:
         if invoice.id in busy:
             blocked.append(Blocked(invoice, "Another bulk copy is sending this invoice now: wait for "
                                    "it to finish.", "invoice"))
             continue
-        problem, tax_type, rate = _tax(invoice, tax_types, rates)
+        if invoice.currency not in currency_problems:
+            currency_problems[invoice.currency] = reference.currency_problem(tenant_id, invoice.currency)
+        problem, tax_type, rate = currency_problems[invoice.currency], None, None
+        if problem is None:
+            problem, tax_type, rate = _tax(invoice, tax_types, rates)
         if problem is None:
             problem = _account_problem(invoice, accounts, account_problems, tenant_id)
         if problem is not None:

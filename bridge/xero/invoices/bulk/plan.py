@@ -9,7 +9,7 @@ Everything here reads Bridge's own tables (the reference cache, the mappings, th
 no Xero call until the job runs.
 """
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from uuid import uuid4
 
@@ -60,6 +60,8 @@ class Ready:
     tax_type: str
     tax_percent: Decimal
     target: str | None = None
+    # What Xero will book with the mapped tax rate (mapping.preview), when not Bridge's total.
+    xero_total: Decimal | None = None
 
     @property
     def action(self) -> str:
@@ -84,6 +86,11 @@ class JobPlan:
     @property
     def updates(self) -> int:
         return sum(1 for item in self.ready if item.action == "update")
+
+    @property
+    def differing(self) -> list[Ready]:
+        """Invoices Xero will book with another total than Bridge's (confirmed before queueing)."""
+        return [item for item in self.ready if item.xero_total is not None]
 
 
 def select_invoices(invoice_ids: list[int], *, user_id: int | None, link_template: str) -> XeroCopyJob:
@@ -124,12 +131,16 @@ def plan_job(job_id: int) -> JobPlan:
     return plan
 
 
-def queue_job(job_id: int, status: str | None) -> JobPlan:
+def queue_job(job_id: int, status: str | None, accept_differences: bool = False) -> JobPlan:
     """Confirm a draft: keep the invoices that can go, fix the status, and queue it for the runner."""
     plan = plan_job(job_id)
     job = plan.job
     if job.state != "draft":
         return plan  # confirmed already (a double click): the job runs once
+    if plan.differing and not accept_differences:
+        raise BulkRefused(f"Xero will book another total than Bridge's for {len(plan.differing)} of these "
+                          "invoices (listed above): tick the box to copy them with Xero's totals, or fix "
+                          "their tax rate mapping first.")
     if plan.manual_status:
         if status not in payloads.COPY_STATUSES:
             raise BulkRefused("Choose the status the invoices get in Xero.")
@@ -174,7 +185,9 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
         if problem is not None:
             blocked.append(Blocked(invoice, problem, "setup"))
         else:
-            items.append(Ready(invoice, tax_type, rate, targets.get(invoice.id)))
+            found = mapping.preview(invoice, replace(accounts, tax_type=tax_type, tax_percent=rate))
+            items.append(Ready(invoice, tax_type, rate, targets.get(invoice.id),
+                               found.totals.total if found.differs else None))
     return items, blocked
 
 

@@ -28,8 +28,9 @@ def payment_status(total: Decimal, paid: Decimal, credited: Decimal = ZERO) -> s
 
 
 def document_total(document) -> Decimal:
-    """What an invoice (its total) or an expense (its bill's total, else its amount) asks to be paid."""
-    return document.total if isinstance(document, Invoice) else document.payable_total
+    """What an invoice or an expense asks to be paid: Xero's total once it is in Xero (Xero is
+    the ledger), else Bridge's own (an invoice's total, an expense's net amount)."""
+    return document.payable_total
 
 
 def refresh_payment_status(document, total: Decimal | None = None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bridge.extensions import db
 from bridge.billing.numbering import next_invoice_number
 from bridge.billing.totals import InvoiceTotals, apply_totals, line_amounts, sum_lines
-from bridge.models import INVOICE_STATUSES, Company, Invoice, InvoiceLine, ServiceType, TaxRate
+from bridge.models import INVOICE_STATUSES, Company, Invoice, InvoiceLine, ServiceType, TaxRate, utcnow
 
 # Payment terms of a new invoice until the workspace gets a setting for them.
 DEFAULT_PAYMENT_DAYS = 30
@@ -160,12 +160,24 @@ def update_invoice(invoice_id: int, data: InvoiceData) -> Invoice:
         invoice = db.session.get(Invoice, invoice_id)
         if invoice is None:
             raise LookupError(f"No invoice {invoice_id}.")
+        before = copied_content(invoice)
         _fill(invoice, data)
+        if copied_content(invoice) != before:
+            invoice.edited_at = utcnow()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return invoice
+
+
+def copied_content(invoice: Invoice) -> tuple:
+    """What a copy to Xero sends of the invoice: a change to it marks the invoice as changed
+    since it was copied."""
+    return (invoice.client_id, invoice.subject, invoice.purchase_order_number, invoice.currency,
+            invoice.issue_date, invoice.due_date, invoice.number,
+            tuple((line.description, line.quantity, line.unit_price, line.service_type_id,
+                   line.tax_rate_id, line.discount_percent) for line in invoice.lines))
 
 
 def set_status(invoice_id: int, status: str) -> Invoice:

@@ -10,9 +10,13 @@ from bridge.invoicing import (  # noqa: E402,F401
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402
 from bridge.xero.settings.readiness import xero_status_label  # noqa: E402
+from bridge.xero.sending.ending import how_to_end  # noqa: E402
+from bridge.xero.sending.ledger import why_totals_differ  # noqa: E402
 from bridge.xero.sending.explain import details  # noqa: E402
 
 bp.add_app_template_filter(display_value, "custom_value")
 bp.add_app_template_filter(plain_number, "plain_number")
 bp.add_app_template_filter(xero_status_label, "xero_status")
 bp.add_app_template_filter(details, "xero_details")
+bp.add_app_template_filter(how_to_end, "how_to_end")
+bp.add_app_template_filter(why_totals_differ, "why_totals_differ")

@@ -15,6 +15,7 @@ from bridge.invoicing.responses import page_or_partial
 from bridge.models import XeroCopyJob
 from bridge.xero.invoices.bulk import jobs as bulk_copy
 from bridge.xero.invoices.bulk import plan as bulk_plan
+from bridge.xero.scheduling import scheduler
 from bridge.xero.settings.readiness import xero_invoice_url
 from bridge.xero.sending.payloads import COPY_STATUSES
 
@@ -34,6 +35,7 @@ class BulkStartForm(FlaskForm):
     status = SelectField("Status in Xero for these invoices", default="", validate_choice=False,
                          choices=options(list(COPY_STATUSES.items()), "Choose…"),
                          validators=[InChoices("Choose the status the invoices get in Xero.")])
+    accept_differences = BooleanField("Copy these with Xero's totals")
 
 
 @bp.post("/invoices/xero/bulk")
@@ -67,11 +69,9 @@ def bulk_start(job_id: int):
     if not form.validate():
         abort(400)
     try:
-        bulk_plan.queue_job(job_id, form.status.data or None)
+        bulk_plan.queue_job(job_id, form.status.data or None, bool(form.accept_differences.data))
     except bulk_plan.BulkRefused as refused:
         return _plan(job_id, form, 422, refused.message)
-    from bridge.xero.scheduling import scheduler  # late: the scheduler imports the payment sync, which imports invoicing
-
     scheduler.wake_copy_jobs()
     return _progress(job_id)
 

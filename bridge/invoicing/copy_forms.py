@@ -2,10 +2,11 @@
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from bridge.invoicing.forms import InChoices, options, strip
+from bridge.xero.invoices.copy import Decisions
 from bridge.xero.invoices.options import Contact, ModalData
 from bridge.xero.sending.payloads import COPY_STATUSES
 
@@ -33,6 +34,15 @@ class CopyForm(FlaskForm):
     # Shown only when the settings say Manual; the copy service checks the value.
     status = SelectField("Status in Xero", choices=options(COPY_STATUSES.items()), default="DRAFT",
                          validate_choice=False)
+    # Confirmations the copy service asks for (bridge.xero.invoices.copy.Decisions).
+    accept_difference = BooleanField("Copy with Xero's total")
+    earlier = RadioField("Earlier copies in Xero", choices=[("end", "End them first"), ("keep", "Keep them")],
+                         validate_choice=False)
+    bill_twice = BooleanField("I understand the client may be billed twice")
+
+    def decisions(self) -> Decisions:
+        return Decisions(accept_difference=bool(self.accept_difference.data), earlier=self.earlier.data or "",
+                         bill_twice=bool(self.bill_twice.data))
 
     @classmethod
     def opened(cls, modal: ModalData) -> "CopyForm":

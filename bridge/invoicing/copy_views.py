@@ -21,6 +21,8 @@ from bridge.xero.api.errors import XeroError
 from bridge.xero.sending.explain import Refusal
 
 ACTIONS = ("create", "update")
+# The copy service's refusals that belong to a field of the modal.
+FIELDS = ("contact_id", "tax_type", "status", "accept_difference", "earlier")
 
 
 @bp.get("/invoices/<int:invoice_id>/xero/copy")
@@ -57,6 +59,7 @@ def copy_submit(invoice_id: int):
         invoice_id, contact_id=contact.id if contact else "", tax_type=form.tax_type.data,
         status=form.status.data, attempt_key=form.attempt_key.data, action=action,
         user_id=current_user.id, source_url=url_for("invoicing.show", invoice_id=invoice_id, _external=True),
+        decisions=form.decisions(),
     )
     return _answer(modal, form, result)
 
@@ -84,7 +87,7 @@ def _answer(modal, form: CopyForm, result: CopyResult):
     if result.outcome == "in_progress":
         return page_or_partial("invoicing/copy.html", "invoicing/_copy_result.html", 202,
                                modal=modal, invoice=modal.invoice, form=form, result=result)
-    if result.outcome == "refused" and result.field in ("contact_id", "tax_type", "status"):
+    if result.outcome == "refused" and result.field in FIELDS:
         form["contact" if result.field == "contact_id" else result.field].errors.append(result.refusal.message)
         return _modal(modal, form, 422)
     if result.outcome == "failed":

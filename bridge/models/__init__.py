@@ -9,11 +9,22 @@ from bridge.models.integration import (
     ServiceTypeAccount,
     TaxRateMapping,
     XeroAccount,
+    XeroCurrency,
     XeroPendingConsent,
     XeroSettings,
     XeroTaxRate,
 )
-from bridge.models.copies import COPY_ACTIONS, COPY_STATES, JOB_STATES, XeroActivity, XeroCopy, XeroCopyJob
+from bridge.models.copies import (
+    COPY_ACTIONS,
+    COPY_STATES,
+    ENDED_STATUSES,
+    SENDING_ACTIONS,
+    JOB_STATES,
+    XeroActivity,
+    XeroCopy,
+    XeroCopyJob,
+    XeroDocument,
+)
 from bridge.models.invoicing import (
     INVOICE_STATUSES,
     PAYMENT_SOURCES,
@@ -40,14 +51,15 @@ from bridge.models.workspace import (
 from bridge.models.xero import XERO_CONNECTION_STATUSES, XeroConnection
 
 __all__ = [
-    "COPY_ACTIONS", "COPY_STATES", "JOB_STATES", "XeroActivity", "XeroCopy", "XeroCopyJob",
+    "COPY_ACTIONS", "COPY_STATES", "ENDED_STATUSES", "SENDING_ACTIONS", "JOB_STATES", "XeroActivity", "XeroCopy",
+    "XeroCopyJob", "XeroDocument",
     "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
     "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",
     "CUSTOM_FIELD_TYPES", "Company", "CustomField", "CustomFieldValue", "NumberSequence",
     "Organisation", "ServiceType", "TaxRate", "WorkspaceSettings",
     "XERO_CONNECTION_STATUSES", "XeroConnection",
     "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
-    "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount",
+    "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
     "Lease", "XeroSyncState",
 ]

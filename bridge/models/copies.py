@@ -1,14 +1,19 @@
 """What Bridge sent to Xero: each copy of an invoice (or bill) and the activity log."""
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.auth import User
-from bridge.models.types import UTCDateTime, utcnow
+from bridge.models.types import Money, UTCDateTime, utcnow
 
-COPY_ACTIONS = ("create", "update")
+# void and delete: an earlier copy ended in Xero (VOIDED or DELETED) before a new one is made.
+COPY_ACTIONS = ("create", "update", "void", "delete")
+# The actions that send a document's content (its copies and updates).
+SENDING_ACTIONS = ("create", "update")
 # pending: being sent now; unknown: sent, but Xero's answer was lost (a retry looks in Xero
 # before sending again); done / failed: Xero's answer is recorded.
 COPY_STATES = ("pending", "unknown", "done", "failed")
@@ -61,6 +66,54 @@ class XeroCopy(db.Model):
     batch_key: Mapped[str | None] = mapped_column(String(100), index=True)
 
     created_by: Mapped[User | None] = relationship()
+
+
+# Xero's statuses of a document that no longer counts: its payments and credit are history.
+ENDED_STATUSES = ("VOIDED", "DELETED")
+
+
+class XeroDocument(db.Model):
+    """One document Bridge created in Xero (a copy of an invoice, or an expense's bill) as Xero
+    last said it is: number, status, totals and amounts.
+
+    Written from Xero's answer to every copy, update, void or delete, and by each payment sync
+    from the documents that changed in Xero. One row per Xero InvoiceID, so every copy ever
+    made of a Bridge document is here, live or ended (VOIDED, DELETED): once copied, Xero is
+    the ledger, and Bridge's invoice or expense is summed up from these rows.
+    """
+
+    __tablename__ = "xero_documents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "xero_id", name="one_row_per_xero_document"),
+        CheckConstraint("(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_bridge_document"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    xero_id: Mapped[str] = mapped_column(String(36), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    number: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(20))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    sub_total: Mapped[Decimal | None] = mapped_column(Money)
+    total_tax: Mapped[Decimal | None] = mapped_column(Money)
+    total: Mapped[Decimal | None] = mapped_column(Money)
+    amount_due: Mapped[Decimal | None] = mapped_column(Money)
+    amount_paid: Mapped[Decimal | None] = mapped_column(Money)
+    amount_credited: Mapped[Decimal | None] = mapped_column(Money)
+    fully_paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Xero's UpdatedDateUTC as last read; an older answer never overwrites a newer one.
+    xero_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When Bridge first saw it VOIDED or DELETED (Xero's UpdatedDateUTC of that change).
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def live(self) -> bool:
+        """Whether it still counts in Xero (not voided, not deleted)."""
+        return self.status not in ENDED_STATUSES
 
 
 # draft: the selection, before the person confirms; queued / running: being worked through by

@@ -1,5 +1,5 @@
 """The Xero integration's settings (the setup wizard), its mappings, the cached Xero
-reference data (accounts, tax rates) and consents waiting for an organisation choice."""
+reference data (accounts, tax rates, currencies) and consents waiting for an organisation choice."""
 from datetime import datetime
 from decimal import Decimal
 
@@ -131,6 +131,25 @@ class XeroTaxRate(ReadFromXero, db.Model):
     effective_rate: Mapped[Decimal | None] = mapped_column(Numeric(9, 4, asdecimal=True))
     can_apply_to_revenue: Mapped[bool] = mapped_column(Boolean, default=False)
     can_apply_to_expenses: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class XeroCurrency(db.Model):
+    """One currency the organisation has enabled in Xero, as read from Xero at read_at.
+
+    Xero refuses a document in any other currency, so sending checks this first. No rows for
+    an organisation means "not read yet" (a cache filled before currencies were read): then
+    nothing is refused on their account.
+    """
+
+    __tablename__ = "xero_currencies"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Xero's spec: Currency {Code (ISO 4217), Description}.
+    code: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(String(150))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class XeroPendingConsent(db.Model):

@@ -38,6 +38,17 @@ class Invoice(db.Model):
     # the amount due without being payments. Written by the payment sync only.
     amount_credited: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     payment_status: Mapped[str] = mapped_column(String(20), default="unpaid", index=True)
+    # Once copied, Xero is the ledger (bridge.xero.sync.ledger sums up the XeroDocument rows):
+    # the total of its newest live copy, which payments settle; that copy's number and status,
+    # or VOIDED/DELETED with when, once no copy is live. All None until it is copied.
+    xero_total: Mapped[Decimal | None] = mapped_column(Money)
+    xero_number: Mapped[str | None] = mapped_column(String(255))
+    xero_status: Mapped[str | None] = mapped_column(String(20))
+    xero_ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When a person last changed what a copy sends (lines, dates, client...), and when the
+    # newest copy or update was made: the table marks an invoice changed since it was copied.
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -53,8 +64,24 @@ class Invoice(db.Model):
     )
 
     @property
+    def payable_total(self) -> Decimal:
+        """What its payments settle: Xero's total once copied (Xero is the ledger), else ours."""
+        return self.xero_total if self.xero_total is not None else self.total
+
+    @property
+    def ended_in_xero(self) -> bool:
+        """Copied, but every copy was voided or deleted in Xero: nothing is owed on it."""
+        return self.xero_status in ("VOIDED", "DELETED")
+
+    @property
+    def changed_since_copied(self) -> bool:
+        return bool(self.copied_at and self.edited_at and self.edited_at > self.copied_at)
+
+    @property
     def amount_due(self) -> Decimal:
-        return self.total - self.amount_paid - (self.amount_credited or ZERO)
+        if self.ended_in_xero:
+            return ZERO
+        return self.payable_total - self.amount_paid - (self.amount_credited or ZERO)
 
     def __repr__(self) -> str:
         return f"<Invoice {self.number}>"
@@ -127,6 +154,8 @@ class Expense(db.Model):
     # The total (net + tax) of its bill in Xero, from Xero's answers; None until it is sent.
     # Payments settle this, not the net amount: Xero asks for the gross.
     bill_total: Mapped[Decimal | None] = mapped_column(Money)
+    # The bill's status in Xero (its newest live copy), kept by the payment sync.
+    xero_status: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     budget: Mapped[Budget] = relationship(back_populates="expenses")
@@ -167,6 +196,8 @@ class Payment(db.Model):
     reference: Mapped[str | None] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(10), default="manual")
     xero_payment_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # The Xero document (InvoiceID) the payment is applied to: one of the invoice's copies.
+    xero_document_id: Mapped[str | None] = mapped_column(String(36), index=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,6 +12,7 @@ from tests.bills.conftest import (
     DEFAULT_ACCOUNT, PRINTING_ACCOUNT, TAX, bill_rows, configure, make_expense, post_send, recorded,
     sandbox_bills, text,
 )
+from tests.copy.conftest import forget_currencies
 
 
 def test_an_expense_becomes_a_bill_with_the_mapped_account_and_tax(connected, admin, expense, sandbox):
@@ -110,6 +111,7 @@ def test_missing_fields_are_shown_before_anything_is_sent(connected, admin, work
 
 
 def test_xeros_refusal_is_shown_verbatim(connected, admin, workspace):
+    forget_currencies()  # Bridge does not know Xero's currencies: Xero refuses the JPY bill
     expense = make_expense(workspace, currency="JPY")
     response = post_send(admin, expense)
     assert response.status_code == 422

@@ -10,14 +10,14 @@ from uuid import uuid4
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bridge.extensions import db
 from bridge.billing.service import InvoiceData, LineData, create_invoice
 from bridge.xero.settings import reference
 from bridge.xero.settings import setup
 from bridge.xero.settings.setup import Setup
-from bridge.models import Company, CustomField, CustomFieldValue, ServiceType, TaxRate, XeroCopy
+from bridge.models import Company, CustomField, CustomFieldValue, ServiceType, TaxRate, XeroCopy, XeroCurrency
 from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.marketplace.conftest import NZ, fresh_budget, sandbox, xero  # noqa: F401  (fixtures)
@@ -124,6 +124,13 @@ def recorded(sandbox, method: str, path: str) -> list[dict]:
 def copies() -> list[XeroCopy]:
     db.session.expire_all()
     return list(db.session.scalars(select(XeroCopy).order_by(XeroCopy.id)))
+
+
+def forget_currencies() -> None:
+    """The cache as a read before Bridge read currencies left it (accounts and tax rates only):
+    nothing is refused for its currency, Xero's own answer decides."""
+    db.session.execute(delete(XeroCurrency))
+    db.session.commit()
 
 
 def give_note(invoice, field: CustomField, value: str) -> None:

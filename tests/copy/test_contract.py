@@ -60,9 +60,10 @@ def test_every_request_of_a_copy_keeps_the_contract(connected, admin, invoice, w
     assert post_copy(admin, invoice, contact=contact, action="update").status_code == 200
     configure(invoice_numbers_by="xero")
     key = str(uuid4())
+    # Create new: the earlier copy (a draft) is deleted in Xero in the same action.
     with invoice_answers_lost(monkeypatch):
-        post_copy(admin, invoice, contact=contact, key=key)
-    assert post_copy(admin, invoice, contact=contact, key=key).status_code == 200
+        post_copy(admin, invoice, contact=contact, key=key, earlier="end")
+    assert post_copy(admin, invoice, contact=contact, key=key, earlier="end").status_code == 200
 
     assert {("GET", "Contacts"), ("PUT", "Contacts"), ("PUT", "Invoices"), ("GET", "Invoices"),
             ("POST", "Invoices")} <= api_operations(sent)

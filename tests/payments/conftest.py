@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Budget, Company, Expense, Payment, XeroCopy, XeroSettings, XeroSyncState, utcnow
+from bridge.xero.sending.attempt import mark_done
 from bridge.xero.api.client import XeroClient
 from bridge.xero.sync.payments import sync_organisation
 from tests.invoicing import factories
@@ -48,11 +49,13 @@ def bill(contact_id: str, amount: str) -> dict:
 
 
 def done_copy(xero_doc: dict, tenant_id: str, **document) -> XeroCopy:
-    """The row a successful copy leaves: state done, Xero's id and number."""
+    """What a successful copy leaves: its row done with Xero's id, number and status, and
+    Xero's answer in the ledger (bridge.xero.sending.attempt.mark_done, as a copy does)."""
     copy = XeroCopy(tenant_id=tenant_id, attempt_key=f"test-{uuid.uuid4()}", action="create",
-                    state="done", xero_id=xero_doc["InvoiceID"], xero_number=xero_doc["InvoiceNumber"],
-                    xero_status=xero_doc["Status"], completed_at=utcnow(), **document)
+                    state="pending", **document)
     db.session.add(copy)
+    db.session.flush()
+    mark_done(copy, xero_doc)
     db.session.commit()
     return copy
 

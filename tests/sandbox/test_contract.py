@@ -9,6 +9,7 @@ from bridge.xero_sandbox.seed import NZ_TENANT
 
 EXPECTED = {
     "GET /api.xro/2.0/Organisation 200", "GET /api.xro/2.0/Accounts 200", "GET /api.xro/2.0/TaxRates 200",
+    "GET /api.xro/2.0/Currencies 200",
     "GET /api.xro/2.0/Contacts 200", "GET /api.xro/2.0/Contacts/{id} 200",
     "PUT /api.xro/2.0/Contacts 200", "PUT /api.xro/2.0/Contacts 400",
     "POST /api.xro/2.0/Contacts 200", "POST /api.xro/2.0/Contacts/{id} 200",
@@ -39,6 +40,7 @@ def test_every_operation_is_validated_against_the_spec(api, contract, connected)
     contact = api.get("/Contacts").get_json()["Contacts"][0]
     cid = contact["ContactID"]
     api.get("/Organisation"), api.get("/Accounts"), api.get("/TaxRates")
+    api.get("/Currencies"), api.get("/Currencies", query={"where": 'Code=="USD"', "order": "Code ASC"})
     api.get(f"/Contacts/{cid}")
     api.put("/Contacts", {"Contacts": [{"Name": "Contract Co"}]})
     api.put("/Contacts", {"Contacts": [{"Name": "Contract Co"}]})

@@ -169,6 +169,10 @@ class XeroClient:
         """Tax rates, e.g. where='Status=="ACTIVE" AND CanApplyToRevenue==true'."""
         return self._get_list("/TaxRates", "TaxRates", params={"where": where})
 
+    def get_currencies(self) -> list[dict]:
+        """The enabled currencies [{Code, Description}]: Xero refuses a document in any other."""
+        return self._get_list("/Currencies", "Currencies")
+
     def search_contacts(self, term: str, page: int = 1) -> list[dict]:
         """Contacts whose name, names, number or email contain term (any case); 100 a page."""
         return self._get_list("/Contacts", "Contacts", params={"searchTerm": term, "page": page})

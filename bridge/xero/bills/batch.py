@@ -3,6 +3,8 @@ summarizeErrors=false answers per bill), each expense exactly once.
 
 Each expense brings its own attempt key (made when the selection was shown), and its row
 is committed as `pending` before Xero is called, as for one expense (bridge.xero.bills.send).
+An expense refused before that (what it lacks, a currency Xero's organisation has not
+enabled) is answered as refused without a row and is left out of the batch.
 The batch's Idempotency-Key is derived from its attempt keys, so the transport's retries
 of the same request are answered from Xero's cache. Xero's answer is split per bill: a
 bill Xero refused has its messages; one whose answer was lost is looked for in Xero the

@@ -11,18 +11,17 @@ answer is looked for in Xero (the bill's Url carries the key) before it is sent 
 Many expenses at once: bridge.xero.bills.batch.
 """
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.billing.payments import refresh_payment_status
-from bridge.models import Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
+from bridge.models import SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
 from bridge.xero.bills import mapping as bill_mapping
 from bridge.xero.sending import activity, contacts, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
+from bridge.xero.settings import reference
 from bridge.xero.settings.readiness import Readiness, readiness
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
@@ -78,14 +77,16 @@ def choices(settings: XeroSettings, contact_id: str = "", url: str | None = None
 def last_done(expense_id: int) -> XeroCopy | None:
     """The newest successful bill (create or update) of an expense."""
     return db.session.scalar(select(XeroCopy).where(
-        XeroCopy.expense_id == expense_id, XeroCopy.state == "done")
+        XeroCopy.expense_id == expense_id, XeroCopy.state == "done",
+        XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at.desc(), XeroCopy.id.desc()).limit(1))
 
 
 def last_bills(expense_ids: list[int]) -> dict[int, XeroCopy]:
     """The newest successful bill of each of these expenses, in one query."""
     rows = db.session.scalars(select(XeroCopy).where(
-        XeroCopy.expense_id.in_(expense_ids), XeroCopy.state == "done")
+        XeroCopy.expense_id.in_(expense_ids), XeroCopy.state == "done",
+        XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at, XeroCopy.id)) if expense_ids else []
     return {row.expense_id: row for row in rows}
 
@@ -142,6 +143,10 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
     missing = bill_mapping.missing_fields(expense, base)
     if missing:
         raise CopyRefused(missing[0].field, " ".join(m.message for m in missing))
+    # Before the supplier's contact is looked for: that may already call Xero.
+    currency = reference.currency_problem(ready.tenant_id, expense.currency)
+    if currency:
+        raise CopyRefused(None, currency)
     target = None
     if action == "update":
         last = last_done(expense_id)
@@ -175,12 +180,9 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
 
 
 def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:
-    """Xero has the bill: record it with its total (what payments settle), link the supplier."""
+    """Xero has the bill: record it (its total is what payments settle), link the supplier."""
     expense = db.session.get(Expense, row.expense_id)
-    copy_attempt.mark_done(row, element)
-    if element.get("Total") is not None:
-        expense.bill_total = Decimal(str(element["Total"]))
-        refresh_payment_status(expense)
+    copy_attempt.mark_done(row, element)  # the bill's total and status go to the ledger
     contact = element.get("Contact") or {}
     if contact.get("ContactID") and expense.supplier_id:
         contacts.link(expense.supplier_id, contacts.Contact(

@@ -14,12 +14,12 @@ from bridge.extensions import db
 from bridge.billing.service import get_invoice
 from bridge.xero.settings import reference
 from bridge.models import (
-    CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
-    XeroSettings,
+    SENDING_ACTIONS, CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
+    XeroDocument, XeroSettings,
 )
 from bridge.xero.sending import activity
 from bridge.xero.invoices import mapping
-from bridge.xero.sending import payloads
+from bridge.xero.sending import ending, ledger, payloads
 from bridge.xero.sending.contacts import Contact
 from bridge.xero.sending.once import last_done
 from bridge.xero.settings.readiness import Readiness, tax_percent, xero_invoice_url
@@ -41,6 +41,25 @@ class ModalData:
     # The copy an update changes; for create, the last copy (Xero may refuse its number).
     last_copy: XeroCopy | None
     warnings: list[str] = field(default_factory=list)
+    # Create new: the invoice's copies still live in Xero (each ended first, or kept), and
+    # whether this copy carries Bridge's number (then Xero refuses it while one is live).
+    earlier: list[XeroDocument] = field(default_factory=list)
+    sends_number: bool = True
+
+    @property
+    def earlier_blocked(self) -> list[XeroDocument]:
+        """Earlier live copies Xero cannot void or delete (money applied)."""
+        return [row for row in self.earlier if ending.how_to_end(row) is None]
+
+    @property
+    def can_keep_earlier(self) -> bool:
+        """Whether a second live copy is possible at all (Xero numbers it: no clash)."""
+        return not self.sends_number
+
+    @property
+    def create_blocked(self) -> bool:
+        """Create new cannot work: the earlier copy cannot end and the number would clash."""
+        return bool(self.earlier_blocked) and self.sends_number
 
     @property
     def manual_status(self) -> bool:
@@ -64,6 +83,12 @@ class CopyState:
     last_attempt: XeroCopy | None
     copies: int
     entries: list[XeroActivity]
+    # Every copy in Xero as Xero last said it is (the ledger), oldest first.
+    documents: list[XeroDocument] = field(default_factory=list)
+
+    @property
+    def newest_live(self) -> XeroDocument | None:
+        return next((row for row in reversed(self.documents) if row.live), None)
 
     @property
     def xero_url(self) -> str | None:
@@ -81,22 +106,21 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         if client.xero_contact_id else None
     new_contact = {"name": client.name, "email": client.email or "", "tax_number": client.tax_number or "",
                    "address": client.address or "", "currency": client.default_currency}
+    earlier = [row for row in ledger.live_copies(Invoice, invoice.id) if row.tenant_id == ready.tenant_id] \
+        if action == "create" else []
     return ModalData(
         invoice=invoice, action=action, readiness=ready,
         tax_options=reference.revenue_tax_rates(ready.tenant_id) if ready.tenant_id else [],
         tax_type=preselected_tax_type(invoice), contact=contact, new_contact=new_contact,
-        last_copy=last, warnings=_warnings(invoice, action, last, ready.settings),
+        last_copy=last, warnings=_warnings(invoice, ready), earlier=earlier,
+        sends_number=sends_number(invoice, ready.settings) if ready.settings else True,
     )
 
 
-def _warnings(invoice: Invoice, action: str, last: XeroCopy | None, settings: XeroSettings | None) -> list[str]:
-    """What to know before sending: a number Xero will refuse, a tax rate for every line."""
-    warnings = []
-    bridge_numbers = settings is not None and settings.invoice_numbers_by == "bridge"
-    if action == "create" and last is not None and bridge_numbers:
-        warnings.append(f"Xero already has a copy numbered {last.xero_number}. While Bridge numbers "
-                        "invoices Xero refuses a second invoice with that number, unless the first "
-                        "one was deleted in Xero.")
+def _warnings(invoice: Invoice, ready: Readiness) -> list[str]:
+    """What to know before sending: a currency Xero will refuse, a tax rate for every line."""
+    currency = reference.currency_problem(ready.tenant_id, invoice.currency) if ready.tenant_id else None
+    warnings = [currency] if currency else []
     if len({line.tax_rate_id for line in invoice.lines}) > 1:
         warnings.append("The lines of this invoice use different tax rates; Xero gets the one "
                         "chosen here on every line.")
@@ -112,16 +136,27 @@ def preselected_tax_type(invoice: Invoice) -> str | None:
     return db.session.scalar(select(TaxRateMapping.xero_tax_type).where(TaxRateMapping.tax_rate_id == rate_id))
 
 
+def sends_number(invoice: Invoice, settings: XeroSettings) -> bool:
+    """Whether a copy carries Bridge's number. Always while Bridge numbers invoices; with Xero
+    numbering too once a client may have seen the number (sent, or paid): numbers a client has
+    seen never change. Only a draft takes Xero's number."""
+    if settings.invoice_numbers_by == "bridge":
+        return True
+    return invoice.status != "draft" or (invoice.amount_paid or 0) > 0
+
+
 def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate: Decimal,
-            status: str, url: str | None = None) -> mapping.CopyChoices:
-    """The mapping's choices from the settings, the service type accounts and the modal."""
+            status: str, url: str | None = None, invoice: Invoice | None = None) -> mapping.CopyChoices:
+    """The mapping's choices from the settings, the service type accounts and the modal (with
+    the invoice: whether its copy carries its number)."""
     accounts = dict(db.session.execute(select(
         ServiceTypeAccount.service_type_id, ServiceTypeAccount.revenue_account_code)
         .where(ServiceTypeAccount.revenue_account_code.is_not(None))).all())
     return mapping.CopyChoices(
         contact_id=contact_id, tax_type=tax_type, tax_percent=tax_rate, status=status,
         default_account=settings.default_revenue_account_code, accounts=accounts,
-        send_number=settings.invoice_numbers_by == "bridge", reference_from=settings.reference_from,
+        send_number=sends_number(invoice, settings) if invoice is not None else settings.invoice_numbers_by == "bridge",
+        reference_from=settings.reference_from,
         url=url,
     )
 
@@ -155,8 +190,8 @@ def note_for(invoice_id: int, settings: XeroSettings) -> str | None:
 
 def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
     """The invoice's copies, its newest attempt and its Xero activity."""
-    rows = list(db.session.scalars(select(XeroCopy).where(XeroCopy.invoice_id == invoice_id)
-                                   .order_by(XeroCopy.id.desc())))
+    rows = list(db.session.scalars(select(XeroCopy).where(
+        XeroCopy.invoice_id == invoice_id, XeroCopy.action.in_(SENDING_ACTIONS)).order_by(XeroCopy.id.desc())))
     done = last_done(invoice_id)
     newest = rows[0] if rows else None
     attempt = newest if newest is not None and newest is not done and (
@@ -164,5 +199,5 @@ def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
     return CopyState(
         readiness=ready, last_done=done, last_attempt=attempt,
         copies=sum(1 for row in rows if row.state == "done" and row.action == "create"),
-        entries=activity.for_invoice(invoice_id),
+        entries=activity.for_invoice(invoice_id), documents=ledger.copies_of(Invoice, invoice_id),
     )

@@ -20,14 +20,14 @@ from flask import current_app
 from sqlalchemy import and_, or_, update
 
 from bridge.extensions import db
-from bridge.models import XeroCopy, utcnow
+from bridge.models import Expense, Invoice, XeroCopy, utcnow
 from bridge.xero.api import transport
 from bridge.xero.api import wire
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import (
     XeroAuthorisationLost, XeroError, XeroNotFound, XeroRateLimited, XeroValidationError,
 )
-from bridge.xero.sending import activity
+from bridge.xero.sending import activity, ledger
 from bridge.xero.sending.explain import Refusal, details, refusal
 from bridge.xero.settings.readiness import xero_invoice_url
 
@@ -79,6 +79,9 @@ class Plan:
     target: str | None
     note: str | None
     expense_id: int | None = None
+    # Earlier copies (Xero InvoiceIDs) to void or delete before this one is sent
+    # (bridge.xero.sending.ending).
+    ending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,28 @@ def _store_payload(row_id: int, payload: dict) -> None:
 
 
 def mark_done(row: XeroCopy, element: dict) -> None:
-    """The row's attempt succeeded: Xero's id, number (None when Xero gave none) and status."""
+    """The row's attempt succeeded: Xero's id, number (None when Xero gave none) and status;
+    Xero's figures go to the ledger, and the invoice or expense is summed up from it."""
     row.state, row.completed_at = "done", utcnow()
     row.xero_id = str(element.get("InvoiceID") or row.xero_id)
     row.xero_number, row.xero_status = element.get("InvoiceNumber") or None, element.get("Status")
     row.error = row.error_kind = row.messages = None
+    ledger.record(row.tenant_id, {**element, "InvoiceID": row.xero_id},
+                  invoice_id=row.invoice_id, expense_id=row.expense_id)
+    db.session.flush()
+    if row.invoice_id is not None:
+        ledger.summarise(Invoice, {row.invoice_id})
+    else:
+        ledger.summarise(Expense, {row.expense_id})
+
+
+def refuse(row_id: int, problem: Refusal, user_id: int | None) -> CopyResult:
+    """A step before the send failed (ending an earlier copy): nothing was sent for the row."""
+    row = db.session.get(XeroCopy, row_id)
+    row.state, row.completed_at = "failed", utcnow()
+    row.error, row.error_kind = problem.message, problem.kind
+    db.session.commit()
+    return result(row, refusal_=problem)
 
 
 def _failed(row_id: int, error: XeroError, user_id: int | None, sent: dict | None) -> CopyResult:

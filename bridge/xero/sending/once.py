@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
-from bridge.models import XeroCopy, utcnow
-from bridge.xero.sending.attempt import CopyResult, Plan, as_text, attempt, resume
+from bridge.models import SENDING_ACTIONS, XeroCopy, utcnow
+from bridge.xero.sending import ending
+from bridge.xero.sending.attempt import CopyResult, Plan, as_text, attempt, refuse, resume
 from bridge.xero.sending.explain import Refusal
 from bridge.xero.settings.readiness import Readiness
 
@@ -48,6 +49,10 @@ def send_once(attempt_key: str, action: str, user_id: int | None, plan_for: Call
         # The same attempt arrived twice at once: the other request owns it.
         db.session.rollback()
         return resume(db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key)), user_id)
+    if plan.ending:
+        problem = ending.end_first(plan, key, user_id)
+        if problem is not None:
+            return refuse(row.id, problem, user_id)
     return attempt(row.id, user_id, plan)
 
 
@@ -110,5 +115,6 @@ def not_ready_message(ready: Readiness) -> str:
 def last_done(invoice_id: int) -> XeroCopy | None:
     """The newest successful copy or update of an invoice."""
     return db.session.scalar(select(XeroCopy).where(
-        XeroCopy.invoice_id == invoice_id, XeroCopy.state == "done")
+        XeroCopy.invoice_id == invoice_id, XeroCopy.state == "done",
+        XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at.desc(), XeroCopy.id.desc()).limit(1))

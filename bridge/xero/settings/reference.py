@@ -1,9 +1,12 @@
-"""Xero's accounts and tax rates, read once per organisation and cached with their read time.
+"""Xero's accounts, tax rates and enabled currencies, read once per organisation and cached with
+their read time.
 
 The wizard offers only what Xero allows (XERO_API_NOTES.md §7-§8): ACTIVE accounts with a
 code, of class REVENUE for sales and EXPENSE for expenses, and ACTIVE tax rates that apply
 to revenue. The whole chart is cached (archived accounts and deleted rates included) so a
-mapping to something archived since can be named and flagged.
+mapping to something archived since can be named and flagged. The enabled currencies
+(GET /Currencies) let sending refuse, before calling Xero, a document Xero would refuse with
+"Organisation is not subscribed to currency X".
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,10 +15,13 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, func, select
 
 from bridge.extensions import db
-from bridge.models import XeroAccount, XeroTaxRate, utcnow
+from bridge.models import XeroAccount, XeroCurrency, XeroTaxRate, utcnow
 from bridge.xero.api.client import XeroClient
 
 ACTIVE = "ACTIVE"
+# Where the currencies are enabled in Xero, and where Bridge reads them again.
+ENABLE_CURRENCY = ("Enable it in Xero (Settings > Currencies), then use Refresh from Xero in "
+                   "Settings > App Marketplace > Xero.")
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class Option:
 
 
 def refresh(tenant_id: str) -> datetime:
-    """Read the chart of accounts and the tax rates from Xero and replace the cache.
+    """Read the chart of accounts, the tax rates and the currencies from Xero; replace the cache.
 
     Raises the client's XeroError when Xero refuses or cannot be reached; the cache is
     then left as it was.
@@ -35,12 +41,17 @@ def refresh(tenant_id: str) -> datetime:
     with XeroClient(tenant_id) as client:
         accounts = client.get_accounts()
         tax_rates = client.get_tax_rates()
+        currencies = client.get_currencies()
     now = utcnow()
-    db.session.execute(delete(XeroAccount).where(XeroAccount.tenant_id == tenant_id))
-    db.session.execute(delete(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id))
+    for model in (XeroAccount, XeroTaxRate, XeroCurrency):
+        db.session.execute(delete(model).where(model.tenant_id == tenant_id))
     db.session.add_all(_account(tenant_id, item, now) for item in accounts
                        if item.get("AccountID") and not item.get("SystemAccount"))
     db.session.add_all(_tax_rate(tenant_id, item, now) for item in tax_rates if item.get("TaxType"))
+    codes = {str(item["Code"]).upper(): item for item in currencies if item.get("Code")}
+    db.session.add_all(XeroCurrency(tenant_id=tenant_id, code=code[:3], read_at=now,
+                                    description=(item.get("Description") or code)[:150])
+                       for code, item in codes.items())
     db.session.commit()
     return now
 
@@ -59,7 +70,7 @@ def read_at(tenant_id: str) -> datetime | None:
 
 def forget_all_but(tenant_id: str | None) -> None:
     """Drop the cache of every other organisation (the caller commits)."""
-    for model in (XeroAccount, XeroTaxRate):
+    for model in (XeroAccount, XeroTaxRate, XeroCurrency):
         statement = delete(model)
         if tenant_id:
             statement = statement.where(model.tenant_id != tenant_id)
@@ -125,6 +136,19 @@ def tax_rate_problem(tenant_id: str, tax_type: str, on: str = "sales") -> tuple[
     if not applies:
         return label, f"{label} cannot be used on {on} in Xero — pick another."
     return None
+
+
+def currency_problem(tenant_id: str, code: str | None) -> str | None:
+    """Why Xero will refuse a document in this currency (not enabled there), or None.
+
+    None too when no currencies are cached for the organisation yet (read before Bridge read
+    them): unknown is allowed, and Xero's own answer still explains a refusal.
+    """
+    enabled = set(db.session.scalars(select(XeroCurrency.code).where(XeroCurrency.tenant_id == tenant_id)))
+    if not enabled or not code or code.upper() in enabled:
+        return None
+    return (f"The Xero organisation has not enabled {code.upper()} (it uses "
+            f"{', '.join(sorted(enabled))}): Xero would refuse it. {ENABLE_CURRENCY}")
 
 
 def _tax_label(row: XeroTaxRate) -> str:

@@ -1,21 +1,23 @@
 """Mirror what Xero sent (payments, invoices and bills) into Bridge's payments, invoices and
 expenses, one page at a time; the caller commits.
 
-Only documents Bridge copied are touched: a Xero InvoiceID counts when it is the xero_id
-of the latest successful XeroCopy of one of our invoices or expenses. Only payments whose
-source is "xero" are ever changed; manual ones are left as they are. A payment deleted in
-Xero is kept, with deleted_at set (the audit trail), never erased.
+Only documents Bridge created in Xero are touched (a XeroDocument row: every copy of an
+invoice and every bill, the earlier ones too, so money applied to any live copy counts).
+Their number, status and amounts go to the ledger (bridge.xero.sending.ledger), which sums
+each invoice or expense up. Only payments whose source is "xero" are ever changed; manual
+ones are left as they are. A payment deleted in Xero is kept, with deleted_at set (the audit
+trail), never erased.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bridge.extensions import db
-from bridge.billing.payments import refresh_many
-from bridge.models import ZERO, Expense, Invoice, Payment, XeroCopy, utcnow
+from bridge.models import ENDED_STATUSES, ZERO, Expense, Invoice, Payment, XeroCopy, XeroDocument, utcnow
+from bridge.xero.sending import ledger
 
 INVOICE, EXPENSE = "invoice", "expense"
 
@@ -55,41 +57,27 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _id(value) -> str:
-    """A Xero id as stored: lower case text."""
-    return str(value or "").lower()
-
-
-def latest_copies(tenant_id: str):
-    """The ids of each document's latest successful copy to this organisation (a subquery)."""
-    return (select(func.max(XeroCopy.id))
-            .where(XeroCopy.tenant_id == tenant_id, XeroCopy.state == "done",
-                   XeroCopy.xero_id.is_not(None))
-            .group_by(XeroCopy.invoice_id, XeroCopy.expense_id))
+_id = ledger.xero_key
 
 
 def copied_documents(tenant_id: str, xero_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
     """{Xero InvoiceID: ("invoice" | "expense", our id)} for those ids that are ours."""
-    xero_ids = {_id(i) for i in xero_ids if i}
-    if not xero_ids:
-        return {}
-    rows = db.session.execute(
-        select(XeroCopy.xero_id, XeroCopy.invoice_id, XeroCopy.expense_id)
-        .where(XeroCopy.id.in_(latest_copies(tenant_id)), XeroCopy.xero_id.in_(xero_ids)))
-    return {_id(x): (INVOICE, i) if i is not None else (EXPENSE, e) for x, i, e in rows}
+    return {xero_id: (INVOICE, row.invoice_id) if row.invoice_id is not None else (EXPENSE, row.expense_id)
+            for xero_id, row in ledger.documents_of(tenant_id, xero_ids).items()}
 
 
 def all_copied(tenant_id: str, with_live_payments_only: bool = False) -> list[str]:
-    """The Xero InvoiceIDs of every document we copied (optionally: that has live Xero payments)."""
-    statement = select(XeroCopy.xero_id, XeroCopy.invoice_id, XeroCopy.expense_id).where(
-        XeroCopy.id.in_(latest_copies(tenant_id)))
-    rows = db.session.execute(statement).all()
+    """The Xero InvoiceIDs of every live document we created in Xero (optionally: only those
+    with live Xero payments, and those whose figures Bridge has not read yet)."""
+    rows = db.session.scalars(select(XeroDocument).where(
+        XeroDocument.tenant_id == tenant_id, XeroDocument.status.not_in(ENDED_STATUSES)
+        | XeroDocument.status.is_(None)).order_by(XeroDocument.id)).all()
     if not with_live_payments_only:
-        return [_id(x) for x, _, _ in rows]
+        return [row.xero_id for row in rows]
     paid = set(db.session.execute(
         select(Payment.invoice_id, Payment.expense_id)
         .where(Payment.source == "xero", Payment.deleted_at.is_(None)).distinct()).all())
-    return [_id(x) for x, i, e in rows if (i, e) in paid]
+    return [row.xero_id for row in rows if (row.invoice_id, row.expense_id) in paid or row.total is None]
 
 
 class Touched:
@@ -109,10 +97,10 @@ class Touched:
         self.add(kind, payment.invoice_id or payment.expense_id)
 
     def refresh(self, counts: Counts) -> None:
-        """Recompute the touched documents' state; count those that changed."""
+        """Sum the touched documents up from the ledger and their payments; count those that changed."""
         db.session.flush()
-        counts.invoices |= refresh_many(Invoice, self.ids[INVOICE]) | self.changed[INVOICE]
-        counts.expenses |= refresh_many(Expense, self.ids[EXPENSE]) | self.changed[EXPENSE]
+        counts.invoices |= ledger.summarise(Invoice, self.ids[INVOICE]) | self.changed[INVOICE]
+        counts.expenses |= ledger.summarise(Expense, self.ids[EXPENSE]) | self.changed[EXPENSE]
 
 
 def _existing(payment_ids: Iterable[str]) -> dict[str, Payment]:
@@ -124,10 +112,10 @@ def _existing(payment_ids: Iterable[str]) -> dict[str, Payment]:
     return {p.xero_payment_id: p for p in found}
 
 
-def _new_payment(kind: str, document_id: int, item: dict) -> Payment:
+def _new_payment(kind: str, document_id: int, item: dict, xero_document_id: str) -> Payment:
     payment = Payment(amount=Decimal(item["Amount"]), date=item["Date"],
                       reference=(item.get("Reference") or None), source="xero",
-                      xero_payment_id=_id(item["PaymentID"]))
+                      xero_payment_id=_id(item["PaymentID"]), xero_document_id=_id(xero_document_id))
     if kind == INVOICE:
         payment.invoice_id = document_id
     else:
@@ -169,7 +157,7 @@ def apply_payments(tenant_id: str, items: list[dict], counts: Counts,
             if target is None or (floor is not None and updated is not None and updated < floor):
                 counts.ignored += 1
                 continue
-            existing[_id(item["PaymentID"])] = _new_payment(*target, item)
+            existing[_id(item["PaymentID"])] = _new_payment(*target, item, item["Invoice"]["InvoiceID"])
             counts.added += 1
             touched.add(*target)
         elif local.deleted_at is None and not _same(local, item):
@@ -180,43 +168,16 @@ def apply_payments(tenant_id: str, items: list[dict], counts: Counts,
     touched.refresh(counts)
 
 
-def live_xero_sums(kind: str, ids: Iterable[int]) -> dict[int, Decimal]:
-    """The sum of live Xero payments per document (what Xero's AmountPaid should match)."""
-    column = Payment.invoice_id if kind == INVOICE else Payment.expense_id
-    ids = set(ids)
-    if not ids:
+def live_xero_sums(xero_ids: Iterable[str]) -> dict[str, Decimal]:
+    """The sum of live Xero payments per Xero document (what its AmountPaid should match)."""
+    xero_ids = {_id(i) for i in xero_ids if i}
+    if not xero_ids:
         return {}
     return dict(db.session.execute(
-        select(column, func.sum(Payment.amount))
-        .where(column.in_(ids), Payment.source == "xero", Payment.deleted_at.is_(None))
-        .group_by(column)).all())
-
-
-def _load(kind: str, ids: Iterable[int]) -> dict[int, Invoice | Expense]:
-    """Our invoices or expenses by id, in one query."""
-    model = Invoice if kind == INVOICE else Expense
-    ids = set(ids)
-    return {d.id: d for d in db.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
-
-
-def _set_credited(document, kind: str, credited, touched: Touched) -> None:
-    """Store Xero's AmountCredited on the document when it changed."""
-    credited = Decimal(credited or ZERO)
-    if document is not None and (document.amount_credited or ZERO) != credited:
-        document.amount_credited = credited
-        touched.add(kind, document.id)
-        touched.changed[kind].add(document.id)
-
-
-def _set_bill_total(document, kind: str, total, touched: Touched) -> None:
-    """Store a bill's Total (net + tax, what its payments settle) on the expense when it changed."""
-    if kind != EXPENSE or document is None or total is None:
-        return
-    total = Decimal(str(total))
-    if document.bill_total != total:
-        document.bill_total = total
-        touched.add(kind, document.id)
-        touched.changed[kind].add(document.id)
+        select(Payment.xero_document_id, func.sum(Payment.amount))
+        .where(Payment.xero_document_id.in_(xero_ids), Payment.source == "xero",
+               Payment.deleted_at.is_(None))
+        .group_by(Payment.xero_document_id)).all())
 
 
 def _ours(tenant_id: str, items: list[dict]) -> list[tuple[dict, str, int]]:
@@ -234,23 +195,35 @@ def closer_look(tenant_id: str, items: list[dict]) -> list[str]:
     Reads only, so the caller can end its transaction before asking Xero.
     """
     ours = _ours(tenant_id, items)
-    sums = {kind: live_xero_sums(kind, [d for _, k, d in ours if k == kind])
-            for kind in (INVOICE, EXPENSE)}
-    return [_id(item["InvoiceID"]) for item, kind, document_id in ours
+    sums = live_xero_sums(item.get("InvoiceID") for item, _, _ in ours)
+    return [_id(item["InvoiceID"]) for item, _, _ in ours
             if item.get("AmountPaid") is None or item.get("AmountCredited") is None
-            or Decimal(sums[kind].get(document_id) or ZERO) != Decimal(item["AmountPaid"])]
+            or Decimal(sums.get(_id(item["InvoiceID"])) or ZERO) != Decimal(item["AmountPaid"])]
 
 
-def apply_credits(tenant_id: str, items: list[dict], counts: Counts) -> None:
-    """Store Xero's AmountCredited (credit notes, over- and prepayments) on our documents."""
-    ours = [(item, kind, d) for item, kind, d in _ours(tenant_id, items)
-            if item.get("AmountCredited") is not None]
-    loaded = {kind: _load(kind, [d for _, k, d in ours if k == kind]) for kind in (INVOICE, EXPENSE)}
-    touched = Touched()
-    for item, kind, document_id in ours:
-        _set_credited(loaded[kind].get(document_id), kind, item["AmountCredited"], touched)
-        _set_bill_total(loaded[kind].get(document_id), kind, item.get("Total"), touched)
-    touched.refresh(counts)
+def apply_documents(tenant_id: str, items: list[dict], counts: Counts) -> None:
+    """Keep what Xero now says of our documents that changed (number, status, totals, amounts
+    paid, credited and due) and sum each invoice or expense up from it."""
+    _keep_in_ledger(tenant_id, items, Touched()).refresh(counts)
+
+
+def _keep_in_ledger(tenant_id: str, items: list[dict], touched: Touched) -> Touched:
+    """Each of our documents among the items to the ledger; its invoice or expense is touched
+    (and counted as changed) when Xero's figures moved. Copy rows show Xero's status too."""
+    rows = ledger.documents_of(tenant_id, (item.get("InvoiceID") for item in items))
+    for item in items:
+        row = rows.get(_id(item.get("InvoiceID")))
+        if row is None:
+            continue
+        kind = INVOICE if row.invoice_id is not None else EXPENSE
+        document_id = row.invoice_id or row.expense_id
+        touched.add(kind, document_id)
+        if ledger.apply(row, item):
+            touched.changed[kind].add(document_id)
+            db.session.execute(update(XeroCopy).where(
+                XeroCopy.tenant_id == tenant_id, XeroCopy.xero_id == row.xero_id, XeroCopy.state == "done")
+                .values(xero_status=row.status, xero_number=row.number))
+    return touched
 
 
 def reconcile(tenant_id: str, invoices: list[dict], counts: Counts, *, add_unknown: bool) -> None:
@@ -263,20 +236,17 @@ def reconcile(tenant_id: str, invoices: list[dict], counts: Counts, *, add_unkno
     documents = copied_documents(tenant_id, (i.get("InvoiceID") for i in invoices))
     listed = [p for i in invoices for p in (i.get("Payments") or [])]
     existing = _existing(p.get("PaymentID") for p in listed)
-    loaded = {kind: _load(kind, [d for k, d in documents.values() if k == kind])
-              for kind in (INVOICE, EXPENSE)}
-    touched = Touched()
+    touched = _keep_in_ledger(tenant_id, invoices, Touched())
     for invoice in invoices:
         target = documents.get(_id(invoice.get("InvoiceID")))
         if target is None:
             continue
         kind, document_id = target
-        _set_credited(loaded[kind].get(document_id), kind, invoice.get("AmountCredited"), touched)
-        _set_bill_total(loaded[kind].get(document_id), kind, invoice.get("Total"), touched)
         live = {_id(p["PaymentID"]): p for p in invoice.get("Payments") or []}
-        column = Payment.invoice_id if kind == INVOICE else Payment.expense_id
+        # Only this Xero document's payments: another copy of the same invoice has its own.
         for payment in db.session.scalars(select(Payment).where(
-                column == document_id, Payment.source == "xero", Payment.deleted_at.is_(None))):
+                Payment.xero_document_id == _id(invoice.get("InvoiceID")), Payment.source == "xero",
+                Payment.deleted_at.is_(None))):
             if payment.xero_payment_id not in live:
                 payment.deleted_at = invoice.get("UpdatedDateUTC") or utcnow()
                 counts.deleted += 1
@@ -284,7 +254,7 @@ def reconcile(tenant_id: str, invoices: list[dict], counts: Counts, *, add_unkno
         if add_unknown:
             for payment_id, item in live.items():
                 if payment_id not in existing:
-                    existing[payment_id] = _new_payment(kind, document_id, item)
+                    existing[payment_id] = _new_payment(kind, document_id, item, invoice["InvoiceID"])
                     counts.added += 1
                     touched.add(kind, document_id)
     touched.refresh(counts)

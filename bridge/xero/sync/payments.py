@@ -7,9 +7,10 @@ A run, when XeroSettings.sync_payments is on for the organisation:
 1. GET /Payments changed since the payments cursor (If-Modified-Since, less an overlap),
    every page; each page is upserted by PaymentID (bridge.xero.sync.mirror) and committed with
    the cursor moved to the newest UpdatedDateUTC in it;
-2. GET /Invoices changed since the invoices cursor, as summaries: our copied invoices and
-   bills get Xero's AmountCredited, and those whose AmountPaid disagrees with the payments
-   we hold are fetched in full (IDs=, 40 a call) to catch deletions the list missed;
+2. GET /Invoices changed since the invoices cursor, as summaries: every document Bridge
+   created there (each copy, live or not) gets Xero's number, status and amounts in the
+   ledger, which sums each invoice and expense up; those whose AmountPaid disagrees with the
+   payments we hold are fetched in full (IDs=, 40 a call) to catch deletions the list missed;
 3. when asked ("also fetch earlier payments", or sync turned back on) every copied document
    is fetched in full, 40 a call, and reconciled.
 A failure (429, 5xx, timeout, revoked access, a crash) leaves every committed page whole
@@ -191,7 +192,7 @@ def _run(tenant_id: str, settings: XeroSettings, client: XeroClient, lease: Held
         db.session.commit()  # end the read before calling Xero again
         full = client.get_invoices(ids=closer) if closer else []
         keep(lease)
-        mirror.apply_credits(tenant_id, items, counts)
+        mirror.apply_documents(tenant_id, items, counts)
         mirror.reconcile(tenant_id, full, counts, add_unknown=False)
         commit_page(tenant_id, "invoices_cursor", items)
 

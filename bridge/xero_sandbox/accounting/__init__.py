@@ -28,7 +28,7 @@ _PAYMENTS = (
     {"accounting.transactions", "accounting.payments"},
 )
 SCOPES = {
-    "organisation": _SETTINGS, "accounts": _SETTINGS, "taxrates": _SETTINGS,
+    "organisation": _SETTINGS, "accounts": _SETTINGS, "taxrates": _SETTINGS, "currencies": _SETTINGS,
     "contacts": _CONTACTS, "invoices": _INVOICES, "creditnotes": _INVOICES, "payments": _PAYMENTS,
 }
 

@@ -109,8 +109,9 @@ def _apply_header(org: Organisation, doc: Invoice, payload: dict, creating: bool
         doc.line_amount_types = LINE_AMOUNT_TYPES.get(sent.lower(), "Exclusive")
     if creating or "CurrencyCode" in payload:
         code = str(payload.get("CurrencyCode") or org.base_currency).upper()
-        if code not in org.currency_list:
-            outcome.errors.append(v.CURRENCY.format(code=code))
+        problem = v.currency_problem(org, code)
+        if problem:
+            outcome.errors.append(problem)
         doc.currency_code = code
         # No exchange-rate feed in the sandbox: a sent rate is kept, otherwise 1.
         rate = payload.get("CurrencyRate")

@@ -1,8 +1,8 @@
-"""Organisation, Accounts and TaxRates: the reference data a client maps against."""
+"""Organisation, Accounts, TaxRates and Currencies: the reference data a client maps against."""
 from flask import g
 
 from bridge.xero_sandbox import wire
-from bridge.xero_sandbox.accounting import bp, query
+from bridge.xero_sandbox.accounting import bp, query, validation
 from bridge.xero_sandbox.accounting.serialize import account_json, tax_rate_json
 from bridge.xero_sandbox.db import Account, Organisation, TaxRate, db
 
@@ -87,3 +87,17 @@ def tax_rate(tax_type):
     if found is None:
         return wire.not_found()
     return wire.ok("TaxRates", [tax_rate_json(found)])
+
+
+@bp.get("/Currencies")
+def currencies():
+    """The organisation's enabled currencies (no paging), with where/order.
+
+    Shape from the spec (schemas Currencies/Currency: {Code, Description} only): the notes
+    and the spec agree on it. The list is the one a document's CurrencyCode is checked against.
+    """
+    records = [{"Code": code, "Description": name}
+               for code, name in validation.currencies(g.org).items()]
+    records = query.where_filter(records, dict, "Currency")
+    records = query.order(records, dict, "Code ASC")
+    return wire.ok("Currencies", records)

@@ -6,7 +6,7 @@ wording in Xero's style, so clients should show it verbatim rather than match on
 from flask import g
 
 from bridge.xero_sandbox import clock
-from bridge.xero_sandbox.db import Account, Contact, TaxRate, db, new_id
+from bridge.xero_sandbox.db import Account, Contact, Organisation, TaxRate, db, new_id
 
 ACCOUNT_INVALID = "Account code '{code}' is not a valid code for this document."
 ACCOUNT_REQUIRED = "Account code or ID must be specified"
@@ -35,6 +35,12 @@ ONLY_STATUS = "Only Status accepted for updates."
 DOCUMENT_NOT_FOUND = "The document with the supplied id was not found for this endpoint."
 # Reported in third-party integrations, not on an official page: UNCONFIRMED wording.
 CURRENCY = "Organisation is not subscribed to currency {code}"
+# Names of the currencies a sandbox organisation may enable (ISO 4217 names, as Xero shows them).
+CURRENCY_NAMES = {
+    "AUD": "Australian Dollar", "CAD": "Canadian Dollar", "CHF": "Swiss Franc", "EUR": "Euro",
+    "GBP": "British Pound", "JPY": "Japanese Yen", "NZD": "New Zealand Dollar",
+    "SGD": "Singapore Dollar", "USD": "United States Dollar", "ZAR": "South African Rand",
+}
 # UNCONFIRMED: the sandbox's own wording (no Xero source found).
 NO_LINES = "At least one line item must be specified."
 TYPE_REQUIRED = "A valid Type must be specified: {types}."
@@ -70,6 +76,20 @@ def tax_rates(org_id: str) -> dict[str, TaxRate]:
     """The organisation's tax rates by TaxType."""
     return _cache(f"tax:{org_id}", lambda: {t.tax_type: t for t in db.session.scalars(
         db.select(TaxRate).filter_by(org_id=org_id))})
+
+
+def currencies(org: Organisation) -> dict[str, str]:
+    """The organisation's enabled currencies, {Code: Description}, base currency first.
+
+    One list for both sides: GET /Currencies serves it and a document in any other currency
+    is refused with CURRENCY, as Xero does (notes "Currencies", §6.4).
+    """
+    return {code: CURRENCY_NAMES.get(code, code) for code in org.currency_list}
+
+
+def currency_problem(org: Organisation, code: str) -> str | None:
+    """Why a document cannot be in this currency (the organisation has not enabled it), or None."""
+    return None if code in currencies(org) else CURRENCY.format(code=code)
 
 
 def line_account(org_id: str, code: str | None, account_id: str | None) -> tuple[Account | None, str | None]:

@@ -12,7 +12,7 @@ from bridge.models import Invoice, XeroCopy, utcnow
 from bridge.xero.sending import activity
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import mapping
-from bridge.xero.invoices.copy import adopt_number
+from bridge.xero.invoices.copy import after_copy
 from bridge.xero.sending.attempt import RECOVERY_WINDOW, as_text, mark_done, stored_payload
 from bridge.xero.api.errors import (
     XeroAuthorisationLost, XeroError, XeroRateLimited, XeroValidationError, element_error, element_failed,
@@ -199,9 +199,7 @@ class Batches:
                 self._fail(row, messages, problem.message, problem.kind, element)
                 continue
             mark_done(row, element)
-            notes = []
-            if row.action == "create" and not self.run.base.send_number:
-                notes = adopt_number(invoice, row.xero_number)
+            notes = after_copy(invoice, row)
             verb = "Copied" if row.action == "create" else "Updated the copy of"
             summary = f"{verb} invoice {invoice.number} as {row.xero_number} ({row.xero_status}) in Xero"
             summary += " (found after an interrupted bulk copy)." if operation == "recover" else " (bulk copy)."

@@ -202,7 +202,8 @@ class _Run:
 
     def choices(self, item, contact_id: str, url: str | None) -> mapping.CopyChoices:
         return replace(self.base, contact_id=contact_id, tax_type=item.tax_type,
-                       tax_percent=item.tax_percent, url=url)
+                       tax_percent=item.tax_percent, url=url,
+                       send_number=copy_options.sends_number(item.invoice, self.ready.settings))
 
     def prepare(self, chunk: list[int]) -> tuple[list[int], list[int]]:
         """Commit a pending row per invoice (failed ones for those that cannot go); their ids."""

@@ -9,7 +9,7 @@ Everything here reads Bridge's own tables (the reference cache, the mappings, th
 no Xero call until the job runs.
 """
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from uuid import uuid4
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bridge.extensions import db
 from bridge.xero.settings import reference
 from bridge.models import (
-    Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
+    SENDING_ACTIONS, Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
 )
 from bridge.xero.invoices import options as copy_options
 from bridge.xero.settings.readiness import readiness
@@ -60,6 +60,8 @@ class Ready:
     tax_type: str
     tax_percent: Decimal
     target: str | None = None
+    # What Xero will book with the mapped tax rate (mapping.preview), when not Bridge's total.
+    xero_total: Decimal | None = None
 
     @property
     def action(self) -> str:
@@ -84,6 +86,11 @@ class JobPlan:
     @property
     def updates(self) -> int:
         return sum(1 for item in self.ready if item.action == "update")
+
+    @property
+    def differing(self) -> list[Ready]:
+        """Invoices Xero will book with another total than Bridge's (confirmed before queueing)."""
+        return [item for item in self.ready if item.xero_total is not None]
 
 
 def select_invoices(invoice_ids: list[int], *, user_id: int | None, link_template: str) -> XeroCopyJob:
@@ -124,12 +131,16 @@ def plan_job(job_id: int) -> JobPlan:
     return plan
 
 
-def queue_job(job_id: int, status: str | None) -> JobPlan:
+def queue_job(job_id: int, status: str | None, accept_differences: bool = False) -> JobPlan:
     """Confirm a draft: keep the invoices that can go, fix the status, and queue it for the runner."""
     plan = plan_job(job_id)
     job = plan.job
     if job.state != "draft":
         return plan  # confirmed already (a double click): the job runs once
+    if plan.differing and not accept_differences:
+        raise BulkRefused(f"Xero will book another total than Bridge's for {len(plan.differing)} of these "
+                          "invoices (listed above): tick the box to copy them with Xero's totals, or fix "
+                          "their tax rate mapping first.")
     if plan.manual_status:
         if status not in payloads.COPY_STATUSES:
             raise BulkRefused("Choose the status the invoices get in Xero.")
@@ -157,19 +168,26 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
     accounts = copy_options.choices(ready.settings, contact_id="", tax_type="", tax_rate=Decimal("0"),
                                     status="DRAFT")
     account_problems: dict[str, str | None] = {}
+    currency_problems: dict[str, str | None] = {}
     items, blocked = [], []
     for invoice in invoices:
         if invoice.id in busy:
             blocked.append(Blocked(invoice, "Another bulk copy is sending this invoice now: wait for "
                                    "it to finish.", "invoice"))
             continue
-        problem, tax_type, rate = _tax(invoice, tax_types, rates)
+        if invoice.currency not in currency_problems:
+            currency_problems[invoice.currency] = reference.currency_problem(tenant_id, invoice.currency)
+        problem, tax_type, rate = currency_problems[invoice.currency], None, None
+        if problem is None:
+            problem, tax_type, rate = _tax(invoice, tax_types, rates)
         if problem is None:
             problem = _account_problem(invoice, accounts, account_problems, tenant_id)
         if problem is not None:
             blocked.append(Blocked(invoice, problem, "setup"))
         else:
-            items.append(Ready(invoice, tax_type, rate, targets.get(invoice.id)))
+            found = mapping.preview(invoice, replace(accounts, tax_type=tax_type, tax_percent=rate))
+            items.append(Ready(invoice, tax_type, rate, targets.get(invoice.id),
+                               found.totals.total if found.differs else None))
     return items, blocked
 
 
@@ -197,7 +215,8 @@ def _invoices(ids: list[int]) -> list[Invoice]:
 def _last_copies(ids: list[int], tenant_id: str) -> dict[int, str]:
     """{invoice id: InvoiceID of its newest successful copy in this organisation}."""
     rows = db.session.execute(select(XeroCopy.invoice_id, XeroCopy.xero_id).where(
-        XeroCopy.invoice_id.in_(ids), XeroCopy.state == "done", XeroCopy.tenant_id == tenant_id)
+        XeroCopy.invoice_id.in_(ids), XeroCopy.state == "done", XeroCopy.tenant_id == tenant_id,
+        XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at, XeroCopy.id)).all()
     return {invoice_id: xero_id for invoice_id, xero_id in rows}
 

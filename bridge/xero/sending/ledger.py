@@ -1,0 +1,149 @@
+"""Xero is the ledger: what Xero holds of each document Bridge created there (XeroDocument),
+and Bridge's invoice or expense summed up from those rows.
+
+    ledger.record(tenant_id, element, invoice_id=7)     # Xero's answer to a copy, or a GET
+    ledger.summarise(Invoice, {7})                      # totals, status, credit, payment status
+
+A document's rows are every copy Bridge ever made of it. Those still live in Xero (not VOIDED
+or DELETED) count: the newest live one gives the total that payments settle, its number and
+its status; the credit applied to all of them is the document's credit. With no live copy
+left the document shows how it ended (VOIDED or DELETED, and when) and nothing is owed.
+The payments themselves are mirrored by bridge.xero.sync; this module only sums up.
+"""
+from collections import defaultdict
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import select
+
+from bridge.billing.payments import refresh_many
+from bridge.extensions import db
+from bridge.models import ENDED_STATUSES, ZERO, Expense, Invoice, XeroDocument, utcnow
+
+# Xero's field -> ours, for the amounts a document answer or summary carries.
+AMOUNTS = {"SubTotal": "sub_total", "TotalTax": "total_tax", "Total": "total",
+           "AmountDue": "amount_due", "AmountPaid": "amount_paid", "AmountCredited": "amount_credited"}
+
+
+def xero_key(value) -> str:
+    """A Xero id as stored: lower-case text."""
+    return str(value or "").lower()
+
+
+def record(tenant_id: str, element: dict, *, invoice_id: int | None = None,
+           expense_id: int | None = None) -> XeroDocument | None:
+    """Keep what Xero said of one of our documents (an answer to a create, update or void, or
+    a GET); the caller summarises and commits. None when the element has no InvoiceID."""
+    xero_id = xero_key(element.get("InvoiceID"))
+    if not xero_id:
+        return None
+    row = db.session.scalar(select(XeroDocument).where(
+        XeroDocument.tenant_id == tenant_id, XeroDocument.xero_id == xero_id))
+    if row is None:
+        row = XeroDocument(tenant_id=tenant_id, xero_id=xero_id, invoice_id=invoice_id,
+                           expense_id=expense_id)
+        db.session.add(row)
+    apply(row, element)
+    return row
+
+
+def apply(row: XeroDocument, element: dict) -> bool:
+    """Copy Xero's number, status and amounts onto the row; False (nothing changed) for an
+    answer older than what the row already holds."""
+    updated = element.get("UpdatedDateUTC")
+    if updated is not None and row.xero_updated_at is not None and updated < row.xero_updated_at:
+        return False
+    before = _state(row)
+    row.number = element.get("InvoiceNumber") or row.number
+    row.status = element.get("Status") or row.status
+    row.currency = element.get("CurrencyCode") or row.currency
+    for theirs, ours in AMOUNTS.items():
+        if element.get(theirs) is not None:
+            setattr(row, ours, Decimal(str(element[theirs])))
+    if "FullyPaidOnDate" in element:
+        row.fully_paid_on = element.get("FullyPaidOnDate")
+    if row.status in ("VOIDED", "DELETED") and row.ended_at is None:
+        row.ended_at = updated or utcnow()
+    row.xero_updated_at = updated or row.xero_updated_at
+    row.read_at = utcnow()
+    return _state(row) != before
+
+
+def _state(row: XeroDocument) -> tuple:
+    return (row.number, row.status, row.currency, row.fully_paid_on,
+            *(getattr(row, ours) for ours in AMOUNTS.values()))
+
+
+def documents_of(tenant_id: str, xero_ids: Iterable[str]) -> dict[str, XeroDocument]:
+    """Our XeroDocument rows for these Xero InvoiceIDs, live or not (one query)."""
+    xero_ids = {xero_key(i) for i in xero_ids if i}
+    if not xero_ids:
+        return {}
+    rows = db.session.scalars(select(XeroDocument).where(
+        XeroDocument.tenant_id == tenant_id, XeroDocument.xero_id.in_(xero_ids)))
+    return {row.xero_id: row for row in rows}
+
+
+def copies_of(model, document_id: int) -> list[XeroDocument]:
+    """Every copy in Xero of an invoice (or expense), live or ended, oldest first."""
+    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    return list(db.session.scalars(select(XeroDocument).where(column == document_id).order_by(XeroDocument.id)))
+
+
+def why_totals_differ(invoice: Invoice, document: XeroDocument) -> str | None:
+    """Why Xero's total of a live copy is not Bridge's, in words; None when they agree."""
+    if document.total is None or document.total == invoice.total:
+        return None
+    if invoice.changed_since_copied:
+        return "The invoice was changed in Bridge after it was copied: Update existing sends the change to Xero."
+    if document.sub_total == invoice.subtotal and document.total_tax != invoice.tax_total:
+        return (f"The tax differs: Xero applied {document.total_tax:,.2f} of tax with the rate chosen when "
+                f"copying, Bridge's tax rates give {invoice.tax_total:,.2f}.")
+    return "The lines differ: the copy was changed in Xero, or Bridge's invoice after the copy."
+
+
+def live_copies(model, document_id: int) -> list[XeroDocument]:
+    """An invoice's (or expense's) copies still live in Xero, oldest first."""
+    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    return list(db.session.scalars(select(XeroDocument).where(
+        column == document_id, XeroDocument.status.not_in(ENDED_STATUSES) | XeroDocument.status.is_(None))
+        .order_by(XeroDocument.id)))
+
+
+def summarise(model, ids: Iterable[int]) -> set[int]:
+    """Sum the Xero copies of these invoices (or expenses) up into them, then their payment
+    status; the ids whose ledger figures or payment status changed (the caller commits)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return set()
+    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    copies = defaultdict(list)
+    for row in db.session.scalars(select(XeroDocument).where(column.in_(ids)).order_by(XeroDocument.id)):
+        copies[getattr(row, column.key)].append(row)
+    changed = set()
+    for document in db.session.scalars(select(model).where(model.id.in_(ids))):
+        if document.id in copies and _sum_up(document, copies[document.id]):
+            changed.add(document.id)
+    db.session.flush()
+    return changed | refresh_many(model, ids)
+
+
+def _sum_up(document: Invoice | Expense, rows: list[XeroDocument]) -> bool:
+    """Set the document's Xero figures from its copies; True when any of them changed."""
+    live = [row for row in rows if row.live]
+    newest = live[-1] if live else rows[-1]
+    credited = sum((row.amount_credited or ZERO for row in live), ZERO)
+    total = newest.total if live else None
+    if isinstance(document, Invoice):
+        figures = {"xero_total": total, "xero_number": newest.number, "xero_status": newest.status,
+                   "xero_ended_at": None if live else max(row.ended_at or utcnow() for row in rows),
+                   "amount_credited": credited}
+    else:
+        figures = {"bill_total": total if live else document.bill_total,
+                   "xero_status": newest.status, "amount_credited": credited}
+    changed = False
+    for name, value in figures.items():
+        if getattr(document, name) != value:
+            setattr(document, name, value)
+            changed = True
+    return changed

@@ -66,7 +66,8 @@ def test_a_payment_on_an_earlier_copy_and_two_live_copies(org):
         f"2 copies are live in Xero ({first['InvoiceNumber']}, {second['InvoiceNumber']}): the client may be billed twice",
         f"Payment of NZD 40.00 on an earlier copy ({first['InvoiceNumber']}, Awaiting Payment), "
         f"not on the newest ({second['InvoiceNumber']})"]
-    assert [reason.action for reason in item.reasons] == [reconcile.VOID, reconcile.VOID]
+    assert [reason.action for reason in item.reasons] == [reconcile.VOID, reconcile.VOID_NEWER]
+    assert item.reasons[1].xero_id == second["InvoiceID"].lower()
     assert item.explained and item.live_copies == 2
     assert (item.bridge.paid, item.bridge.due) == (Decimal("40.00"), Decimal("60.00"))
     assert (item.xero.paid, item.xero.due) == (Decimal("40.00"), Decimal("160.00"))
@@ -122,6 +123,7 @@ def test_the_page_shows_each_reason_and_its_action_to_admins_only(org, admin, cl
     assert f'<a href="/invoices/{invoice.id}">{invoice.number}</a>' in html
     assert "the client may be billed twice" in html and "Void one of the copies in Xero" in html
     assert f"/_ui/{org.tenant_id}/invoices/{first['InvoiceID'].lower()}" in html
+    assert "Void the newest copy in Xero, if the client pays the earlier one" in html
     assert "Create new, if it should still be billed (or nothing)" in html
     assert f'<a href="/invoices/{voided.id}">' in html
 

@@ -27,12 +27,14 @@ from bridge.xero.settings import setup
 from bridge.xero.settings.readiness import xero_status_label
 
 # What resolves a reason; the page turns each into a link or a button, the CLI into words.
-UPDATE, CREATE, SYNC, VOID, RECORD, LOOK = "update", "create", "sync", "void", "record", "look"
+UPDATE, CREATE, SYNC, VOID, VOID_NEWER, RECORD, LOOK = (
+    "update", "create", "sync", "void", "void_newer", "record", "look")
 ACTION_WORDS = {
     UPDATE: "Update existing",
     CREATE: "Create new, if it should still be billed (or nothing)",
     SYNC: "Sync now",
     VOID: "Void one of the copies in Xero",
+    VOID_NEWER: "Void the newest copy in Xero, if the client pays the earlier one",
     RECORD: "Record the payment in Xero too, or remove it from Bridge",
     LOOK: "Look at it in Bridge and in Xero",
 }
@@ -245,7 +247,7 @@ def _payment_reasons(found: _Document, live: list[XeroDocument], newest: XeroDoc
         paid = _sum(p.amount for p in by_copy[row.xero_id])
         reasons.append(Reason(f"Payment of {money(paid, currency)} on an earlier copy ({row.number}, "
                               f"{xero_status_label(row.status)}), not on the newest ({newest.number})",
-                              VOID, frozenset({DUE, SETTLED}), row.xero_id))
+                              VOID_NEWER, frozenset({DUE, SETTLED}), newest.xero_id))
     manual = [p for p in found.payments if p.source != "xero"]
     if manual:
         reasons.append(Reason(f"{money(_sum(p.amount for p in manual), currency)} recorded in Bridge "
@@ -256,7 +258,9 @@ def _payment_reasons(found: _Document, live: list[XeroDocument], newest: XeroDoc
         if mirrored != in_xero:
             reasons.append(Reason(f"Paid amounts differ on {row.number or 'a copy'}: Xero says "
                                   f"{money(in_xero, currency)}, Bridge has {money(mirrored, currency)} "
-                                  "from Xero", SYNC, frozenset({PAID, DUE, SETTLED}), row.xero_id))
+                                  "from Xero (a payment made before the sync was turned on comes with "
+                                  "“Also fetch earlier payments” in the setup)",
+                                  SYNC, frozenset({PAID, DUE, SETTLED}), row.xero_id))
     return reasons
 
 

@@ -2,14 +2,13 @@
 reached from the Xero card; each row links to what resolves it; Sync now comes back to the
 list. Screenshots at desktop and phone sizes go to the test's tmp_path (look at them with
 --basetemp)."""
-import pytest
 from playwright.sync_api import expect
 
 from bridge.extensions import db
 from bridge.models import Expense
 from tests.browser.conftest import log_in
-from tests.conftest import ADMIN, make_app
-from tests.live import LiveServer
+from tests.browser.test_payment_sync import bridge  # noqa: F401  (fixture: Bridge on a real port)
+from tests.conftest import ADMIN
 from tests.payments.conftest import (  # noqa: F401  (fixtures)
     fresh_process_state,
     nz,
@@ -19,14 +18,6 @@ from tests.payments.conftest import (  # noqa: F401  (fixtures)
     turn_sync_on,
 )
 from tests.payments.test_reconcile import second_copy, void_in_xero
-
-
-@pytest.fixture
-def bridge(database_url, org):
-    """Bridge on a real port, CSRF on, talking to the same sandbox."""
-    served = make_app(database_url, WTF_CSRF_ENABLED=True, **org.sandbox.bridge_config())
-    with LiveServer(served) as server:
-        yield server
 
 
 def test_the_reconcile_page_lists_each_difference_with_what_resolves_it(page, bridge, org, users, tmp_path):

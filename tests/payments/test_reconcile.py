@@ -140,3 +140,8 @@ def test_sync_now_on_the_page_comes_back_to_it(org, admin):
     html = " ".join(page.get_data(as_text=True).split())
     assert "Payment sync: 1 payment added, 1 invoice updated" in html
     assert "Bridge and Xero agree on every copied document." in html
+
+
+def test_without_xero_there_is_nothing_to_reconcile(app, runner):
+    result = runner.invoke(args=["xero", "reconcile"])
+    assert (result.exit_code, result.output.strip()) == (0, "Xero is not connected: there is nothing to reconcile.")

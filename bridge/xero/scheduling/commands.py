@@ -3,6 +3,7 @@ sync, the bulk copy jobs and the reconciliation from the command line (cron, or 
 import click
 from flask.cli import AppGroup
 
+from bridge.xero.settings import setup
 from bridge.xero.sync import reconcile
 from bridge.xero.sync.payments import request_sync, sync_organisation, syncing_organisations
 
@@ -47,6 +48,9 @@ def run_jobs_command():
 def reconcile_command():
     """Print every copied document whose Bridge and Xero figures differ, with the reason and the
     action; exit 1 when a difference has no known reason (Bridge's database only, no Xero call)."""
+    if setup.connection() is None:
+        click.echo("Xero is not connected: there is nothing to reconcile.")
+        return
     items = reconcile.differences()
     if not items:
         click.echo("Bridge and Xero agree on every copied document.")

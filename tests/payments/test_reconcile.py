@@ -90,6 +90,21 @@ def test_payments_xero_has_but_bridge_did_not_bring_are_paid_amounts_that_differ
     assert f"Invoice {invoice.number}: Paid amounts differ" in result.output and "→ Sync now" in result.output
 
 
+def test_a_payment_recorded_in_bridge_only_is_explained(org, admin):
+    invoice, xero_doc = org.invoice("100.00")
+    answer = admin.post(f"/invoices/{invoice.id}/payments",
+                        data={"amount": "20.00", "date": "2026-03-10", "reference": "Cash"})
+    assert answer.status_code == 302
+    org.pay(xero_doc, "30.00")
+    org.sync()
+    item = items()[("invoice", invoice.id)]
+    (reason,) = item.reasons
+    assert (reason.words, reason.action) == ("NZD 20.00 recorded in Bridge only (not in Xero)", reconcile.RECORD)
+    assert (item.bridge.paid, item.xero.paid, item.bridge.due, item.xero.due) == (
+        Decimal("50.00"), Decimal("30.00"), Decimal("50.00"), Decimal("70.00"))
+    assert item.explained
+
+
 def test_an_expense_changed_after_its_bill_was_sent_is_unexplained(org, admin, runner):
     expense, bill = org.expense("480.00")
     org.sync()

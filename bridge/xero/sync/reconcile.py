@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.formatting import day, money
+from bridge.formatting import day, money, status_label
 from bridge.models import ZERO, Expense, Invoice, Payment, XeroDocument
 from bridge.xero.settings import setup
 from bridge.xero.settings.readiness import xero_status_label
@@ -124,7 +124,7 @@ def differences(tenant_id: str | None = None) -> list[Item]:
 
 
 def _read(model, tenant_id: str) -> list[_Document]:
-    """Every document of this kind with a copy in the organisation: three queries in all."""
+    """Every document of this kind with a copy in the organisation, in three queries."""
     column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
     copied = select(column).where(XeroDocument.tenant_id == tenant_id, column.is_not(None))
     copies = defaultdict(list)
@@ -152,7 +152,7 @@ def _compare(found: _Document) -> Item | None:
     is_invoice = isinstance(document, Invoice)
     own_total = document.total if is_invoice else document.amount
     bridge = Figures(own_total, document.amount_paid, document.amount_due,
-                     _settled_words(document.payment_status))
+                     status_label(document.payment_status))
     xero = Figures(newest.total if live else None, _sum(r.amount_paid for r in live),
                    _sum(r.amount_due for r in live), xero_status_label(newest.status), newest.number)
     found_differences = _differences(document, own_total, newest if live else None, bridge, xero, live)
@@ -167,10 +167,6 @@ def _compare(found: _Document) -> Item | None:
     item.unexplained = [f"{DIFFERENCE_WORDS[d]} differs" for d in found_differences if d not in explained]
     item.unexplained += stale
     return item
-
-
-def _settled_words(payment_status: str) -> str:
-    return payment_status.replace("_", " ").capitalize()
 
 
 def _differences(document, own_total, newest, bridge: Figures, xero: Figures, live) -> list[str]:
@@ -274,5 +270,9 @@ def _summary_stale(document, live: list[XeroDocument], newest: XeroDocument) -> 
         expected["Xero's total"] = (document.xero_total, newest.total if live else None)
     elif live:
         expected["Xero's total"] = (document.bill_total, newest.total)
-    return [f"Bridge's {name} ({ours or '—'}) is not Xero's ({theirs or '—'})"
+    return [f"Bridge's {name} ({_shown(ours)}) is not Xero's ({_shown(theirs)})"
             for name, (ours, theirs) in expected.items() if ours != theirs]
+
+
+def _shown(value) -> str:
+    return "none" if value is None else money(value) if isinstance(value, Decimal) else str(value)

@@ -1,8 +1,8 @@
 """The App Marketplace (admins only): the app cards, connecting Xero (consent in a popup,
 organisation choice), the setup wizard, editing (pencil), disconnecting (bin), the
-Xero activity log and the payment sync's "Sync now"."""
+Xero activity log, the payment sync's "Sync now" and Reconcile."""
 from flask import Blueprint
 
 bp = Blueprint("marketplace", __name__)
 
-from bridge.marketplace import activity, routes, sync  # noqa: E402,F401
+from bridge.marketplace import activity, reconcile, routes, sync  # noqa: E402,F401

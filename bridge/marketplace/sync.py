@@ -1,7 +1,7 @@
 """The Xero card's payment sync section: the last run, its result, the next run, "Sync now"."""
 import time
 
-from flask import abort, current_app, flash, render_template, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 
 from bridge.extensions import db
@@ -67,4 +67,6 @@ def xero_sync_now():
         return render_template("marketplace/_xero_sync.html", xero=xero,
                                **sync_context(xero, result))
     flash(f"Payment sync: {result.message}", "error" if result.error else "success")
-    return go_to(url_for("marketplace.index"))
+    # "Sync now" on the Reconcile page comes back to it, to show what still differs.
+    back = "marketplace.xero_reconcile" if request.form.get("back") == "reconcile" else "marketplace.index"
+    return go_to(url_for(back))

@@ -22,6 +22,7 @@ ROUTES = [
     ("get", "/marketplace/xero/disconnect"),
     ("post", "/marketplace/xero/disconnect"),
     ("get", "/settings/marketplace/xero/activity"),
+    ("get", "/settings/marketplace/xero/reconcile"),
     ("post", "/marketplace/xero/sync"),
 ]
 

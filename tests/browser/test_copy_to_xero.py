@@ -176,15 +176,23 @@ def test_update_existing_then_create_new(page, bridge, invoice, workspace):
     (copied,) = sandbox_invoices()
     assert [line["Description"] for line in copied["LineItems"]][-1] == "Support"
 
-    # Create new, while Bridge numbers: Xero refuses our number a second time, and says so.
+    # Create new, while Bridge numbers: the earlier copy is listed with what happens to it (a draft is
+    # deleted in Xero first, in the same action), so Xero's "must be unique" never comes back.
     page.locator("#xero-copy-state .copied-button").focus()  # the menu opens for the keyboard too
     expect(menu).to_be_visible()
     settled(page, lambda: menu.locator("text=Create new").click())
-    expect(modal.locator(".notice-warn").first).to_contain_text(f"Xero already has a copy numbered {invoice.number}")
+    earlier = modal.locator(".earlier-copies")
+    expect(earlier).to_contain_text(invoice.number)
+    expect(earlier).to_contain_text("Deleted")
+    expect(earlier.locator("input[name=earlier][value=end]")).to_be_checked()
     submit(modal)
-    expect(modal.locator(".copy-errors")).to_contain_text("Invoice # must be unique.")
-    expect(modal.locator(".copy-errors")).to_contain_text(f"Xero already has an invoice numbered {invoice.number}")
-    assert len(sandbox_invoices()) == 1
+    expect(modal.locator("#modal-title")).to_have_text("Invoice copied")
+    modal.locator("button:has-text('Close')").click()
+    newest, = [copy for copy in sandbox_invoices() if copy["Status"] != "DELETED"]
+    assert newest["InvoiceNumber"] == invoice.number and newest["InvoiceID"] != copied["InvoiceID"]
+    state = page.locator("#xero-copy-state")
+    expect(state).to_contain_text("2 invoices in Xero")
+    expect(state.locator("tr", has_text="Deleted")).to_have_count(1)
 
 
 @pytest.mark.parametrize("pdfs_by", ["xero", "bridge"])

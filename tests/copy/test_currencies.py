@@ -21,7 +21,8 @@ HOW = "Enable it in Xero (Settings > Currencies), then use Refresh from Xero in 
 def test_refresh_caches_the_organisations_currencies(connected, sandbox):
     cached = dict(db.session.execute(select(XeroCurrency.code, XeroCurrency.description)
                                      .where(XeroCurrency.tenant_id == NZ_TENANT)).all())
-    assert cached == {"AUD": "Australian Dollar", "NZD": "New Zealand Dollar", "USD": "United States Dollar"}
+    assert cached == {"AUD": "Australian Dollar", "EUR": "Euro", "GBP": "British Pound",
+                      "NZD": "New Zealand Dollar", "USD": "United States Dollar"}
     assert len(recorded(sandbox, "GET", "/Currencies")) == 1
 
 

@@ -113,7 +113,7 @@ def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_sqlite_files_are_created_private(tmp_path, runner):
+def test_sqlite_files_are_created_private(tmp_path):
     database = tmp_path / "instance" / "bridge.sqlite"
     database.parent.mkdir()
     app = make_app(f"sqlite:///{database}")

@@ -64,7 +64,7 @@ def test_a_payment_on_an_earlier_copy_and_two_live_copies(org):
     words = [reason.words for reason in item.reasons]
     assert words == [
         f"2 copies are live in Xero ({first['InvoiceNumber']}, {second['InvoiceNumber']}): the client may be billed twice",
-        f"Payment of NZD 40.00 on an earlier copy ({first['InvoiceNumber']}, Awaiting Payment), "
+        f"Payment of NZ$40.00 on an earlier copy ({first['InvoiceNumber']}, Awaiting Payment), "
         f"not on the newest ({second['InvoiceNumber']})"]
     assert [reason.action for reason in item.reasons] == [reconcile.VOID, reconcile.VOID_NEWER]
     assert item.reasons[1].xero_id == second["InvoiceID"].lower()
@@ -82,8 +82,8 @@ def test_payments_xero_has_but_bridge_did_not_bring_are_paid_amounts_that_differ
     org.sync()
     item = items()[("invoice", invoice.id)]
     (reason,) = item.reasons
-    assert reason.words.startswith(f"Paid amounts differ on {xero_doc['InvoiceNumber']}: Xero says NZD 50.00, "
-                                   "Bridge has NZD 20.00 from Xero")
+    assert reason.words.startswith(f"Paid amounts differ on {xero_doc['InvoiceNumber']}: Xero says NZ$50.00, "
+                                   "Bridge has NZ$20.00 from Xero")
     assert reason.action == reconcile.SYNC and item.explained
     result = runner.invoke(args=["xero", "reconcile"])
     assert result.exit_code == 0
@@ -99,7 +99,7 @@ def test_a_payment_recorded_in_bridge_only_is_explained(org, admin):
     org.sync()
     item = items()[("invoice", invoice.id)]
     (reason,) = item.reasons
-    assert (reason.words, reason.action) == ("NZD 20.00 recorded in Bridge only (not in Xero)", reconcile.RECORD)
+    assert (reason.words, reason.action) == ("NZ$20.00 recorded in Bridge only (not in Xero)", reconcile.RECORD)
     assert (item.bridge.paid, item.xero.paid, item.bridge.due, item.xero.due) == (
         Decimal("50.00"), Decimal("30.00"), Decimal("50.00"), Decimal("70.00"))
     assert item.explained

@@ -16,7 +16,7 @@ from tests.servers import GunicornServer
 
 pytestmark = pytest.mark.postgres_only
 
-STARTED = re.compile(r"\[(\d+)\] bridge\.xero\.scheduler INFO xero scheduler started in \S+:(\d+):")
+STARTED = re.compile(r"\[(\d+)\] bridge\.xero\.scheduling\.scheduler INFO xero scheduler started in \S+:(\d+):")
 SYNCED = re.compile(r"xero payment sync tenant=\S+ by scheduler \S+:(\d+):\w+")
 
 

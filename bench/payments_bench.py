@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,7 @@ from bridge.xero.api.client import XeroClient  # noqa: E402
 from bridge.xero.sync.payments import sync_organisation  # noqa: E402
 from bridge.xero.api.ratelimit import SHARED_BUDGET  # noqa: E402
 from bridge.xero.api.tokens import TokenCipher  # noqa: E402
+from bridge.xero.sending import ledger  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
 
 TENANT = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"
@@ -60,23 +62,29 @@ def bridge_app(folder: Path, name: str, **config):
     return app
 
 
-def copied(tenant_id: str, xero_ids: list[str], total: Decimal) -> None:
-    """One Bridge invoice per Xero id, each with the done copy a "Copy to Xero" leaves."""
-    company = Company(name="Northwind", default_currency="NZD")
-    db.session.add(company)
-    db.session.flush()
+def copied(tenant_id: str, answers: list[dict]) -> None:
+    """One Bridge invoice per Xero answer, each with the done copy and the ledger row a
+    "Copy to Xero" leaves (the invoice's total is the answer's)."""
+    company = db.session.scalar(db.select(Company).where(Company.name == "Northwind"))
+    if company is None:
+        company = Company(name="Northwind", default_currency="NZD")
+        db.session.add(company)
+        db.session.flush()
     start = db.session.query(Invoice).count()
     db.session.execute(insert(Invoice), [{
         "number": f"B-{start + n:05d}", "subject": "Bench", "client_id": company.id, "currency": "NZD",
         "issue_date": date(2026, 3, 1), "due_date": date(2026, 3, 31), "status": "sent",
-        "subtotal": total, "tax_total": Decimal("0.00"), "total": total, "amount_paid": Decimal("0.00"),
-        "amount_credited": Decimal("0.00"), "payment_status": "unpaid", "created_at": utcnow(),
-        "updated_at": utcnow()} for n in range(len(xero_ids))])
+        "subtotal": answer["Total"], "tax_total": Decimal("0.00"), "total": answer["Total"],
+        "amount_paid": Decimal("0.00"), "amount_credited": Decimal("0.00"), "payment_status": "unpaid",
+        "created_at": utcnow(), "updated_at": utcnow()} for n, answer in enumerate(answers)])
     ids = [i for (i,) in db.session.execute(db.select(Invoice.id).order_by(Invoice.id))][start:]
     db.session.execute(insert(XeroCopy), [{
-        "invoice_id": invoice_id, "tenant_id": tenant_id, "attempt_key": f"bench-{xero_id}",
-        "action": "create", "state": "done", "xero_id": xero_id, "created_at": utcnow(),
-        "completed_at": utcnow()} for invoice_id, xero_id in zip(ids, xero_ids)])
+        "invoice_id": invoice_id, "tenant_id": tenant_id, "attempt_key": f"bench-{answer['InvoiceID']}",
+        "action": "create", "state": "done", "xero_id": answer["InvoiceID"], "created_at": utcnow(),
+        "completed_at": utcnow()} for invoice_id, answer in zip(ids, answers)])
+    for invoice_id, answer in zip(ids, answers):
+        ledger.record(tenant_id, answer, invoice_id=invoice_id)
+    ledger.summarise(Invoice, ids)
     db.session.commit()
 
 
@@ -94,7 +102,10 @@ def calls_of(client: XeroClient) -> tuple[int, dict]:
 
 # --- 1. the sandbox over real HTTP --------------------------------------------------------
 
-def against_the_sandbox(folder: Path) -> None:
+@contextmanager
+def connected_to_sandbox(folder: Path):
+    """The sandbox started, and Bridge (app context pushed) connected to its NZ organisation
+    through the OAuth flow; yields the sandbox's server."""
     base, server = start(folder)
     config = {"XERO_CLIENT_ID": CLIENT["id"], "XERO_CLIENT_SECRET": CLIENT["secret"],
               **{key: base + path for key, path in XERO_SANDBOX_PATHS.items()}}
@@ -111,6 +122,21 @@ def against_the_sandbox(folder: Path) -> None:
         (tenant,) = [t for t in identity.list_connections(tokens) if t.tenant_id == NZ_TENANT]
         identity.save_connection(tokens, tenant)
         db.session.commit()
+        yield server
+
+
+def fake_connection(app) -> None:
+    """A connection to the faked organisation TENANT, its tokens fresh."""
+    cipher = TokenCipher(app.config["XERO_TOKEN_KEY"])
+    db.session.add(XeroConnection(
+        tenant_id=TENANT, tenant_name="Bench Ltd", connection_id=guid(9, 1),
+        access_token_encrypted=cipher.encrypt("bench-access"),
+        refresh_token_encrypted=cipher.encrypt("bench-refresh"),
+        access_token_expires_at=utcnow() + timedelta(hours=1), status="active", refresh_version=1))
+
+
+def against_the_sandbox(folder: Path) -> None:
+    with connected_to_sandbox(folder) as server:
         sync_on(NZ_TENANT, utcnow() - timedelta(seconds=1))
         with XeroClient(NZ_TENANT) as client:
             contact = client.find_contact_by_name("Northwind Studio")["ContactID"]
@@ -118,10 +144,11 @@ def against_the_sandbox(folder: Path) -> None:
                     "Date": date(2026, 3, 2), "DueDate": date(2026, 4, 1), "LineItems": [{
                         "Description": "Bench", "Quantity": Decimal("1"), "UnitAmount": Decimal("100.00"),
                         "AccountCode": "200", "TaxType": "NONE"}]}
-            xero_ids = []
+            answers = []
             for _ in range(10):
-                xero_ids += [i["InvoiceID"] for i in client.create_invoices([sale] * 50)]
-            copied(NZ_TENANT, xero_ids, Decimal("100.00"))
+                answers += client.create_invoices([sale] * 50)
+            copied(NZ_TENANT, answers)
+            xero_ids = [answer["InvoiceID"] for answer in answers]
             sync_organisation(NZ_TENANT, client=client)  # settles the cursors after the copies
 
             client.calls.clear()
@@ -210,13 +237,11 @@ def apply_many(folder: Path, payments: int, measure_memory: bool) -> tuple[float
                      XERO_CLIENT_ID="bench", XERO_CLIENT_SECRET="bench")
     SHARED_BUDGET.reset()
     with app.app_context():
-        cipher = TokenCipher(app.config["XERO_TOKEN_KEY"])
-        db.session.add(XeroConnection(
-            tenant_id=TENANT, tenant_name="Bench Ltd", connection_id=guid(9, 1),
-            access_token_encrypted=cipher.encrypt("bench-access"),
-            refresh_token_encrypted=cipher.encrypt("bench-refresh"),
-            access_token_expires_at=utcnow() + timedelta(hours=1), status="active", refresh_version=1))
-        copied(TENANT, [guid(2, n) for n in range(INVOICES)], Decimal("10.00") * (payments // INVOICES))
+        fake_connection(app)
+        total = Decimal("10.00") * (payments // INVOICES)
+        copied(TENANT, [{"InvoiceID": guid(2, n), "Status": "AUTHORISED", "Total": total, "AmountDue": total,
+                         "AmountPaid": Decimal("0.00"), "AmountCredited": Decimal("0.00")}
+                        for n in range(INVOICES)])
         sync_on(TENANT, BASE)
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, \
                 XeroClient(TENANT) as client:

@@ -3,6 +3,8 @@ partial, deleted, "edited" payments, credit notes, paid bills) shows in Bridge; 
 did not copy, or what happens while sync is off, does not; a crash loses nothing and
 doubles nothing (429s and other faults: test_faults.py); a manual payment is never
 touched and never sent to Xero."""
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +13,8 @@ from sqlalchemy import func, select
 from bridge.extensions import db
 from bridge.models import Expense, Invoice, Payment
 from bridge.xero.sync import payments as service
-from tests.payments.conftest import turn_sync_on, writes_to_xero, xero_payments
+from tests.invoicing import factories
+from tests.payments.conftest import done_copy, sale, turn_sync_on, writes_to_xero, xero_payments
 from tests.xero.conftest import sandbox_requests
 
 
@@ -35,6 +38,25 @@ def test_a_full_payment_marks_the_invoice_paid(org):
         Decimal("250.00"), "EFT 881", "xero", None)
     assert len(payment.xero_payment_id) == 36
     assert org.sync().message == "Nothing changed"
+
+
+def test_idle_cycles_after_a_burst_read_one_page_of_each_list(org, monkeypatch):
+    """More changes than a page within the look-back of the newest: once a whole pass has read
+    them, idle cycles look back from Xero's clock (its Date header), not from the newest record,
+    so they do not read the burst again (2 calls, not 3). Pages of 5 and a look-back of 1 s
+    stand in for Xero's 1,000 and Bridge's 2 minutes."""
+    monkeypatch.setattr(service, "PAGE_SIZE", 5)
+    monkeypatch.setattr(service, "OVERLAP", timedelta(seconds=1))
+    contact = org.contact()
+    burst = org.client.create_invoices([sale(contact, "10.00")] * 6)
+    company = factories.company("Northwind", currency="NZD")
+    for xero_doc in burst:
+        done_copy(xero_doc, org.tenant_id, invoice_id=factories.invoice(company, lines=[("1", "10.00")]).id)
+    time.sleep(2.1)  # the burst is older than the look-back, as Xero's clock tells
+    org.sync()
+    org.client.calls.clear()
+    assert org.sync().message == "Nothing changed"
+    assert sum(org.client.calls.values()) == 2
 
 
 def test_two_tranches_then_the_rest(org):

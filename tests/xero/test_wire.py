@@ -10,6 +10,7 @@ from bridge.xero.api import wire
 from bridge.xero.api.dates import (
     format_date,
     format_if_modified_since,
+    parse_http_date,
     parse_iso_utc,
     parse_xero_date,
     parse_xero_datetime,
@@ -118,3 +119,10 @@ def test_encode_leaves_out_none():
     sent = json.loads(wire.encode({"Invoices": [{"Reference": None, "LineItems": [
         {"Description": "x", "TaxType": None}]}]}))
     assert sent == {"Invoices": [{"LineItems": [{"Description": "x"}]}]}
+
+
+def test_http_date_headers_are_aware_utc():
+    assert parse_http_date("Mon, 07 Dec 2026 14:19:44 GMT") == datetime(2026, 12, 7, 14, 19, 44, tzinfo=timezone.utc)
+    assert parse_http_date("Mon, 07 Dec 2026 16:19:44 +0200") == datetime(2026, 12, 7, 14, 19, 44, tzinfo=timezone.utc)
+    assert parse_http_date(None) is None and parse_http_date("yesterday") is None
+    assert parse_http_date("Mon, 07 Dec 2026 14:19:44 -0000") is None  # no zone said: not trusted

@@ -34,7 +34,7 @@ from bridge.models import XeroConnection
 from bridge.xero.api import wire
 from bridge.xero.api.auth import XeroIdentity, XeroTenant, states_match
 from bridge.xero.api.connection import StoredConnection, save_connection
-from bridge.xero.api.dates import format_if_modified_since
+from bridge.xero.api.dates import format_if_modified_since, parse_http_date
 from bridge.xero.api.errors import XeroError, XeroNotFound, XeroValidationError
 from bridge.xero.api.ratelimit import SHARED_BUDGET, CallBudget
 from bridge.xero.api.tokens import TokenCipher, TokenSet
@@ -79,6 +79,8 @@ class XeroClient:
         )
         # Calls made by this client, by (tenant_id, operation).
         self.calls = self._transport.calls
+        # Xero's clock when it sent the last answer (its Date header), None without one.
+        self.answered_at: datetime | None = None
 
     def __repr__(self) -> str:
         return f"<XeroClient tenant={self.tenant_id}>"
@@ -383,9 +385,11 @@ class XeroClient:
         params = {k: v for k, v in (params or {}).items() if v is not None} or None
         # Repeating a GET is harmless; a write only when Xero can recognise the repeat.
         retryable = method == "GET" or idempotency_key is not None
-        return self._transport.request(method, self._api_url + path, op=op, headers=headers,
-                                       body=body, params=params, credentials=self._connection,
-                                       retryable=retryable, budgeted=True)
+        response = self._transport.request(method, self._api_url + path, op=op, headers=headers,
+                                           body=body, params=params, credentials=self._connection,
+                                           retryable=retryable, budgeted=True)
+        self.answered_at = parse_http_date(response.headers.get("Date"))
+        return response
 
 
 def _json(response: requests.Response) -> dict:

@@ -8,6 +8,7 @@ midnight UTC of that day: converting them to local time would shift the day.
 """
 import re
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -61,3 +62,15 @@ def format_if_modified_since(instant: datetime) -> str:
     if instant.tzinfo is None:
         raise ValueError("modified_since must be an aware datetime")
     return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP Date header (RFC 9110, always GMT) as an aware UTC datetime; None if absent or
+    unreadable (the header only refines how far back the payment sync looks)."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else None

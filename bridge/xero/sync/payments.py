@@ -178,16 +178,21 @@ def _run(tenant_id: str, settings: XeroSettings, client: XeroClient, lease: Held
         return client.get_payments(modified_since=mark, page=page, where=PAYMENT_TYPES,
                                    page_size=PAGE_SIZE, order=OLDEST_FIRST)
 
+    read_at = None
     for items in changed_pages(fetch_payments, sync_state(tenant_id).payments_cursor - OVERLAP):
+        read_at = read_at or client.answered_at
         keep(lease)
         mirror.apply_payments(tenant_id, items, counts, floor=since)
         commit_page(tenant_id, "payments_cursor", items)
+    caught_up(tenant_id, "payments_cursor", read_at)
 
     def fetch_invoices(mark: datetime, page: int) -> list[dict]:
         return client.get_invoices(modified_since=mark, page=page, page_size=PAGE_SIZE,
                                    order=OLDEST_FIRST, summary_only=True)
 
+    read_at = None
     for items in changed_pages(fetch_invoices, sync_state(tenant_id).invoices_cursor - OVERLAP):
+        read_at = read_at or client.answered_at
         closer = mirror.closer_look(tenant_id, items)
         db.session.commit()  # end the read before calling Xero again
         full = client.get_invoices(ids=closer) if closer else []
@@ -195,6 +200,7 @@ def _run(tenant_id: str, settings: XeroSettings, client: XeroClient, lease: Held
         mirror.apply_documents(tenant_id, items, counts)
         mirror.reconcile(tenant_id, full, counts, add_unknown=False)
         commit_page(tenant_id, "invoices_cursor", items)
+    caught_up(tenant_id, "invoices_cursor", read_at)
 
     state = sync_state(tenant_id)
     if state.backfill_requested or state.recheck_requested:
@@ -238,6 +244,19 @@ def commit_page(tenant_id: str, cursor: str, items: list[dict]) -> None:
     if newest is not None and newest > getattr(state, cursor):
         setattr(state, cursor, newest)
     db.session.commit()
+
+
+def caught_up(tenant_id: str, cursor: str, read_at: datetime | None) -> None:
+    """After a whole pass, move the cursor up to Xero's clock at the pass's first answer.
+
+    Everything stamped more than OVERLAP before that answer had committed and was read, so
+    the next pass looks back from there rather than from the newest record: after a burst of
+    changes, idle cycles stop reading the burst again (one page, not two, per list).
+    """
+    state = sync_state(tenant_id)
+    if read_at is not None and read_at > getattr(state, cursor):
+        setattr(state, cursor, read_at)
+        db.session.commit()
 
 
 def _reconcile_all(tenant_id: str, client: XeroClient, counts: Counts, lease: HeldLease,

@@ -63,9 +63,11 @@ def against_the_sandbox(folder: Path) -> None:
             result = sync_organisation(NZ_TENANT, client=client)
             calls, ops = calls_of(client)
             print(f"sandbox, nothing changed, but 1,000 copies within the look-back: {calls} calls {ops}")
-            # The sync reads again what changed in the last OVERLAP (Xero stamps a record before
-            # it commits): an idle cycle is one after that, as every poll is once things calm down.
+            # The sync reads again what changed within OVERLAP of Xero's clock at the previous
+            # cycle (Xero stamps a record before it commits): idle cycles are those after a
+            # cycle that ran more than OVERLAP after the burst, as polls are once things calm down.
             time.sleep(max(0.0, OVERLAP.total_seconds() + 1 - (time.monotonic() - changed_at)))
+            sync_organisation(NZ_TENANT, client=client)
             client.calls.clear()
             result = sync_organisation(NZ_TENANT, client=client)
             idle, ops = calls_of(client)

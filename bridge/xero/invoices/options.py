@@ -85,6 +85,8 @@ class CopyState:
     entries: list[XeroActivity]
     # Every copy in Xero as Xero last said it is (the ledger), oldest first.
     documents: list[XeroDocument] = field(default_factory=list)
+    # What "Create new" will do, said in its menu item before anything is sent.
+    create_new: str = "another invoice in Xero"
 
     @property
     def newest_live(self) -> XeroDocument | None:
@@ -196,8 +198,27 @@ def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
     newest = rows[0] if rows else None
     attempt = newest if newest is not None and newest is not done and (
         done is None or newest.id > done.id) else None
+    documents = ledger.copies_of(Invoice, invoice_id)
     return CopyState(
         readiness=ready, last_done=done, last_attempt=attempt,
         copies=sum(1 for row in rows if row.state == "done" and row.action == "create"),
-        entries=activity.for_invoice(invoice_id), documents=ledger.copies_of(Invoice, invoice_id),
+        entries=activity.for_invoice(invoice_id), documents=documents,
+        create_new=create_new_words(invoice_id, ready, documents) if done else "",
     )
+
+
+def create_new_words(invoice_id: int, ready: Readiness, documents: list[XeroDocument]) -> str:
+    """What Create new does to the copies still live in Xero, in the menu's few words."""
+    live = [row for row in documents if row.live and row.tenant_id == ready.tenant_id]
+    if not live or ready.settings is None:
+        return "another invoice in Xero"
+    invoice = get_invoice(invoice_id)
+    numbers = ", ".join(row.number or "(no number)" for row in live)
+    blocked = [row for row in live if ending.how_to_end(row) is None]
+    if sends_number(invoice, ready.settings):
+        clash = f"Xero refuses a second invoice numbered {invoice.number}"
+        if blocked:
+            return f"{clash}, and {blocked[0].number or 'the earlier copy'} has money applied: not possible"
+        ends = {"delete": "deleted", "void": "voided"}[ending.how_to_end(live[-1])]
+        return f"{clash}: {numbers} is {ends} first, in the same action"
+    return f"another invoice in Xero; {numbers} stays live unless you void or delete it"

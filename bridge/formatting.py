@@ -6,7 +6,7 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask import Flask, has_app_context, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
 from bridge.currencies import currency_label, iso_currencies
@@ -36,11 +36,12 @@ def current_locale() -> Locale:
     """The locale to write money and dates in: read once per request, en outside the app."""
     if not has_app_context():
         return Locale.parse(DEFAULT_LOCALE)
-    if not has_request_context():
-        return _stored_locale()
-    if not hasattr(request, "bridge_locale"):
-        request.bridge_locale = _stored_locale()
-    return request.bridge_locale
+    # Once per request, or per app context for work outside requests (a PDF, a job): every
+    # money and date on a page or an invoice of hundreds of lines asks.
+    scope = request if has_request_context() else g
+    if not hasattr(scope, "bridge_locale"):
+        scope.bridge_locale = _stored_locale()
+    return scope.bridge_locale
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:

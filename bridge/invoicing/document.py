@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
 
 from PIL import Image
 
@@ -189,25 +188,80 @@ def _parties(pdf: FPDF, invoice, issuer: Issuer) -> None:
     pdf.ln(3)
 
 
+LINE_HEIGHT, PAD = 4.6, 1.8
+
+
+def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
+    """`text` broken into lines no wider than `width` in the current font, at spaces (a word
+    wider than the whole width is cut). Greedy and by string widths: fpdf2's own line breaker
+    is far slower, and this runs for every line of an invoice of up to MAX_LINES lines."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if pdf.get_string_width(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while word and pdf.get_string_width(word) > width:
+                cut = len(word) - 1
+                while cut > 1 and pdf.get_string_width(word[:cut]) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def _line_headings(pdf: FPDF, invoice) -> None:
+    """The lines table's heading row (again at the top of each new page)."""
+    pdf.set_font("Helvetica", "B", 8.5)
+    pdf.set_fill_color(*SHADE)
+    for name, width, align in LINE_COLUMNS:
+        text = f"{name} ({invoice.currency})" if name == "Amount" else name
+        pdf.cell(width, LINE_HEIGHT + 2 * PAD, f" {text} " if align == "LEFT" else f"{text} ",
+                 align=align[0], fill=True)
+    pdf.ln(LINE_HEIGHT + 2 * PAD)
+
+
 def _lines(pdf: FPDF, invoice) -> None:
-    """The lines table; long descriptions wrap and the header repeats on new pages."""
-    pdf.set_font("Helvetica", size=9)
+    """The lines table, drawn cell by cell: long descriptions wrap (the service type below, in
+    grey), rows never split across pages and the headings repeat on each new page."""
     pdf.set_draw_color(*RULE)
-    headings = FontFace(emphasis="BOLD", fill_color=SHADE, size_pt=8.5)
-    with pdf.table(
-        col_widths=tuple(width for _, width, _ in LINE_COLUMNS),
-        text_align=tuple(align for _, _, align in LINE_COLUMNS),
-        headings_style=headings, borders_layout="HORIZONTAL_LINES", line_height=4.6, padding=(1.8, 1.5),
-    ) as table:
-        table.row([f"{name} ({invoice.currency})" if name == "Amount" else name for name, _, _ in LINE_COLUMNS])
-        for line in invoice.lines:
-            description = line.description
-            if line.service_type is not None:
-                description += f"\n{line.service_type.name}"
-            rate = percent(line.tax_rate.percentage) if line.tax_rate is not None else "-"
-            discount = percent(line.discount_percent) if line.discount_percent else ""
-            table.row([pdf_text(description), number(line.quantity), pdf_text(money(line.unit_price)),
-                       discount, rate, pdf_text(money(line.net_amount))])
+    _line_headings(pdf, invoice)
+    description_width = LINE_COLUMNS[0][1] - 2 * PAD
+    for line in invoice.lines:
+        pdf.set_font("Helvetica", size=9)
+        texts = wrapped(pdf, pdf_text(line.description), description_width)
+        kind = [pdf_text(line.service_type.name)] if line.service_type is not None else []
+        height = (len(texts) + len(kind)) * LINE_HEIGHT + 2 * PAD
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            _line_headings(pdf, invoice)
+            pdf.set_font("Helvetica", size=9)
+        top = pdf.get_y()
+        for row, text in enumerate(texts):
+            pdf.set_xy(LEFT + PAD, top + PAD + row * LINE_HEIGHT)
+            pdf.cell(description_width, LINE_HEIGHT, text)
+        if kind:
+            pdf.set_text_color(*GREY)
+            pdf.set_xy(LEFT + PAD, top + PAD + len(texts) * LINE_HEIGHT)
+            pdf.cell(description_width, LINE_HEIGHT, kind[0][:80])
+            pdf.set_text_color(0)
+        rate = percent(line.tax_rate.percentage) if line.tax_rate is not None else "-"
+        discount = percent(line.discount_percent) if line.discount_percent else ""
+        values = (number(line.quantity), pdf_text(money(line.unit_price)), discount, rate,
+                  pdf_text(money(line.net_amount)))
+        x = LEFT + LINE_COLUMNS[0][1]
+        for value, (_, width, _) in zip(values, LINE_COLUMNS[1:]):
+            pdf.set_xy(x, top + PAD)
+            pdf.cell(width - PAD, LINE_HEIGHT, value, align="R")
+            x += width
+        pdf.line(LEFT, top + height, RIGHT, top + height)
+        pdf.set_xy(LEFT, top + height)
     pdf.ln(5)
 
 

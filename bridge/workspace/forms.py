@@ -253,8 +253,6 @@ def company_choices() -> list[SelectChoice]:
     return [SelectChoice(str(id_), name) for id_, name in rows]
 
 
-
-
 def optional_id(value) -> int | None:
     """Coerce a filter's id: '' (the empty option) is None; anything but an id is refused."""
     return None if value in (None, "") else coerce_id(value)

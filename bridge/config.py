@@ -164,6 +164,7 @@ def from_environment() -> dict:
         # werkzeug's scrypt; the tests choose a cheaper method to stay fast.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "INVOICES_PER_PAGE": int(os.environ.get("INVOICES_PER_PAGE", "25")),
+        "EXPENSES_PER_PAGE": int(os.environ.get("EXPENSES_PER_PAGE", "50")),
         "BRIDGE_BASE_CURRENCY": _base_currency(),
         # Xero: client credentials and endpoint URLs (real Xero or the sandbox, see
         # _xero_endpoints): XERO_CLIENT_ID, XERO_CLIENT_SECRET, XERO_AUTHORIZE_URL,

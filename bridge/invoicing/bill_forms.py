@@ -1,4 +1,5 @@
-"""Forms of Send to Xero: one expense (create, update), and a selection of a budget's expenses."""
+"""Forms of Send to Xero: one expense (create, update), and a selection of expenses (a budget's,
+or any on the Expenses page)."""
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
@@ -7,7 +8,6 @@ from wtforms.validators import AnyOf, DataRequired
 
 from bridge.bounds import coerce_id, parse_id
 from bridge.xero.bills.send import STALE_PAGE
-
 
 
 class SendForm(FlaskForm):
@@ -23,17 +23,30 @@ class SendForm(FlaskForm):
 
 
 class SelectionForm(FlaskForm):
-    """The expenses ticked on the budget page."""
+    """The expenses ticked on a budget's page or on the Expenses page."""
 
     expense_ids = SelectMultipleField(coerce=coerce_id, validate_choice=False,
                                       validators=[DataRequired("Tick the expenses to send to Xero.")])
 
 
 class BatchForm(FlaskForm):
-    """What is still to send, as "expense id:attempt key" items, and the progress so far."""
+    """What is still to send, as "expense id:attempt key" items, and the progress so far: how
+    many expenses were ticked, skipped (already in Xero, an earlier send not settled, or lacking
+    what a bill needs), and sent as bills or not (refused, or no answer)."""
 
     items = FieldList(StringField())
     total = IntegerField(default=0)
+    already = IntegerField(default=0)
+    unsure = IntegerField(default=0)
+    lacking = IntegerField(default=0)
+    sent = IntegerField(default=0)
+    refused = IntegerField(default=0)
+
+    COUNTS = ("total", "already", "unsure", "lacking", "sent", "refused")
+
+    def counts(self) -> dict[str, int]:
+        """The progress so far (a missing count is 0)."""
+        return {name: self[name].data or 0 for name in self.COUNTS}
 
     def pairs(self) -> list[tuple[int, str]]:
         """The items as (expense id, attempt key); malformed ones are dropped."""

@@ -1,5 +1,6 @@
 """Send to Xero for budget expenses: one expense from its page (the "Sent to Xero" box), and a
-selection of a budget's expenses, sent batch by batch while the page shows the progress.
+selection of expenses (on a budget's page, or the Expenses page), sent batch by batch while the
+page shows the progress.
 The rules live in bridge.xero.bills.send and bridge.xero.bills.batch."""
 import json
 from uuid import uuid4
@@ -108,11 +109,13 @@ def _forms() -> dict:
     return {action: SendForm.fresh(action) for action in ("create", "update")}
 
 
+# The same two steps serve a budget's page (its expenses only) and the Expenses page (any).
+@bp.post("/expenses/xero", defaults={"budget_id": None})
 @bp.post("/budgets/<int:budget_id>/xero")
-def bills_start(budget_id: int):
+def bills_start(budget_id: int | None):
     """Start sending the ticked expenses: show each with what it lacks (or its bill, when it was
-    sent before), then send the others."""
-    budget = db.get_or_404(Budget, budget_id)
+    sent before: it is skipped), then send the others."""
+    budget = db.get_or_404(Budget, budget_id) if budget_id is not None else None
     form = SelectionForm()
     ready = readiness()
     why = bills.blocked(ready)
@@ -121,37 +124,51 @@ def bills_start(budget_id: int):
     if not form.validate():
         return render_template("invoicing/_bills_send.html", budget=budget, problem=" ".join(
             form.expense_ids.errors), rows=[], batch=None), 422
-    expenses = db.session.scalars(select(Expense).where(
-        Expense.budget_id == budget.id, Expense.id.in_(form.expense_ids.data)).order_by(Expense.date, Expense.id)).all()
+    expenses = db.session.scalars(_of_budget(select(Expense).where(
+        Expense.id.in_(form.expense_ids.data)), budget).order_by(Expense.date, Expense.id)).all()
     choices = bills.choices(ready.settings)
-    sent = bills.last_bills([e.id for e in expenses])
+    ids = [e.id for e in expenses]
+    sent = bills.last_bills(ids)
+    # Sent already, or a send not settled (its bill may be in Xero): a new attempt could make a
+    # second bill. Another bill is a deliberate Create new, on the expense's page.
+    unsure = {i: row for i, row in bills.unsettled(ids).items() if i not in sent}
     rows, items = [], []
     for expense in expenses:
-        # Sent already: a second bill is a deliberate Create new, on the expense's page.
-        missing = [] if expense.id in sent else bill_mapping.missing_fields(expense, choices)
-        rows.append((expense, missing, sent.get(expense.id)))
-        if not missing and expense.id not in sent:
+        skipped = expense.id in sent or expense.id in unsure
+        missing = [] if skipped else bill_mapping.missing_fields(expense, choices)
+        rows.append((expense, missing, sent.get(expense.id), unsure.get(expense.id)))
+        if not missing and not skipped:
             items.append(f"{expense.id}:{uuid4()}")
-    batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
-    return render_template("invoicing/_bills_send.html", budget=budget, rows=rows, batch=batch,
-                           sent=0, problem=None)
+    lacking = sum(1 for _, missing, _, _ in rows if missing)
+    batch = BatchForm(formdata=None, data={"items": items, "total": len(rows), "already": len(sent),
+                                           "unsure": len(unsure), "lacking": lacking, "sent": 0, "refused": 0})
+    return render_template("invoicing/_bills_send.html", budget=budget, rows=rows, batch=batch, problem=None)
 
 
+@bp.post("/expenses/xero/batch", defaults={"budget_id": None})
 @bp.post("/budgets/<int:budget_id>/xero/batch")
-def bills_batch(budget_id: int):
+def bills_batch(budget_id: int | None):
     """Send the next batch (up to 50 bills in one Xero call); answer with each expense's outcome,
     the progress, and the trigger of the next batch."""
-    budget = db.get_or_404(Budget, budget_id)
+    budget = db.get_or_404(Budget, budget_id) if budget_id is not None else None
     form = BatchForm()
     if not form.validate():
         abort(400)
     pairs = form.pairs()
-    mine = set(db.session.scalars(select(Expense.id).where(
-        Expense.budget_id == budget.id, Expense.id.in_([i for i, _ in pairs]))))
-    pairs = [(i, key) for i, key in pairs if i in mine]
+    if budget is not None:
+        mine = set(db.session.scalars(_of_budget(select(Expense.id).where(
+            Expense.id.in_([i for i, _ in pairs])), budget)))
+        pairs = [(i, key) for i, key in pairs if i in mine]
     now, rest = pairs[:bill_batch.BATCH_SIZE], pairs[bill_batch.BATCH_SIZE:]
     outcomes = bill_batch.send_batch(now, user_id=current_user.id, url_for_expense=_expense_url)
-    total = form.total.data or len(pairs)
-    batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], "total": total})
-    return render_template("invoicing/_bills_batch.html", budget=budget, outcomes=outcomes, batch=batch,
-                           sent=total - len(rest), total=total)
+    counts = form.counts()
+    made = sum(1 for item in outcomes if item.result.outcome == "done")
+    counts.update(total=counts["total"] or len(pairs), sent=counts["sent"] + made,
+                  refused=counts["refused"] + len(outcomes) - made)
+    batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], **counts})
+    return render_template("invoicing/_bills_batch.html", budget=budget, outcomes=outcomes, batch=batch)
+
+
+def _of_budget(query, budget: Budget | None):
+    """The query narrowed to the budget's expenses (none: every budget's)."""
+    return query if budget is None else query.where(Expense.budget_id == budget.id)

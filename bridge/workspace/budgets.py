@@ -12,6 +12,9 @@ from bridge.models import ZERO, Budget, Company, Expense
 from bridge.workspace import bp
 from bridge.workspace.common import redirect_to
 from bridge.workspace.forms import BudgetForm, ExpenseForm
+from bridge.xero.bills import mapping as bill_mapping
+from bridge.xero.bills import send as bills
+from bridge.xero.settings.readiness import readiness
 
 
 def budgets_with_totals():
@@ -93,19 +96,15 @@ def budget(budget_id: int):
 
 
 def bills_context(expenses: list[Expense]) -> dict:
-    """Send to Xero on the budget page: whether it is on, each expense's bill and what it lacks."""
-    # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
-    from bridge.xero.bills import mapping as bill_mapping
-    from bridge.xero.bills import send as bills
-    from bridge.xero.settings.readiness import readiness
-
+    """The Xero column of a table of expenses: whether sending is on, each sent expense's bill
+    (number and status as Xero holds them) and, when on, what each of the others lacks."""
+    sent = bills.bills_in_xero([e.id for e in expenses])
     ready = readiness()
-    blocked = bills.blocked(ready)
-    if blocked:
-        return {"on": False}
+    if bills.blocked(ready):
+        return {"on": False, "sent": sent, "missing": {}}
     choices = bills.choices(ready.settings)
-    return {"on": True, "sent": bills.last_bills([e.id for e in expenses]),
-            "missing": {e.id: bill_mapping.missing_fields(e, choices) for e in expenses}}
+    return {"on": True, "sent": sent,
+            "missing": {e.id: bill_mapping.missing_fields(e, choices) for e in expenses if e.id not in sent}}
 
 
 @bp.route("/budgets/<int:budget_id>/expenses/new", methods=["GET", "POST"])

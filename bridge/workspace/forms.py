@@ -1,15 +1,20 @@
-"""Forms for clients, settings lists, invoice numbering, budgets and expenses."""
+"""Forms for clients, settings lists, invoice numbering, budgets and expenses, and the Expenses
+page's filters."""
 import datetime as dt
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, Form, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from bridge.bounds import coerce_id
 from bridge.extensions import db
 from bridge.billing.numbering import pattern_error
-from bridge.models import CUSTOM_FIELD_TYPES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate
+from bridge.formatting import status_label
+from bridge.models import (
+    CUSTOM_FIELD_TYPES, PAYMENT_STATUSES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate,
+)
 from bridge.billing.service import active_choices
 from bridge.fields import (
     MAX_MARKUP,
@@ -25,6 +30,7 @@ from bridge.fields import (
     optional_int,
     strip,
 )
+from bridge.workspace.expense_table import ExpenseFilters
 
 PATTERN_REQUIRED = "Enter a pattern, e.g. {year}-{seq:04}."
 
@@ -247,3 +253,44 @@ def company_choices() -> list[SelectChoice]:
     return [SelectChoice(str(id_), name) for id_, name in rows]
 
 
+def optional_id(value) -> int | None:
+    """Coerce a filter's id: '' (the empty option) is None; anything but an id is refused."""
+    return None if value in (None, "") else coerce_id(value)
+
+
+# The Xero filter's values: sent to Xero as a bill, or not.
+IN_XERO = {"sent": True, "not_sent": False}
+
+
+class ExpenseFilterForm(Form):
+    """The Expenses page's filters, read from the query string (GET: no CSRF, a bookmark keeps
+    them). A value that is not one of a filter's options is not used; the field says why."""
+
+    budget = SelectField("Budget", coerce=optional_id, **choose("a budget"))
+    supplier = SelectField("Supplier", coerce=optional_id, **choose("a supplier"))
+    payment = SelectField(
+        "Payment", default="", choices=[SelectChoice("", "Any payment")]
+        + [SelectChoice(s, status_label(s)) for s in PAYMENT_STATUSES], **choose("a payment status"))
+    xero = SelectField(
+        "Xero", default="", choices=[SelectChoice("", "Sent or not"), SelectChoice("sent", "Sent to Xero"),
+                         SelectChoice("not_sent", "Not sent to Xero")], **choose("sent or not sent"))
+
+    def set_choices(self, budgets: list[tuple[str, str]]) -> None:
+        """Fill the budget and supplier selects (every budget, every company)."""
+        self.budget.choices = [SelectChoice("", "Any budget")] + [SelectChoice(*pair) for pair in budgets]
+        self.supplier.choices = [SelectChoice("", "Any supplier")] + company_choices()
+
+    def used(self, field):
+        """A filter's value, or None when it is empty or was refused."""
+        return None if field.errors else field.data or None
+
+    def to_filters(self) -> ExpenseFilters:
+        """The filters that can be used (call after validate)."""
+        xero = self.used(self.xero)
+        return ExpenseFilters(budget_id=self.used(self.budget), supplier_id=self.used(self.supplier),
+                              payment_status=self.used(self.payment), in_xero=IN_XERO.get(xero))
+
+    def query_args(self) -> dict:
+        """The filters in use as query-string arguments, for page links."""
+        return {name: (field.raw_data or [""])[0] for name, field in self._fields.items()
+                if field.raw_data and field.raw_data[0] and not field.errors}

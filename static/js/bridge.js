@@ -89,12 +89,14 @@
     if (cancel) { cancel.click(); }
   });
 
-  // Invoice table: the header box ticks every row of the page; "all matching the filter"
-  // ticks them too (the server takes the filter, not the ids).
+  // Invoice and expense tables: the header box ticks every row of the page (the rows' boxes
+  // belong to the form its data-select-form names, bulk-copy by default); "all matching the
+  // filter" ticks them too (the server takes the filter, not the ids).
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("[data-select-page], [data-select-matching]")) { return; }
-    document.querySelectorAll('input[name="invoice_ids"][form="bulk-copy"]').forEach(function (row) {
+    var form = box.getAttribute("data-select-form") || "bulk-copy";
+    document.querySelectorAll('input[type="checkbox"][form="' + form + '"]').forEach(function (row) {
       row.checked = box.checked;
     });
   });

@@ -20,11 +20,14 @@ def start(http, budget_id: int, expense_ids: list[int]):
 
 
 def items(response) -> dict:
-    """The hidden "items-N" inputs of the next batch's form, and its total."""
+    """The hidden "items-N" inputs of the next batch's form, and its counts (none when the
+    selection is finished)."""
     page = response.get_data(as_text=True)
     found = dict(re.findall(r'name="(items-\d+)" value="([^"]+)"', page))
-    total = re.search(r'name="total" type="hidden" value="(\d+)"', page)
-    return {**found, "total": total.group(1)} if total else found
+    if not found:
+        return {}
+    counts = re.findall(r'name="(total|already|unsure|lacking|sent|refused)" type="hidden" value="(\d+)"', page)
+    return {**found, **dict(counts)}
 
 
 def run(http, budget_id: int, response) -> list:
@@ -56,7 +59,8 @@ def test_five_with_one_invalid_four_sent_one_error_naming_it(connected, admin, w
     assert text(started).count("Waiting") == 5
     (answer,) = run(admin, budget_id, started)
     words = text(answer)
-    assert words.count("— bill ") == 4 and "5 of 5 done: finished." in words
+    assert words.count("— bill ") == 4
+    assert "5 of 5 done: finished. 4 sent as bills, 1 refused by Xero or not answered (see below)." in words
     refused = re.search(r'<li id="bulk-item-%d".*?</li>' % expenses[2].id, answer.get_data(as_text=True), re.S).group(0)
     assert "Paper from Osaka" in refused and "Organisation is not subscribed to currency JPY" in refused
     assert 'hx-swap-oob="true"' in refused
@@ -75,8 +79,10 @@ def test_missing_fields_are_shown_and_those_expenses_not_sent(connected, admin, 
     started = start(admin, workspace["budget"].id, [good.id, lacking.id])
     taxi = re.search(r'<li id="bulk-item-%d".*?</li>' % lacking.id, started.get_data(as_text=True), re.S).group(0)
     assert "Not sent" in taxi and "No supplier" in taxi and f"/expenses/{lacking.id}/edit#supplier_id" in taxi
-    assert "0 of 1 done" in text(started)
-    run(admin, workspace["budget"].id, started)
+    # The progress counts what was ticked, and says what was skipped and why.
+    assert "1 of 2 done… 1 skipped: 1 missing what a bill needs." in text(started)
+    (answer,) = run(admin, workspace["budget"].id, started)
+    assert "2 of 2 done: finished. 1 sent as bill. 1 skipped: 1 missing what a bill needs." in text(answer)
     assert len(sandbox_bills()) == 1 and [r.expense_id for r in bill_rows()] == [good.id]
 
 
@@ -108,7 +114,7 @@ def test_nothing_ticked_says_so(connected, admin, workspace):
 def test_sent_expenses_show_their_bill_on_the_budget_page(connected, admin, workspace):
     expense = make_expense(workspace)
     run(admin, workspace["budget"].id, start(admin, workspace["budget"].id, [expense.id]))
-    assert "Sent · PI-1001" in text(admin.get(f"/budgets/{workspace['budget'].id}"))
+    assert "PI-1001 Awaiting Payment" in text(admin.get(f"/budgets/{workspace['budget'].id}"))
 
 
 def test_expenses_sent_before_are_not_sent_again(connected, admin, workspace, sandbox):
@@ -116,8 +122,10 @@ def test_expenses_sent_before_are_not_sent_again(connected, admin, workspace, sa
     run(admin, workspace["budget"].id, start(admin, workspace["budget"].id, [first.id]))
     second = make_expense(workspace, reference="PI-B")
     started = start(admin, workspace["budget"].id, [first.id, second.id])
-    assert "sent before as bill PI-A; not sent again" in text(started) and "0 of 1 done" in text(started)
-    run(admin, workspace["budget"].id, started)
+    assert "sent before as bill PI-A; not sent again" in text(started)
+    assert "1 of 2 done… 1 skipped: 1 already in Xero." in text(started)
+    (answer,) = run(admin, workspace["budget"].id, started)
+    assert "2 of 2 done: finished. 1 sent as bill. 1 skipped: 1 already in Xero." in text(answer)
     assert sorted(b["InvoiceNumber"] for b in sandbox_bills()) == ["PI-A", "PI-B"]
 
 

@@ -12,12 +12,12 @@ Many expenses at once: bridge.xero.bills.batch.
 """
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from bridge.extensions import db
 from bridge.models import SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
 from bridge.xero.bills import mapping as bill_mapping
-from bridge.xero.sending import activity, contacts, payloads
+from bridge.xero.sending import activity, contacts, ledger, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
@@ -89,6 +89,40 @@ def last_bills(expense_ids: list[int]) -> dict[int, XeroCopy]:
         XeroCopy.action.in_(SENDING_ACTIONS))
         .order_by(XeroCopy.completed_at, XeroCopy.id)) if expense_ids else []
     return {row.expense_id: row for row in rows}
+
+
+def unsettled(expense_ids: list[int]) -> dict[int, XeroCopy]:
+    """The expenses whose newest send is still in progress or lost its answer (its bill may be
+    in Xero: the expense's page checks again), with that attempt, in one query."""
+    rows = db.session.scalars(select(XeroCopy).where(
+        XeroCopy.expense_id.in_(expense_ids), XeroCopy.action.in_(SENDING_ACTIONS))
+        .order_by(XeroCopy.id)) if expense_ids else []
+    newest = {row.expense_id: row for row in rows}
+    return {expense_id: row for expense_id, row in newest.items() if row.state in ("pending", "unknown")}
+
+
+def has_bill():
+    """SQL condition on Expense: it has a bill in Xero as last_bills counts it (a filter's "sent")."""
+    return exists().where(XeroCopy.expense_id == Expense.id, XeroCopy.state == "done",
+                          XeroCopy.action.in_(SENDING_ACTIONS))
+
+
+@dataclass(frozen=True)
+class BillInXero:
+    """An expense's bill as a table's Xero column shows it."""
+
+    xero_number: str | None
+    xero_status: str | None
+
+
+def bills_in_xero(expense_ids: list[int]) -> dict[int, BillInXero]:
+    """The bill of each of these expenses that was sent, with the number and status Xero holds
+    (the ledger's current copy: Xero's answers and the payment sync), in two queries."""
+    sent = last_bills(expense_ids)
+    held = ledger.current_copies(Expense, sent)
+    # A send whose answer the ledger did not keep (Xero gave no InvoiceID) shows that answer.
+    return {expense_id: BillInXero(held[expense_id].number, held[expense_id].status) if expense_id in held
+            else BillInXero(row.xero_number, row.xero_status) for expense_id, row in sent.items()}
 
 
 def bill_state(expense: Expense, ready: Readiness) -> BillState:

@@ -110,6 +110,24 @@ def live_copies(model, document_id: int) -> list[XeroDocument]:
         .order_by(XeroDocument.id)))
 
 
+def current_copy(rows: list[XeroDocument]) -> XeroDocument:
+    """The copy a document shows (oldest-first rows): its newest live one, else its newest."""
+    live = [row for row in rows if row.live]
+    return live[-1] if live else rows[-1]
+
+
+def current_copies(model, ids: Iterable[int]) -> dict[int, XeroDocument]:
+    """Each invoice's (or expense's) current copy, in one query; those never copied are absent."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    copies = defaultdict(list)
+    for row in db.session.scalars(select(XeroDocument).where(column.in_(ids)).order_by(XeroDocument.id)):
+        copies[getattr(row, column.key)].append(row)
+    return {document_id: current_copy(rows) for document_id, rows in copies.items()}
+
+
 def summarise(model, ids: Iterable[int]) -> set[int]:
     """Sum the Xero copies of these invoices (or expenses) up into them, then their payment
     status; the ids whose ledger figures or payment status changed (the caller commits)."""
@@ -131,7 +149,7 @@ def summarise(model, ids: Iterable[int]) -> set[int]:
 def _sum_up(document: Invoice | Expense, rows: list[XeroDocument]) -> bool:
     """Set the document's Xero figures from its copies; True when any of them changed."""
     live = [row for row in rows if row.live]
-    newest = live[-1] if live else rows[-1]
+    newest = current_copy(rows)
     credited = sum((row.amount_credited or ZERO for row in live), ZERO)
     total = newest.total if live else None
     if isinstance(document, Invoice):

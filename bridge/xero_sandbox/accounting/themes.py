@@ -27,10 +27,16 @@ def themes(org_id: str) -> list[BrandingTheme]:
 
 
 def theme_problem(org_id: str, theme_id: str | None) -> str | None:
-    """Why a document cannot take this BrandingThemeID, or None (no id clears the theme)."""
+    """Why a document cannot take this BrandingThemeID, or None (no id clears the theme).
+
+    A value that is not a GUID cannot be read at all (BadValue: 400 PostDataInvalidException,
+    as Xero's deserialiser refuses it; UNCONFIRMED wording).
+    """
     if not theme_id:
         return None
     ident = str(theme_id).strip().lower()
+    if not wire.GUID.match(ident):
+        raise wire.BadValue(f"BrandingThemeID '{theme_id}' is not a GUID")
     if any(t.id == ident for t in themes(org_id)):
         return None
     return THEME_UNKNOWN.format(theme=theme_id)

@@ -99,6 +99,11 @@ def resolve_line_tracking(org_id: str, sent) -> tuple[list[dict], list[str]]:
         return [], []
     if not isinstance(sent, list) or not all(isinstance(e, dict) for e in sent):
         raise wire.BadValue("Tracking must be an array of objects")
+    for entry in sent:
+        for key in ("TrackingCategoryID", "TrackingOptionID"):
+            if entry.get(key) and not wire.GUID.match(str(entry[key]).strip()):
+                # Unreadable, as Xero's deserialiser refuses it (UNCONFIRMED wording).
+                raise wire.BadValue(f"{key} '{entry[key]}' is not a GUID")
     resolved, errors, seen = [], [], set()
     if len(sent) > MAX_PER_LINE:
         errors.append(TOO_MANY)

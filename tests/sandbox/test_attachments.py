@@ -246,3 +246,18 @@ def test_a_reset_removes_the_organisations_attachments(files, client, app):
     assert client.post(f"/_sandbox/organisations/{NZ_TENANT}/reset").status_code == 200
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
+
+
+def test_attaching_sends_no_invoice_webhook(make_app, contract):
+    from bridge.xero_sandbox import webhooks
+
+    app = make_app(SANDBOX_WEBHOOK_URL="http://127.0.0.1:9/webhooks/xero", SANDBOX_WEBHOOK_KEY="key")
+    api = connect(app, contract)
+    doc = document(api)
+    with app.app_context():
+        after_create = webhooks.hooks().sequence
+    assert after_create == 1  # the invoice's CREATE event
+    only(upload(api, doc, "moodboard.png", PNG))
+    only(upload(api, doc, "moodboard.png", PNG[:10]))
+    with app.app_context():
+        assert webhooks.hooks().sequence == after_create

@@ -264,3 +264,22 @@ def test_the_pdf_prints_the_theme_or_the_default_one(api, contact):
     themed_pdf = pdf_text(api.get(f"/Invoices/{themed['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
     plain_pdf = pdf_text(api.get(f"/Invoices/{plain['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
     assert "(Agency)" in themed_pdf and "(Standard)" in plain_pdf
+
+
+def test_a_database_made_before_tracking_and_themes_gets_them_at_the_next_start(app, tmp_path):
+    from bridge.xero_sandbox import create_app
+    from bridge.xero_sandbox.db import db
+    from bridge.xero_sandbox.db_settings import BrandingTheme, TrackingCategory, TrackingOption
+
+    from .helpers import sandbox_config
+
+    with app.app_context():
+        for model in (TrackingOption, TrackingCategory, BrandingTheme):
+            db.session.execute(db.delete(model))
+        db.session.commit()
+        db.engine.dispose()
+    again = create_app(sandbox_config(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]))
+    with again.app_context():
+        assert db.session.scalar(db.select(db.func.count(TrackingCategory.id))) == 4  # two per organisation
+        assert db.session.get(BrandingTheme, stable_id(NZ_TENANT, "branding-theme", "Agency")).sort_order == 1
+        db.engine.dispose()

@@ -94,15 +94,18 @@ def upload(collection: str, ident: str, file_name: str) -> Response:
         errors.append(TOO_MANY.format(limit=per_document))
     if errors:
         return _refused(file_name, mime, len(content), errors)
+    # Rows are added and deleted beside the document, not through its list: the document itself
+    # is not written, so no INVOICE webhook goes out and UpdatedDateUTC stays (UNCONFIRMED).
     if existing is not None:
-        doc.attachments.remove(existing)
+        db.session.delete(existing)
         db.session.flush()  # the old row goes before the new one takes its name
     online = request.args.get("IncludeOnline", "").strip().lower() == "true" and doc.type in ONLINE_TYPES
-    attachment = Attachment(id=new_id(), org_id=doc.org_id, file_name=file_name, mime_type=mime,
-                            content_length=len(content), include_online=online, content=content,
-                            created_utc=clock.now())
-    doc.attachments.append(attachment)
+    attachment = Attachment(id=new_id(), org_id=doc.org_id, document_id=doc.id, file_name=file_name,
+                            mime_type=mime, content_length=len(content), include_online=online,
+                            content=content, created_utc=clock.now())
+    db.session.add(attachment)
     db.session.commit()
+    db.session.expire(doc, ["attachments"])
     return wire.ok("Attachments", [attachment_json(doc, attachment)])
 
 

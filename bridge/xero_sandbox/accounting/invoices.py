@@ -25,9 +25,9 @@ def invoice_view(invoice: Invoice) -> dict:
         "FullyPaidOnDate": invoice.fully_paid_on, "CurrencyCode": invoice.currency_code,
         "LineAmountTypes": invoice.line_amount_types, "SubTotal": invoice.sub_total,
         "TotalTax": invoice.total_tax, "Total": invoice.total, "AmountDue": invoice.amount_due,
-        "BrandingThemeID": invoice.branding_theme_id,
         "AmountPaid": invoice.amount_paid, "AmountCredited": invoice.amount_credited,
         "SentToContact": invoice.sent_to_contact, "HasAttachments": bool(invoice.attachments),
+        "BrandingThemeID": invoice.branding_theme_id,
     }
 
 

@@ -99,7 +99,8 @@ def test_the_same_file_name_replaces_the_file(files):
     first = only(upload(files, doc, "moodboard.png", PNG))
     second = only(upload(files, doc, "moodboard.png", PNG[:100]))
     third = only(upload(files, doc, "moodboard.png", PNG[:50], method="POST"))
-    assert third["ContentLength"] == 50 and len({first["AttachmentID"], second["AttachmentID"], third["AttachmentID"]}) == 3
+    assert third["ContentLength"] == 50
+    assert len({first["AttachmentID"], second["AttachmentID"], third["AttachmentID"]}) == 3
     listed = files.get(f"/Invoices/{doc}/Attachments").get_json()["Attachments"]
     assert listed == [third]
     gone = files.get(f"/Invoices/{doc}/Attachments/{first['AttachmentID']}", headers={"contentType": "image/png"})
@@ -170,7 +171,8 @@ def test_credit_notes_have_the_same_sub_resource(files):
     created = only(upload(files, note, "refund.pdf", PDF, collection="CreditNotes", query={"IncludeOnline": "true"}))
     assert created["IncludeOnline"] is True and f"/CreditNotes/{note}/Attachments/" in created["Url"]
     assert files.get(f"/CreditNotes/{note}/Attachments").get_json()["Attachments"] == [created]
-    got = files.get(f"/CreditNotes/{note}/Attachments/{created['AttachmentID']}", headers={"contentType": "application/pdf"})
+    got = files.get(f"/CreditNotes/{note}/Attachments/{created['AttachmentID']}",
+                    headers={"contentType": "application/pdf"})
     assert got.data == PDF and got.content_type == "application/pdf"
     assert files.get(f"/CreditNotes/{note}").get_json()["CreditNotes"][0]["HasAttachments"] is True
     # The paths keep documents apart: a credit note is not an invoice, and the reverse.
@@ -189,7 +191,8 @@ def test_unknown_documents_and_files_are_404(files):
     assert files.get(f"/Invoices/{missing}/Attachments").status_code == 404
     assert upload(files, missing, "x.pdf", PDF).status_code == 404
     doc = document(files)
-    assert files.get(f"/Invoices/{doc}/Attachments/nothing.pdf", headers={"contentType": "application/pdf"}).status_code == 404
+    missing_file = files.get(f"/Invoices/{doc}/Attachments/nothing.pdf", headers={"contentType": "application/pdf"})
+    assert missing_file.status_code == 404
 
 
 def test_attachments_need_their_own_scope(files, oauth, client, contract):
@@ -199,7 +202,8 @@ def test_attachments_need_their_own_scope(files, oauth, client, contract):
     assert without.get(f"/Invoices/{doc}/Attachments", check=False).status_code == 401
     assert upload(without, doc, "x.pdf", PDF, check=False).status_code == 401
     assert without.get(f"/Invoices/{doc}").status_code == 200
-    reader = Api(client, contract, oauth.connect(scope="openid accounting.attachments.read")["access_token"], NZ_TENANT)
+    read_only = oauth.connect(scope="openid accounting.attachments.read")["access_token"]
+    reader = Api(client, contract, read_only, NZ_TENANT)
     assert reader.get(f"/Invoices/{doc}/Attachments").status_code == 200
     assert upload(reader, doc, "x.pdf", PDF, check=False).status_code == 401
 
@@ -225,7 +229,8 @@ def test_getting_the_bytes_is_not_flagged_as_missing_json(files, client):
     doc = document(files)
     only(upload(files, doc, "moodboard.png", PNG))
     client.delete("/_sandbox/requests")
-    files.get(f"/Invoices/{doc}/Attachments/moodboard.png", headers={"contentType": "image/png", "Accept": "image/png"})
+    files.get(f"/Invoices/{doc}/Attachments/moodboard.png",
+              headers={"contentType": "image/png", "Accept": "image/png"})
     files.get(f"/Invoices/{doc}/Attachments", headers={"Accept": "text/xml"}, check=False)
     flagged = client.get("/_sandbox/requests", query_string={"missing_accept": "true"}).get_json()
     assert [r["path"] for r in flagged["requests"]] == [f"/api.xro/2.0/Invoices/{doc}/Attachments"]

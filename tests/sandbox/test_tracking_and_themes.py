@@ -197,7 +197,8 @@ def test_a_batch_with_summarize_errors_false_says_which_element_failed(api, cont
 def test_branding_theme_is_kept_returned_changed_and_cleared(api, contact):
     agency = stable_id(NZ_TENANT, "branding-theme", "Agency")
     standard = stable_id(NZ_TENANT, "branding-theme", "Standard")
-    created = api.put("/Invoices", {"Invoices": [sale(contact, BrandingThemeID=agency.upper())]}).get_json()["Invoices"][0]
+    created = api.put("/Invoices", {"Invoices": [sale(contact, BrandingThemeID=agency.upper())]})
+    created = created.get_json()["Invoices"][0]
     assert created["BrandingThemeID"] == agency
     invoice_id = created["InvoiceID"]
     assert api.get(f"/Invoices/{invoice_id}").get_json()["Invoices"][0]["BrandingThemeID"] == agency
@@ -237,11 +238,12 @@ def test_credit_notes_take_tracking_and_a_theme(api, contact):
 
 
 def test_an_update_replaces_a_lines_tracking(api, contact):
-    created = api.put("/Invoices", {"Invoices": [sale(contact, line(Tracking=[{"Name": "Region", "Option": "North"}]))]})
-    invoice = created.get_json()["Invoices"][0]
+    north = line(Tracking=[{"Name": "Region", "Option": "North"}])
+    invoice = api.put("/Invoices", {"Invoices": [sale(contact, north)]}).get_json()["Invoices"][0]
     kept = dict(line(Tracking=[{"Name": "Region", "Option": "International"}]),
                 LineItemID=invoice["LineItems"][0]["LineItemID"])
-    updated = api.post(f"/Invoices/{invoice['InvoiceID']}", {"Invoices": [{"Status": "AUTHORISED", "LineItems": [kept]}]})
+    updated = api.post(f"/Invoices/{invoice['InvoiceID']}",
+                       {"Invoices": [{"Status": "AUTHORISED", "LineItems": [kept]}]})
     assert updated.get_json()["Invoices"][0]["LineItems"][0]["Tracking"][0]["Option"] == "International"
 
 

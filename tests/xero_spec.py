@@ -3,6 +3,7 @@
 shared/ sits beside the repository, here and in CI; XERO_SPEC_DIR overrides. Outside CI
 a missing spec skips the contract checks with the reason; in CI it fails them.
 """
+import copy
 import functools
 import os
 from pathlib import Path
@@ -53,3 +54,14 @@ def identity() -> OpenAPI:
 @functools.cache
 def identity_schemas() -> dict:
     return yaml.safe_load(IDENTITY_FILE.read_text())["components"]["schemas"]
+
+
+@functools.cache
+def _accounting_document() -> dict:
+    return yaml.load(ACCOUNTING_FILE.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def request_example(path: str, method: str) -> dict:
+    """The example request body the accounting spec gives for an operation (a fresh copy)."""
+    operation = _accounting_document()["paths"][path][method.lower()]
+    return copy.deepcopy(operation["requestBody"]["content"]["application/json"]["example"])

@@ -83,4 +83,7 @@ def from_environment() -> dict:
         # Where signed INVOICE webhooks go (empty: none are sent), and the signing key.
         "SANDBOX_WEBHOOK_URL": os.environ.get("SANDBOX_WEBHOOK_URL", "").strip(),
         "SANDBOX_WEBHOOK_KEY": os.environ.get("SANDBOX_WEBHOOK_KEY", ""),
+        # Attachment limits (notes §19, reported, not in the spec): 10 MB per file, 10 per document.
+        "SANDBOX_ATTACHMENT_MAX_BYTES": _int("SANDBOX_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        "SANDBOX_ATTACHMENTS_PER_DOCUMENT": _int("SANDBOX_ATTACHMENTS_PER_DOCUMENT", 10),
     }

@@ -8,7 +8,9 @@ import uuid
 from decimal import Decimal
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -198,6 +200,9 @@ class Invoice(db.Model):
     credits_out: Mapped[list["Allocation"]] = relationship(
         foreign_keys="Allocation.credit_note_id", order_by="Allocation.created_utc", viewonly=True
     )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        cascade="all, delete-orphan", order_by="Attachment.created_utc"
+    )
 
     @property
     def is_credit_note(self) -> bool:
@@ -225,6 +230,23 @@ class LineItem(db.Model):
     discount_rate: Mapped[Decimal | None] = mapped_column(Quantity)
     discount_amount: Mapped[Decimal | None] = mapped_column(Money)
     tracking: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Attachment(db.Model):
+    """A file attached to an invoice, bill or credit note; its bytes live in this database
+    (never under a served folder) and load only when asked for."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("document_id", "file_name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(255))
+    content_length: Mapped[int] = mapped_column(Integer)
+    include_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Allocation(db.Model):

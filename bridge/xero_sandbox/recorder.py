@@ -27,8 +27,15 @@ def init_app(app: Flask) -> None:
 
 
 def accept_is_missing() -> bool:
-    """Whether an Accounting request fails to ask for JSON (or a PDF)."""
+    """Whether an Accounting request fails to ask for JSON (or a PDF).
+
+    A GET of one attachment's bytes asks for the file's own type (the spec's contentType
+    header): Xero answers it with the bytes, never XML, so it is not flagged.
+    """
     accept = request.headers.get("Accept", "")
+    segments = request.path.strip("/").split("/")
+    if request.method == "GET" and len(segments) == 6 and segments[4].lower() == "attachments":
+        return False
     return "application/json" not in accept and "application/pdf" not in accept
 
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 from bridge.xero_sandbox import clock
 from bridge.xero_sandbox.config import AU_TENANT, NZ_TENANT, SUGGESTED_TENANT  # noqa: F401  (known here too)
 from bridge.xero_sandbox.db import (
-    Account, Allocation, Contact, HistoryRecord, IdempotencyRecord, Invoice, LineItem,
+    Account, Allocation, Attachment, Contact, HistoryRecord, IdempotencyRecord, Invoice, LineItem,
     Organisation, Payment, TaxRate, db, new_id,
 )
+from bridge.xero_sandbox.db_settings import BrandingTheme, TrackingCategory, TrackingOption, stable_id
 
 
 ORGANISATIONS = {
@@ -84,6 +85,15 @@ CONTACTS = {
            ("Archived Pty Ltd", "old@archived.example", "ARCHIVED")],
 }
 
+# Tracking categories (at most two active ones, as in Xero) and their options, with one
+# archived option so includeArchived and the "archived option" refusal can be seen.
+TRACKING = [
+    ("Region", [("North", "ACTIVE"), ("South", "ACTIVE"), ("International", "ACTIVE"), ("Central", "ARCHIVED")]),
+    ("Department", [("Design", "ACTIVE"), ("Development", "ACTIVE"), ("Marketing", "ACTIVE")]),
+]
+# Branding themes: (name, SortOrder); SortOrder 0 is the default theme.
+THEMES = [("Standard", 0), ("Agency", 1)]
+
 
 def seed_all() -> None:
     """Create every demo organisation that does not exist yet."""
@@ -93,6 +103,9 @@ def seed_all() -> None:
             db.session.add(org)
             db.session.commit()
             _fill(org)
+    for org in db.session.scalars(db.select(Organisation)):
+        _settings(org)  # databases made before tracking and themes existed get them too
+    db.session.commit()
 
 
 def reset(org: Organisation) -> None:
@@ -101,6 +114,11 @@ def reset(org: Organisation) -> None:
     for model in (Payment, Allocation, HistoryRecord):
         db.session.execute(db.delete(model).where(model.org_id == org.id))
     db.session.execute(db.delete(LineItem).where(LineItem.invoice_id.in_(doc_ids)))
+    db.session.execute(db.delete(Attachment).where(Attachment.org_id == org.id))
+    category_ids = db.select(TrackingCategory.id).where(TrackingCategory.org_id == org.id)
+    db.session.execute(db.delete(TrackingOption).where(TrackingOption.category_id.in_(category_ids)))
+    for model in (TrackingCategory, BrandingTheme):
+        db.session.execute(db.delete(model).where(model.org_id == org.id))
     for model in (Invoice, Contact, Account, TaxRate):
         db.session.execute(db.delete(model).where(model.org_id == org.id))
     db.session.execute(db.delete(IdempotencyRecord).where(IdempotencyRecord.tenant_id == org.id))
@@ -127,8 +145,26 @@ def _fill(org: Organisation) -> None:
     for name, email, status in CONTACTS[org.seed_key]:
         db.session.add(Contact(id=new_id(), org_id=org.id, name=name, email=email, status=status,
                                extra={}, updated_utc=now))
+    _settings(org)
     db.session.commit()
     _documents(org, codes)
+
+
+def _settings(org: Organisation) -> None:
+    """The tracking categories and branding themes, each added once, with stable ids."""
+    for name, options in TRACKING:
+        category_id = stable_id(org.id, "tracking-category", name)
+        if db.session.get(TrackingCategory, category_id) is not None:
+            continue
+        db.session.add(TrackingCategory(id=category_id, org_id=org.id, name=name, status="ACTIVE", options=[
+            TrackingOption(id=stable_id(org.id, "tracking-option", name, option), position=position,
+                           name=option, status=status)
+            for position, (option, status) in enumerate(options)]))
+    for name, sort_order in THEMES:
+        theme_id = stable_id(org.id, "branding-theme", name)
+        if db.session.get(BrandingTheme, theme_id) is None:
+            db.session.add(BrandingTheme(id=theme_id, org_id=org.id, name=name, sort_order=sort_order,
+                                         created_utc=org.created_utc + dt.timedelta(minutes=sort_order)))
 
 
 def _documents(org: Organisation, codes: dict) -> None:

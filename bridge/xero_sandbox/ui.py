@@ -5,13 +5,16 @@ README). Actions go through the same functions as the API.
 """
 from decimal import Decimal
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from bridge.xero_sandbox import clock, wire
 from bridge.xero_sandbox.accounting import documents, payments, validation
 from bridge.xero_sandbox.accounting.creditnotes import TYPES as CREDIT_TYPES
 from bridge.xero_sandbox.accounting.history import history_json
 from bridge.xero_sandbox.accounting.serialize import live_allocations
+from bridge.xero_sandbox.accounting.themes import document_theme
 from bridge.xero_sandbox.db import HistoryRecord, Invoice, Organisation, Payment, db
 
 bp = Blueprint("ui", __name__)
@@ -29,6 +32,16 @@ def status_label(status: str) -> str:
 def money(value) -> str:
     """1234.5 -> 1,234.50."""
     return f"{wire.money(value or 0):,.2f}"
+
+
+@bp.app_template_filter("file_size")
+def file_size(length: int) -> str:
+    """812 -> 812 bytes, 48213 -> 47.1 KB, 3250000 -> 3.1 MB."""
+    if length < 1024:
+        return f"{length} bytes"
+    if length < 1024 * 1024:
+        return f"{length / 1024:.1f} KB"
+    return f"{length / (1024 * 1024):.1f} MB"
 
 
 def _org(tenant_id: str) -> Organisation:
@@ -84,7 +97,7 @@ def _show(org: Organisation, doc: Invoice, message: str | None = None, status: i
     return render_template(
         "ui_invoice.html", org=org, doc=doc, history=[history_json(h) for h in history],
         banks=banks, allocations=allocations, message=message, today=clock.now().date().isoformat(),
-        payments=sorted(doc.payments, key=lambda p: p.created_utc),
+        payments=sorted(doc.payments, key=lambda p: p.created_utc), theme=document_theme(doc),
     ), status
 
 
@@ -93,6 +106,18 @@ def invoice(tenant_id, doc_id):
     """One document."""
     org = _org(tenant_id)
     return _show(org, _document(org, doc_id))
+
+
+@bp.get("/_ui/<tenant_id>/invoices/<doc_id>/attachments/<attachment_id>")
+def attachment(tenant_id, doc_id, attachment_id):
+    """Download one attached file."""
+    org = _org(tenant_id)
+    found = next((a for a in _document(org, doc_id).attachments if a.id == attachment_id.lower()), None)
+    if found is None:
+        abort(404)
+    disposition = f"attachment; filename*=UTF-8''{quote(found.file_name, safe='')}"
+    return Response(found.content, content_type=found.mime_type,
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
 
 
 @bp.post("/_ui/<tenant_id>/invoices/<doc_id>/payments")

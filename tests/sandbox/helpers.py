@@ -10,6 +10,7 @@ DB_NAME = "xero-sandbox-test.sqlite"
 TEST_CLIENT = {"id": "test-client", "secret": "test-secret", "redirect": "http://app.test/callback"}
 ALL_SCOPES = ("openid profile email offline_access accounting.settings accounting.contacts "
               "accounting.transactions")
+ATTACHMENT_SCOPES = ALL_SCOPES + " accounting.attachments"
 
 
 def sandbox_config(tmp_path, **overrides) -> dict:
@@ -86,13 +87,14 @@ class Api:
         return headers
 
     def call(self, method: str, path: str, json_body=None, query=None, headers=None,
-             tenant=None, validate_request: bool = True, check: bool = True):
-        """One call; the exchange is validated against the spec unless check=False."""
+             tenant=None, validate_request: bool = True, check: bool = True, raw: bytes | None = None):
+        """One call (a JSON body, or raw bytes as a file upload); the exchange is validated
+        against the spec unless check=False."""
         full = path if path.startswith("/connections") or path.startswith("/Connections") else f"/api.xro/2.0{path}"
         sent = self.headers(headers, tenant)
-        body = json.dumps(json_body).encode() if json_body is not None else None
+        body = json.dumps(json_body).encode() if json_body is not None else raw
         if body is not None:
-            sent.setdefault("Content-Type", "application/json")
+            sent.setdefault("Content-Type", "application/json" if raw is None else "application/octet-stream")
         response = self.client.open(full, method=method, data=body, query_string=query or {},
                                     headers=sent)
         if check:
@@ -109,6 +111,10 @@ class Api:
 
     def post(self, path, body, **kw):
         return self.call("POST", path, json_body=body, **kw)
+
+    def upload(self, path, content: bytes, method: str = "PUT", **kw):
+        """A file's bytes, as the SDKs send them (application/octet-stream unless told)."""
+        return self.call(method, path, raw=content, **kw)
 
 
 def messages(body: dict) -> list[str]:

@@ -69,3 +69,36 @@ def test_void_and_approve(client, api):
 
 def test_unknown_pages_are_404(client):
     assert client.get("/_ui/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_an_invoice_page_shows_tracking_theme_and_attachments(client, contract, oauth):
+    from bridge.xero_sandbox.db_settings import stable_id
+
+    from .helpers import ATTACHMENT_SCOPES, Api
+
+    api = Api(client, contract, oauth.connect(scope=ATTACHMENT_SCOPES)["access_token"], NZ_TENANT)
+    contact = api.get("/Contacts").get_json()["Contacts"][0]["ContactID"]
+    line = {"Description": "Brand workshop", "Quantity": 1, "UnitAmount": 2400, "AccountCode": "200",
+            "TaxType": "OUTPUT2", "Tracking": [{"Name": "Region", "Option": "North"},
+                                               {"Name": "Department", "Option": "Design"}]}
+    sale = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "Status": "AUTHORISED", "LineItems": [line],
+            "BrandingThemeID": stable_id(NZ_TENANT, "branding-theme", "Agency")}
+    target = api.put("/Invoices", {"Invoices": [sale]}).get_json()["Invoices"][0]["InvoiceID"]
+    content = b"%PDF-1.4\n" + b"0" * 2039
+    api.upload(f"/Invoices/{target}/Attachments/Signed%20SOW.pdf", content, query={"IncludeOnline": "true"})
+    page = client.get(f"/_ui/{NZ_TENANT}/invoices/{target}").get_data(as_text=True)
+    assert '<span class="tag">Region: North</span><span class="tag">Department: Design</span>' in page
+    assert '<span id="branding-theme">Agency</span>' in page and "(default)" not in page
+    assert "Signed SOW.pdf" in page and "2.0 KB" in page and "Shown" in page
+    link = re.search(r'href="(/_ui/[^"]+/attachments/[0-9a-f-]{36})" download', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == content
+    assert download.content_type == "application/pdf"
+    assert download.headers["Content-Disposition"] == "attachment; filename*=UTF-8''Signed%20SOW.pdf"
+    assert client.get(link.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_document_without_a_theme_shows_the_default_one(client, api):
+    page = client.get(f"/_ui/{NZ_TENANT}/invoices/{invoice_id(api, 'INV-0001')}").get_data(as_text=True)
+    assert '<span id="branding-theme">Standard</span> <span class="muted">(default)</span>' in page
+    assert "No files attached." in page

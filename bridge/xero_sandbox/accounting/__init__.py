@@ -27,16 +27,23 @@ _PAYMENTS = (
     {"accounting.transactions", "accounting.transactions.read", "accounting.payments", "accounting.payments.read"},
     {"accounting.transactions", "accounting.payments"},
 )
+# Attachments have their own scope, unchanged by the granular split (notes §2.6, §19).
+_ATTACHMENTS = ({"accounting.attachments", "accounting.attachments.read"}, {"accounting.attachments"})
 SCOPES = {
     "organisation": _SETTINGS, "accounts": _SETTINGS, "taxrates": _SETTINGS, "currencies": _SETTINGS,
+    "trackingcategories": _SETTINGS, "brandingthemes": _SETTINGS,
     "contacts": _CONTACTS, "invoices": _INVOICES, "creditnotes": _INVOICES, "payments": _PAYMENTS,
+    "attachments": _ATTACHMENTS,
 }
 
 
 def _resource() -> str:
-    """The first path segment after the API prefix, lower-cased."""
-    rest = request.path[len(PREFIX):].strip("/")
-    return rest.split("/", 1)[0].lower()
+    """The first path segment after the API prefix, lower-cased ("attachments" for a
+    document's Attachments sub-resource, which has its own scope)."""
+    segments = request.path[len(PREFIX):].strip("/").split("/")
+    if len(segments) > 2 and segments[2].lower() == "attachments":
+        return "attachments"
+    return segments[0].lower()
 
 
 def _scope_allows(granted: set[str]) -> bool:
@@ -107,5 +114,5 @@ def body_json() -> dict:
 
 
 from bridge.xero_sandbox.accounting import (  # noqa: E402,F401  (routes register on bp)
-    contacts, creditnotes, history, invoices, payments, reference,
+    attachments, contacts, creditnotes, history, invoices, payments, reference, themes, tracking,
 )

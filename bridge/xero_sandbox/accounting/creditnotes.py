@@ -23,6 +23,7 @@ def credit_note_view(note: Invoice) -> dict:
         "Status": note.status, "Contact.ContactID": note.contact_id, "Date": note.date,
         "UpdatedDateUTC": note.updated_utc, "Total": note.total, "RemainingCredit": note.amount_due,
         "Reference": note.reference, "CurrencyCode": note.currency_code,
+        "BrandingThemeID": note.branding_theme_id, "HasAttachments": bool(note.attachments),
     }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bridge.xero_sandbox import clock, wire
-from bridge.xero_sandbox.accounting import history
+from bridge.xero_sandbox.accounting import history, themes, tracking
 from bridge.xero_sandbox.accounting import validation as v
 from bridge.xero_sandbox.db import ZERO, Allocation, Invoice, LineItem, Organisation, db, new_id
 
@@ -125,9 +125,14 @@ def _apply_header(org: Organisation, doc: Invoice, payload: dict, creating: bool
             outcome.warnings.append("Reference is ignored on bills (ACCPAY): the bill's reference is its InvoiceNumber.")
         else:
             doc.reference = str(payload.get("Reference") or "")
-    for key, attr in (("Url", "url"), ("BrandingThemeID", "branding_theme_id")):
-        if key in payload:
-            setattr(doc, attr, payload.get(key) or ("" if attr == "url" else None))
+    if "Url" in payload:
+        doc.url = payload.get("Url") or ""
+    if "BrandingThemeID" in payload:
+        theme = payload.get("BrandingThemeID")
+        problem = themes.theme_problem(org.id, theme)
+        if problem:
+            outcome.errors.append(problem)
+        doc.branding_theme_id = str(theme).strip().lower() if theme and not problem else (theme or None)
     if "SentToContact" in payload:
         doc.sent_to_contact = bool(payload.get("SentToContact"))
     if doc.type == "ACCREC" and doc.number and _number_taken(org.id, doc):
@@ -184,7 +189,8 @@ def _fill_line(org: Organisation, doc: Invoice, line: LineItem, raw: dict, unitd
     line.discount_rate, line.discount_amount = rate, discount
     line.description = str(raw.get("Description") or "")
     line.item_code = raw.get("ItemCode") or None
-    line.tracking = raw.get("Tracking") or []
+    line.tracking, problems = tracking.resolve_line_tracking(org.id, raw.get("Tracking"))
+    errors.extend(problems)
     account, problem = v.line_account(org.id, raw.get("AccountCode"), raw.get("AccountID"))
     if problem:
         errors.append(problem)

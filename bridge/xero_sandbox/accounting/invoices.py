@@ -26,7 +26,8 @@ def invoice_view(invoice: Invoice) -> dict:
         "LineAmountTypes": invoice.line_amount_types, "SubTotal": invoice.sub_total,
         "TotalTax": invoice.total_tax, "Total": invoice.total, "AmountDue": invoice.amount_due,
         "AmountPaid": invoice.amount_paid, "AmountCredited": invoice.amount_credited,
-        "SentToContact": invoice.sent_to_contact, "HasAttachments": False,
+        "SentToContact": invoice.sent_to_contact, "HasAttachments": bool(invoice.attachments),
+        "BrandingThemeID": invoice.branding_theme_id,
     }
 
 
@@ -75,7 +76,7 @@ def get_invoice(ident):
         return wire.not_found()
     if "application/pdf" in request.headers.get("Accept", ""):
         return pdf.invoice_pdf(invoice, g.org)
-    return wire.ok("Invoices", [invoice_json(invoice, unitdp())])
+    return wire.ok("Invoices", [invoice_json(invoice, unitdp(), single=True)])
 
 
 @bp.get("/Invoices/<ident>/pdf")

@@ -1,11 +1,14 @@
 """The invoice PDF Xero renders for `Accept: application/pdf`, made with fpdf2.
 
 Any status renders, drafts included (UNCONFIRMED whether Xero renders drafts, notes §11).
+The branding theme decides the look of Xero's PDF (notes §19); the sandbox has one look and
+prints the theme's name instead (the organisation's default theme when the document names none).
 """
 from fpdf import FPDF
 from flask import Response
 
 from bridge.xero_sandbox import wire
+from bridge.xero_sandbox.accounting.themes import document_theme
 from bridge.xero_sandbox.db import Invoice, Organisation
 
 TITLES = {"ACCREC": "TAX INVOICE", "ACCPAY": "BILL", "ACCRECCREDIT": "CREDIT NOTE",
@@ -37,6 +40,9 @@ def _header(page: FPDF, invoice: Invoice, org: Organisation) -> None:
         ("Due date", invoice.due_date.isoformat() if invoice.due_date else "-"),
         ("Status", invoice.status), ("Currency", invoice.currency_code),
     ]
+    theme = document_theme(invoice)
+    if theme is not None:
+        rows.append(("Theme", theme.name))
     for label, value in rows:
         page.cell(30, 6, _text(label))
         page.cell(0, 6, _text(value), new_x="LMARGIN", new_y="NEXT")

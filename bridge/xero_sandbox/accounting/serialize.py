@@ -1,10 +1,14 @@
 """PascalCase JSON for the Accounting records, shaped like the spec's examples."""
 from decimal import Decimal
+from urllib.parse import quote
 
+from flask import request
 from sqlalchemy.orm import selectinload
 
 from bridge.xero_sandbox import wire
-from bridge.xero_sandbox.db import Account, Allocation, Contact, Invoice, LineItem, Payment, TaxRate
+from bridge.xero_sandbox.db import (
+    Account, Allocation, Attachment, Contact, Invoice, LineItem, Payment, TaxRate,
+)
 
 
 def _rate(value: Decimal) -> Decimal:
@@ -129,6 +133,7 @@ def live_allocations(document: Invoice, as_credit_note: bool) -> list[Allocation
 def invoice_loading() -> list:
     """Eager-load options so serialising a page of documents takes a few queries, not hundreds."""
     return [selectinload(Invoice.lines), selectinload(Invoice.contact), selectinload(Invoice.payments),
+            selectinload(Invoice.attachments),
             selectinload(Invoice.credits_in).selectinload(Allocation.credit_note),
             selectinload(Invoice.credits_out).selectinload(Allocation.invoice)]
 
@@ -159,7 +164,8 @@ def _document_common(doc: Invoice, unitdp: int, summary: bool) -> dict:
         "LineItems": [] if summary else [line_json(line, unitdp) for line in doc.lines],
         "SubTotal": wire.money(doc.sub_total), "TotalTax": wire.money(doc.total_tax),
         "Total": wire.money(doc.total), "CurrencyCode": doc.currency_code,
-        "CurrencyRate": _rate(doc.currency_rate), "HasAttachments": False, "HasErrors": False,
+        "CurrencyRate": _rate(doc.currency_rate), "HasAttachments": bool(doc.attachments),
+        "HasErrors": False,
     })
     if doc.updated_utc is not None:
         _updated(body, doc.updated_utc)
@@ -170,8 +176,24 @@ def _document_common(doc: Invoice, unitdp: int, summary: bool) -> dict:
     return body
 
 
-def invoice_json(invoice: Invoice, unitdp: int = 2, summary: bool = False) -> dict:
-    """An invoice or bill, with payments and credit notes applied."""
+def attachment_json(doc: Invoice, attachment: Attachment) -> dict:
+    """An attachment as the spec's Attachment schema has it; its Url is on the sandbox's host.
+    IncludeOnline is written only when true, as in the spec's examples."""
+    collection = "CreditNotes" if doc.is_credit_note else "Invoices"
+    body = {
+        "AttachmentID": attachment.id, "FileName": attachment.file_name,
+        "Url": f"{request.host_url}api.xro/2.0/{collection}/{doc.id}/Attachments/"
+               f"{quote(attachment.file_name, safe='')}",
+        "MimeType": attachment.mime_type, "ContentLength": attachment.content_length,
+    }
+    if attachment.include_online:
+        body["IncludeOnline"] = True
+    return body
+
+
+def invoice_json(invoice: Invoice, unitdp: int = 2, summary: bool = False, single: bool = False) -> dict:
+    """An invoice or bill, with payments and credit notes applied; a single GET also lists its
+    attachments (the spec's Invoice.Attachments, as in its getInvoice example)."""
     body = _document_common(invoice, unitdp, summary)
     body["InvoiceID"] = invoice.id
     body["InvoiceNumber"] = invoice.number
@@ -191,6 +213,8 @@ def invoice_json(invoice: Invoice, unitdp: int = 2, summary: bool = False) -> di
         body["TotalDiscount"] = wire.money(invoice.total_discount)
     if invoice.url:
         body["Url"] = invoice.url
+    if single and invoice.attachments:
+        body["Attachments"] = [attachment_json(invoice, a) for a in invoice.attachments]
     return body
 
 

@@ -12,11 +12,11 @@ document in Python (bridge.xero.sync.reconcile), which costs rows, not a count.
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 
 from bridge.extensions import db
 from bridge.formatting import moment
-from bridge.invoicing.table import changed_since_copied, refused_by_xero
+from bridge.invoicing.table import changed_since_copied, refused_ids
 from bridge.models import Expense, Invoice, XeroSyncState
 from bridge.xero.bills.send import ready_to_send
 from bridge.xero.settings.readiness import Readiness
@@ -80,8 +80,8 @@ def _sync_failing(tenant_id: str) -> list[Item]:
 def _invoices() -> list[Item]:
     """Invoices whose newest copy Xero refused, and invoices changed since their copy (one query)."""
     refused, changed = db.session.execute(select(
-        func.count(case((refused_by_xero(), Invoice.id))),
-        func.count(case((changed_since_copied(), Invoice.id))))).one()
+        select(func.count()).select_from(refused_ids().subquery()).scalar_subquery(),
+        select(func.count(Invoice.id)).where(changed_since_copied()).scalar_subquery())).one()
     items = []
     if refused:
         items.append(Item(

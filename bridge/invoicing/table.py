@@ -3,8 +3,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from bridge.extensions import db
 from bridge.models import SENDING_ACTIONS, Company, CustomField, Invoice, XeroCopy
@@ -16,12 +16,22 @@ def changed_since_copied() -> ColumnElement[bool]:
                 Invoice.edited_at > Invoice.copied_at)
 
 
+# Made once: a new alias per request would miss SQLAlchemy's statement cache (compiled each time).
+NEWER_COPY = aliased(XeroCopy, name="newer_copy")
+
+
+def refused_ids() -> Select:
+    """Ids of the invoices whose newest copy or update failed (Xero refused it, or it could not be
+    sent): a failed attempt with no newer one, found through the index on xero_copies.invoice_id."""
+    newer = NEWER_COPY
+    return select(XeroCopy.invoice_id).where(
+        XeroCopy.invoice_id.is_not(None), XeroCopy.state == "failed", XeroCopy.action.in_(SENDING_ACTIONS),
+        ~select(newer.id).where(newer.invoice_id == XeroCopy.invoice_id, newer.action.in_(SENDING_ACTIONS),
+                                newer.id > XeroCopy.id).exists())
+
+
 def refused_by_xero() -> ColumnElement[bool]:
-    """The invoice's newest copy or update failed (Xero refused it, or it could not be sent)."""
-    newest = (select(func.max(XeroCopy.id))
-              .where(XeroCopy.invoice_id.is_not(None), XeroCopy.action.in_(SENDING_ACTIONS))
-              .group_by(XeroCopy.invoice_id))
-    return Invoice.id.in_(select(XeroCopy.invoice_id).where(XeroCopy.id.in_(newest), XeroCopy.state == "failed"))
+    return Invoice.id.in_(refused_ids())
 
 
 # The table's Xero filter: value -> (words in its select, condition).
@@ -96,7 +106,7 @@ def refused_among(invoice_ids: list[int]) -> set[int]:
     """Which of these invoices Xero refused the newest copy of (one query, for a page's badges)."""
     if not invoice_ids:
         return set()
-    return set(db.session.scalars(select(Invoice.id).where(Invoice.id.in_(invoice_ids), refused_by_xero())))
+    return set(db.session.scalars(refused_ids().where(XeroCopy.invoice_id.in_(invoice_ids))))
 
 
 def table_fields() -> list[CustomField]:

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from bridge.bounds import is_plain_decimal
 from bridge.billing.service import MAX_LINES, InvoiceData, LineData
 from bridge.currencies import IsoCurrency
-from bridge.invoicing.table import InvoiceFilters
+from bridge.invoicing.table import XERO_FILTERS, InvoiceFilters
 from bridge.models import INVOICE_STATUSES, PAYMENT_STATUSES
 
 # The largest values the columns hold: Money is Numeric(14, 2), Quantity Numeric(12, 4).
@@ -267,7 +267,7 @@ class InvoiceForm(FlaskForm):
 class InvoiceFilterForm(Form):
     """The table's search and filters, read from the query string (GET: no CSRF)."""
 
-    q = SearchField("Search", filters=[strip], description="Number, subject or client",
+    q = SearchField("Search", filters=[strip], render_kw={"placeholder": "Number, subject or client"},
                     validators=[Length(max=200, message="Search for at most 200 characters.")])
     client = SelectField(
         "Client", choices=[], default="", validate_choice=False,
@@ -285,6 +285,11 @@ class InvoiceFilterForm(Form):
     )
     issued_from = IsoDateField("Issued from")
     issued_to = IsoDateField("Issued to")
+    xero = SelectField(
+        "Xero", default="", validate_choice=False,
+        choices=options([(key, words) for key, (words, _) in XERO_FILTERS.items()], "Any"),
+        validators=[InChoices("Pick a Xero state from the list.")],
+    )
 
     def validate_issued_to(self, field):
         """The date range may not run backwards."""
@@ -300,6 +305,7 @@ class InvoiceFilterForm(Form):
             payment_status=self.payment.data or None,
             issued_from=self.issued_from.data,
             issued_to=self.issued_to.data,
+            xero=self.xero.data or None,
         )
 
     def query_args(self) -> dict:

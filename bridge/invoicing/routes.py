@@ -1,11 +1,14 @@
-"""The invoice table, the invoice page and its draft/sent switch."""
+"""The home page (Getting started, what needs attention, the invoice table), the invoice page
+and its draft/sent switch."""
 import json
 
 from flask import abort, current_app, flash, render_template, request, url_for
 
+from bridge.auth.roles import admin_required
 from bridge.bounds import page_number
 from bridge.extensions import db
-from bridge.invoicing import bp, table
+from bridge.forms import EmptyForm
+from bridge.invoicing import attention, bp, getting_started, table
 from bridge.invoicing.forms import InvoiceFilterForm, options
 from bridge.invoicing.recording import payments_context, record
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
@@ -14,29 +17,55 @@ from bridge.models import Invoice
 from bridge.invoicing.bulk_views import BulkSelectForm
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import options as copy_options
-from bridge.xero.settings.readiness import readiness
+from bridge.xero.settings.readiness import Readiness, readiness
 
 
 @bp.get("/")
 def index():
-    """The invoice table: search, filters, pagination and the custom field columns."""
+    """The home page: Getting started or what needs attention, then the invoice table (search,
+    filters, pagination, the custom field columns); HTMX gets the table alone."""
     form = InvoiceFilterForm(request.args)
     form.client.choices = options(table.client_choices(), "Any client")
     fields = table.table_fields()
-    ready = readiness().ready
+    xero = readiness()
+    ready = xero.ready
     context = {"form": form, "fields": fields, "pagination": None, "values": {}, "xero_ready": ready,
-               "copying": set(), "bulk_form": BulkSelectForm(formdata=None)}
+               "copying": set(), "refused": set(), "bulk_form": BulkSelectForm(formdata=None)}
+    # The panels are the home page's; a filtered list (an attention item's link) is the list alone.
+    if not is_htmx() and not form.query_args():
+        context.update(home_panels(xero))
     status = 200
     if form.validate():
         page = page_number()
         per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
+        if xero.tenant_id:
+            context["refused"] = table.refused_among([i.id for i in pagination.items])
         if ready:
             context["copying"] = bulk_plan.copying_invoice_ids([i.id for i in pagination.items])
     else:
         status = 422
     return page_or_partial("invoicing/index.html", "invoicing/_table.html", status, **context)
+
+
+def home_panels(xero: Readiness) -> dict:
+    """Getting started (until its steps are done or an admin hid it) and what needs attention."""
+    guide = None if getting_started.is_hidden() else getting_started.getting_started(xero)
+    return {"guide": None if guide is None or guide.all_done else guide,
+            "attention": attention.needing_attention(xero), "panel_form": EmptyForm()}
+
+
+@bp.post("/getting-started/hide")
+@admin_required
+def hide_getting_started():
+    """Hide Getting started for the workspace; HTMX gets the home panels back without it."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    getting_started.hide()
+    if is_htmx():
+        return render_template("invoicing/_home_panels.html", **home_panels(readiness()))
+    return go_to(url_for("invoicing.index"))
 
 
 @bp.get("/invoices/<int:invoice_id>")

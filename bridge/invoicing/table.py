@@ -3,11 +3,44 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from bridge.extensions import db
-from bridge.models import Company, CustomField, Invoice
+from bridge.models import SENDING_ACTIONS, Company, CustomField, Invoice, XeroCopy
+
+
+def changed_since_copied() -> ColumnElement[bool]:
+    """Invoice.changed_since_copied in SQL: edited after its newest copy or update."""
+    return and_(Invoice.copied_at.is_not(None), Invoice.edited_at.is_not(None),
+                Invoice.edited_at > Invoice.copied_at)
+
+
+# Made once: a new alias per request would miss SQLAlchemy's statement cache (compiled each time).
+NEWER_COPY = aliased(XeroCopy, name="newer_copy")
+
+
+def refused_ids() -> Select:
+    """Ids of the invoices whose newest copy or update failed (Xero refused it, or it could not be
+    sent): a failed attempt with no newer one, found through the index on xero_copies.invoice_id."""
+    newer = NEWER_COPY
+    return select(XeroCopy.invoice_id).where(
+        XeroCopy.invoice_id.is_not(None), XeroCopy.state == "failed", XeroCopy.action.in_(SENDING_ACTIONS),
+        ~select(newer.id).where(newer.invoice_id == XeroCopy.invoice_id, newer.action.in_(SENDING_ACTIONS),
+                                newer.id > XeroCopy.id).exists())
+
+
+def refused_by_xero() -> ColumnElement[bool]:
+    return Invoice.id.in_(refused_ids())
+
+
+# The table's Xero filter: value -> (words in its select, condition).
+XERO_FILTERS = {
+    "not_copied": ("Not copied", lambda: Invoice.xero_status.is_(None)),
+    "copied": ("In Xero", lambda: Invoice.xero_status.is_not(None)),
+    "changed": ("Changed", changed_since_copied),
+    "refused": ("Refused", refused_by_xero),
+}
 
 
 @dataclass(frozen=True)
@@ -20,6 +53,7 @@ class InvoiceFilters:
     payment_status: str | None = None
     issued_from: dt.date | None = None
     issued_to: dt.date | None = None
+    xero: str | None = None  # a key of XERO_FILTERS
 
 
 def filtered_invoices(filters: InvoiceFilters) -> Select:
@@ -56,6 +90,8 @@ def _narrowed(stmt: Select, filters: InvoiceFilters) -> Select:
         stmt = stmt.where(Invoice.issue_date >= filters.issued_from)
     if filters.issued_to:
         stmt = stmt.where(Invoice.issue_date <= filters.issued_to)
+    if filters.xero:
+        stmt = stmt.where(XERO_FILTERS[filters.xero][1]())
     return stmt
 
 
@@ -64,6 +100,13 @@ def invoice_page(filters: InvoiceFilters, page: int, per_page: int) -> Paginatio
     return db.paginate(
         filtered_invoices(filters), page=max(page, 1), per_page=per_page, error_out=False, count=True
     )
+
+
+def refused_among(invoice_ids: list[int]) -> set[int]:
+    """Which of these invoices Xero refused the newest copy of (one query, for a page's badges)."""
+    if not invoice_ids:
+        return set()
+    return set(db.session.scalars(refused_ids().where(XeroCopy.invoice_id.in_(invoice_ids))))
 
 
 def table_fields() -> list[CustomField]:

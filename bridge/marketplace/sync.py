@@ -18,6 +18,8 @@ from bridge.xero.sync import payments as payment_sync
 # A person is waiting on "Sync now": longer waits (a rate limit) end the run instead, and
 # the scheduler carries on from the last page applied.
 BUTTON_MAX_WAIT = 10.0
+# Where a "Sync now" posted from outside the Xero card goes back to (form field `back`).
+SYNC_BACK = {"reconcile": "marketplace.xero_reconcile", "home": "invoicing.index"}
 
 
 def impatient_sleep(seconds: float) -> None:
@@ -67,6 +69,6 @@ def xero_sync_now():
         return render_template("marketplace/_xero_sync.html", xero=xero,
                                **sync_context(xero, result))
     flash(f"Payment sync: {result.message}", "error" if result.error else "success")
-    # "Sync now" on the Reconcile page comes back to it, to show what still differs.
-    back = "marketplace.xero_reconcile" if request.form.get("back") == "reconcile" else "marketplace.index"
-    return go_to(url_for(back))
+    # "Sync now" on the Reconcile page comes back to it, to show what still differs; on the
+    # home page's Getting started, to the home page, where the step ticks.
+    return go_to(url_for(SYNC_BACK.get(request.form.get("back", ""), "marketplace.index")))

@@ -95,6 +95,8 @@ class WorkspaceSettings(db.Model):
     invoice_number_pattern: Mapped[str] = mapped_column(String(60), default="{year}-{seq:04}")
     # The CLDR locale money and dates are shown in (bridge.formatting), e.g. en, en_GB, de_CH.
     locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
+    # An admin hid the home page's "Getting started" (for everyone); None: it shows until done.
+    getting_started_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Organisation(db.Model):

@@ -2,8 +2,8 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from flask import flash, render_template, url_for
-from sqlalchemy import case, func, select
+from flask import flash, render_template, request, url_for
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from bridge.extensions import db
@@ -17,8 +17,9 @@ from bridge.xero.bills import send as bills
 from bridge.xero.settings.readiness import readiness
 
 
-def budgets_with_totals():
-    """Every budget with its client, expense count and total, in one query.
+def budgets_with_totals(ready: ColumnElement[bool] | None = None):
+    """Every budget with its client, expense count and total, in one query; with `ready` (the
+    expenses ready for Xero), only the budgets that have some, with how many.
 
     The total adds only expenses in the budget's currency (adding EUR to USD means
     nothing); `other_currency_count` says how many were left out.
@@ -30,6 +31,7 @@ def budgets_with_totals():
             func.count(Expense.id).label("expense_count"),
             func.coalesce(func.sum(case((same_currency, Expense.amount))), 0).label("total"),
             func.count(case((~same_currency, Expense.id))).label("other_currency_count"),
+            (func.count(case((ready, Expense.id))) if ready is not None else literal(0)).label("ready_count"),
         )
         .outerjoin(Budget.client)
         .outerjoin(Expense, Expense.budget_id == Budget.id)
@@ -38,13 +40,26 @@ def budgets_with_totals():
         .group_by(Budget.id, Company.id)
         .order_by(Budget.created_at.desc(), Budget.id.desc())
     )
+    if ready is not None:
+        query = query.where(Budget.id.in_(select(Expense.budget_id).where(ready)))
     return db.session.execute(query).all()
 
 
 @bp.get("/budgets")
 def budgets():
-    """All budgets with their expense counts and totals."""
-    return render_template("workspace/budgets.html", rows=budgets_with_totals())
+    """All budgets with their expense counts and totals; ?xero=ready: those with expenses ready for Xero."""
+    ready = bills_ready() if request.args.get("xero") == "ready" else None
+    return render_template("workspace/budgets.html", rows=budgets_with_totals(ready), ready_only=ready is not None)
+
+
+def bills_ready() -> ColumnElement[bool] | None:
+    """Which expenses are ready to be sent as bills, or None when nothing can be sent now."""
+    # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
+    from bridge.xero.bills import send as bills
+    from bridge.xero.settings.readiness import readiness
+
+    ready = readiness()
+    return None if bills.blocked(ready) else bills.ready_to_send(ready.settings)
 
 
 @bp.route("/budgets/new", methods=["GET", "POST"])

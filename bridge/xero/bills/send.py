@@ -12,10 +12,12 @@ Many expenses at once: bridge.xero.bills.batch.
 """
 from dataclasses import dataclass, replace
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from bridge.extensions import db
-from bridge.models import SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroSettings
+from bridge.models import (
+    SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroCurrency, XeroSettings,
+)
 from bridge.xero.bills import mapping as bill_mapping
 from bridge.xero.sending import activity, contacts, ledger, payloads
 from bridge.xero.sending import attempt as copy_attempt
@@ -123,6 +125,21 @@ def bills_in_xero(expense_ids: list[int]) -> dict[int, BillInXero]:
     # A send whose answer the ledger did not keep (Xero gave no InvoiceID) shows that answer.
     return {expense_id: BillInXero(held[expense_id].number, held[expense_id].status) if expense_id in held
             else BillInXero(row.xero_number, row.xero_status) for expense_id, row in sent.items()}
+
+
+def ready_to_send(settings: XeroSettings) -> ColumnElement[bool]:
+    """Expenses with no bill yet that have what a bill needs: mapping.missing_fields and the
+    currency check (reference.currency_problem) said in SQL, so they are counted, not loaded."""
+    mapped = select(ServiceTypeAccount.service_type_id).where(
+        ServiceTypeAccount.expense_account_code.is_not(None), ServiceTypeAccount.expense_account_code != "")
+    has_account = true() if settings.default_expense_account_code else Expense.service_type_id.in_(mapped)
+    enabled = select(XeroCurrency.code).where(XeroCurrency.tenant_id == settings.tenant_id)
+    billed = select(XeroCopy.expense_id).where(
+        XeroCopy.expense_id.is_not(None), XeroCopy.state == "done", XeroCopy.action.in_(SENDING_ACTIONS))
+    return and_(
+        Expense.supplier_id.is_not(None), Expense.due_date.is_not(None), func.trim(Expense.description) != "",
+        has_account, or_(~enabled.exists(), Expense.currency.in_(enabled)), Expense.id.not_in(billed),
+    )
 
 
 def bill_state(expense: Expense, ready: Readiness) -> BillState:

@@ -22,6 +22,7 @@ class Readiness:
     """Whether invoices can be copied now: an active connection, and the wizard saved."""
 
     tenant_id: str | None = None
+    tenant_name: str | None = None
     connected: bool = False
     needs_reconnect: bool = False
     configured: bool = False
@@ -39,7 +40,7 @@ def readiness() -> Readiness:
         return Readiness()
     settings = setup.settings_row()
     configured = bool(settings and settings.tenant_id == connection.tenant_id and settings.configured_at)
-    return Readiness(tenant_id=connection.tenant_id, connected=not connection.needs_reconnect,
+    return Readiness(tenant_id=connection.tenant_id, tenant_name=connection.tenant_name, connected=not connection.needs_reconnect,
                      needs_reconnect=connection.needs_reconnect, configured=configured,
                      settings=settings)
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import responses  # noqa: E402
 
 from bench.payments_bench import (  # noqa: E402
-    BASE, TENANT, bridge_app, calls_of, connected_to_sandbox, copied, fake_connection,
+    BASE, TENANT, bridge_app, calls_of, connected_to_sandbox, copied, copies_in_sandbox, fake_connection,
     forget_answers, guid, ms, page_of, sync_on)
 from bridge.config import XERO_URLS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
@@ -47,15 +47,7 @@ def against_the_sandbox(folder: Path) -> None:
     with connected_to_sandbox(folder) as server:
         sync_on(NZ_TENANT, utcnow() - timedelta(seconds=1))
         with XeroClient(NZ_TENANT) as client:
-            contact = client.find_contact_by_name("Northwind Studio")["ContactID"]
-            sale = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "Status": "AUTHORISED",
-                    "Date": date(2026, 3, 2), "DueDate": date(2026, 4, 1), "LineItems": [{
-                        "Description": "Bench", "Quantity": Decimal("1"), "UnitAmount": Decimal("100.00"),
-                        "AccountCode": "200", "TaxType": "NONE"}]}
-            answers = []
-            for _ in range(DOCUMENTS // 50):
-                answers += client.create_invoices([sale] * 50)
-            copied(NZ_TENANT, answers)
+            answers = copies_in_sandbox(client, DOCUMENTS)
             sync_organisation(NZ_TENANT, client=client)  # settles the cursors after the copies
 
             changed_at = time.monotonic()

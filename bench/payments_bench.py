@@ -135,19 +135,26 @@ def fake_connection(app) -> None:
         access_token_expires_at=utcnow() + timedelta(hours=1), status="active", refresh_version=1))
 
 
+def copies_in_sandbox(client: XeroClient, count: int) -> list[dict]:
+    """`count` approved invoices of 100.00 made in the sandbox, 50 a call, each with the Bridge
+    invoice, done copy and ledger row a "Copy to Xero" leaves; Xero's answers."""
+    contact = client.find_contact_by_name("Northwind Studio")["ContactID"]
+    sale = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "Status": "AUTHORISED",
+            "Date": date(2026, 3, 2), "DueDate": date(2026, 4, 1), "LineItems": [{
+                "Description": "Bench", "Quantity": Decimal("1"), "UnitAmount": Decimal("100.00"),
+                "AccountCode": "200", "TaxType": "NONE"}]}
+    answers = []
+    for _ in range(count // 50):
+        answers += client.create_invoices([sale] * 50)
+    copied(client.tenant_id, answers)
+    return answers
+
+
 def against_the_sandbox(folder: Path) -> None:
     with connected_to_sandbox(folder) as server:
         sync_on(NZ_TENANT, utcnow() - timedelta(seconds=1))
         with XeroClient(NZ_TENANT) as client:
-            contact = client.find_contact_by_name("Northwind Studio")["ContactID"]
-            sale = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "Status": "AUTHORISED",
-                    "Date": date(2026, 3, 2), "DueDate": date(2026, 4, 1), "LineItems": [{
-                        "Description": "Bench", "Quantity": Decimal("1"), "UnitAmount": Decimal("100.00"),
-                        "AccountCode": "200", "TaxType": "NONE"}]}
-            answers = []
-            for _ in range(10):
-                answers += client.create_invoices([sale] * 50)
-            copied(NZ_TENANT, answers)
+            answers = copies_in_sandbox(client, 500)
             xero_ids = [answer["InvoiceID"] for answer in answers]
             sync_organisation(NZ_TENANT, client=client)  # settles the cursors after the copies
 

@@ -32,7 +32,9 @@ class TokenCipher:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, ValueError) as error:
             raise TokenDecryptError(
-                "The stored Xero tokens cannot be decrypted (was XERO_TOKEN_KEY changed?)."
+                # People read this on the Xero card; the README names XERO_TOKEN_KEY.
+                "Bridge can no longer read its saved Xero sign-in (the server's encryption key "
+                "changed)."
             ) from error
 
     def __repr__(self) -> str:
@@ -54,7 +56,8 @@ class TokenSet:
         """From the token endpoint's JSON (expires_in seconds from now)."""
         if not token.get("refresh_token"):
             # Only issued with the offline_access scope; without it we cannot stay connected.
-            raise ValueError("Xero issued no refresh token (is offline_access among the scopes?)")
+            raise ValueError("Xero did not grant Bridge lasting access (offline access), so Bridge "
+                             "cannot stay connected")
         now = now or utcnow()
         scope = token.get("scope") or ""
         if not isinstance(scope, str):

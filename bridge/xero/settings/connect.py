@@ -219,8 +219,8 @@ def _remove_at_xero(tenant_id: str, tenant_name: str, revoke: bool = False,
             client.revoke_token()
         except XeroError as failure:
             logger.warning("xero: revoking tenant %s's token failed: %s", tenant_id, failure)
-            return [f"Xero did not confirm that the tokens were revoked ({failure}); "
-                    "Bridge erased them all the same."]
+            return [f"Xero did not confirm that Bridge's access ended ({failure}); "
+                    "Bridge forgot it all the same."]
     return []
 
 

@@ -30,10 +30,15 @@ class SelectionForm(FlaskForm):
 
 
 class BatchForm(FlaskForm):
-    """What is still to send, as "expense id:attempt key" items, and the progress so far."""
+    """What is still to send, as "expense id:attempt key" items, and the progress so far: how
+    many were ticked, how many of them are sent at all (total), skipped and why, not sent."""
 
     items = FieldList(StringField())
     total = IntegerField(default=0)
+    ticked = IntegerField(default=0)
+    missing = IntegerField(default=0)
+    before = IntegerField(default=0)
+    not_sent = IntegerField(default=0)
 
     def pairs(self) -> list[tuple[int, str]]:
         """The items as (expense id, attempt key); malformed ones are dropped."""

@@ -132,9 +132,11 @@ def bills_start(budget_id: int):
         rows.append((expense, missing, sent.get(expense.id)))
         if not missing and expense.id not in sent:
             items.append(f"{expense.id}:{uuid4()}")
-    batch = BatchForm(formdata=None, data={"items": items, "total": len(items)})
+    batch = BatchForm(formdata=None, data={
+        "items": items, "total": len(items), "ticked": len(form.expense_ids.data),
+        "missing": sum(1 for _, missing, _ in rows if missing), "before": len(sent)})
     return render_template("invoicing/_bills_send.html", budget=budget, rows=rows, batch=batch,
-                           sent=0, problem=None)
+                           progress=progress(batch, 0), problem=None)
 
 
 @bp.post("/budgets/<int:budget_id>/xero/batch")
@@ -152,6 +154,31 @@ def bills_batch(budget_id: int):
     now, rest = pairs[:bill_batch.BATCH_SIZE], pairs[bill_batch.BATCH_SIZE:]
     outcomes = bill_batch.send_batch(now, user_id=current_user.id, url_for_expense=_expense_url)
     total = form.total.data or len(pairs)
-    batch = BatchForm(formdata=None, data={"items": [f"{i}:{k}" for i, k in rest], "total": total})
+    batch = BatchForm(formdata=None, data={
+        "items": [f"{i}:{k}" for i, k in rest], "total": total,
+        "ticked": form.ticked.data or total, "missing": form.missing.data or 0,
+        "before": form.before.data or 0,
+        "not_sent": (form.not_sent.data or 0) + sum(1 for o in outcomes if o.result.outcome != "done")})
     return render_template("invoicing/_bills_batch.html", budget=budget, outcomes=outcomes, batch=batch,
-                           sent=total - len(rest), total=total)
+                           progress=progress(batch, total - len(rest)))
+
+
+def progress(batch: BatchForm, processed: int) -> str:
+    """The progress of a selection in words: what was ticked, what was skipped and why, and how
+    many of the others are sent ("3 selected, 1 skipped (already in Xero): 1 of 2 sent so far…")."""
+    ticked, total = batch.ticked.data or 0, batch.total.data or 0
+    reasons = [(batch.missing.data or 0, "missing details"), (batch.before.data or 0, "already in Xero")]
+    reasons = [(count, why) for count, why in reasons if count]
+    head = f"{ticked} selected"
+    if reasons:
+        skipped = sum(count for count, _ in reasons)
+        why = reasons[0][1] if len(reasons) == 1 else ", ".join(f"{count} {why}" for count, why in reasons)
+        head += f", {skipped} skipped ({why})"
+    if not total:
+        return f"{head}: nothing to send."
+    if processed < total:
+        return f"{head}: {processed} of {total} sent so far…"
+    failed = batch.not_sent.data or 0
+    if failed:
+        return f"{head}: {total - failed} of {total} sent; {failed} not sent, see below."
+    return f"{head}: {total} of {total} sent."

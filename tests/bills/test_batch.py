@@ -20,11 +20,11 @@ def start(http, budget_id: int, expense_ids: list[int]):
 
 
 def items(response) -> dict:
-    """The hidden "items-N" inputs of the next batch's form, and its total."""
+    """The hidden "items-N" inputs of the next batch's form, and its counts (total, ticked…)."""
     page = response.get_data(as_text=True)
     found = dict(re.findall(r'name="(items-\d+)" value="([^"]+)"', page))
-    total = re.search(r'name="total" type="hidden" value="(\d+)"', page)
-    return {**found, "total": total.group(1)} if total else found
+    counts = dict(re.findall(r'name="(total|ticked|missing|before|not_sent)" type="hidden" value="(\d+)"', page))
+    return {**found, **counts} if found else found
 
 
 def run(http, budget_id: int, response) -> list:
@@ -52,11 +52,11 @@ def test_five_with_one_invalid_four_sent_one_error_naming_it(connected, admin, w
     expenses.insert(2, make_expense(workspace, reference="JP-1", description="Paper from Osaka", currency="JPY"))
     budget_id = workspace["budget"].id
     started = start(admin, budget_id, [e.id for e in expenses])
-    assert started.status_code == 200 and "0 of 5 done" in text(started)
+    assert started.status_code == 200 and "5 selected: 0 of 5 sent so far…" in text(started)
     assert text(started).count("Waiting") == 5
     (answer,) = run(admin, budget_id, started)
     words = text(answer)
-    assert words.count("— bill ") == 4 and "5 of 5 done: finished." in words
+    assert words.count("— bill ") == 4 and "5 selected: 4 of 5 sent; 1 not sent, see below." in words
     refused = re.search(r'<li id="bulk-item-%d".*?</li>' % expenses[2].id, answer.get_data(as_text=True), re.S).group(0)
     assert "Paper from Osaka" in refused and "Organisation is not subscribed to currency JPY" in refused
     assert 'hx-swap-oob="true"' in refused
@@ -75,7 +75,7 @@ def test_missing_fields_are_shown_and_those_expenses_not_sent(connected, admin, 
     started = start(admin, workspace["budget"].id, [good.id, lacking.id])
     taxi = re.search(r'<li id="bulk-item-%d".*?</li>' % lacking.id, started.get_data(as_text=True), re.S).group(0)
     assert "Not sent" in taxi and "No supplier" in taxi and f"/expenses/{lacking.id}/edit#supplier_id" in taxi
-    assert "0 of 1 done" in text(started)
+    assert "2 selected, 1 skipped (missing details): 0 of 1 sent so far…" in text(started)
     run(admin, workspace["budget"].id, started)
     assert len(sandbox_bills()) == 1 and [r.expense_id for r in bill_rows()] == [good.id]
 
@@ -86,7 +86,8 @@ def test_batches_hold_at_most_fifty_and_contacts_are_looked_up_once(connected, a
     started = start(admin, workspace["budget"].id, [e.id for e in expenses])
     answers = run(admin, workspace["budget"].id, started)
     assert [text(a).count("— bill ") for a in answers] == [3, 3, 1]
-    assert "3 of 7 done…" in text(answers[0]) and "7 of 7 done: finished." in text(answers[-1])
+    assert "7 selected: 3 of 7 sent so far…" in text(answers[0])
+    assert "7 selected: 7 of 7 sent." in text(answers[-1])
     assert len(recorded(sandbox, "PUT", "/Invoices")) == 3 and len(sandbox_bills()) == 7
     assert len(recorded(sandbox, "PUT", "/Contacts")) == 1  # one supplier, created once
 
@@ -116,7 +117,8 @@ def test_expenses_sent_before_are_not_sent_again(connected, admin, workspace, sa
     run(admin, workspace["budget"].id, start(admin, workspace["budget"].id, [first.id]))
     second = make_expense(workspace, reference="PI-B")
     started = start(admin, workspace["budget"].id, [first.id, second.id])
-    assert "sent before as bill PI-A; not sent again" in text(started) and "0 of 1 done" in text(started)
+    assert "sent before as bill PI-A; not sent again" in text(started)
+    assert "2 selected, 1 skipped (already in Xero): 0 of 1 sent so far…" in text(started)
     run(admin, workspace["budget"].id, started)
     assert sorted(b["InvoiceNumber"] for b in sandbox_bills()) == ["PI-A", "PI-B"]
 

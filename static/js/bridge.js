@@ -81,6 +81,19 @@
     }
   });
 
+  // Error summaries ([data-error-summary]): the focus goes to the summary when the page shows
+  // it, and to the field when one of its links is followed (a link alone only scrolls).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+
   // Inline cell editing: Escape cancels.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }

@@ -20,6 +20,7 @@ from uuid import uuid4
 
 import pytest
 from flask import url_for
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bridge.demo import ADMIN_EMAIL, seed_demo
@@ -39,6 +40,7 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 # GET endpoints that are not pages a person opens, and why. Anything else in the URL map is visited.
 SKIPPED = {
     "static": "assets: checked as each page loads them",
+    "auth.login": "a redirect once logged in: test_login_page opens it logged out",
     "favicon": "the icon browsers ask for by themselves: checked as each page loads",
     "health.healthz": "JSON for monitoring, not a page",
     "invoicing.pdf": "a download (the invoice's PDF)",
@@ -180,7 +182,8 @@ def site(database_url, sandbox_seed, tmp_path_factory):
 
 
 def page_urls(app, ids: dict) -> list[tuple[str, str]]:
-    """(endpoint, path) of every page in the URL map, with real ids; fails on an unknown argument."""
+    """(name, path) of every page in the URL map, with real ids; fails on an unknown argument.
+    The name is the endpoint's (and the extra arguments of a page in EXTRA)."""
     with app.test_request_context():
         pages = []
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -195,7 +198,8 @@ def page_urls(app, ids: dict) -> list[tuple[str, str]]:
                 values[name] = value
             pages.append((rule.endpoint, url_for(rule.endpoint, **values)))
         for endpoint, args in EXTRA:
-            pages.append((endpoint, url_for(endpoint, **{**_args(app, endpoint, ids), **args})))
+            name = "-".join([endpoint, *(f"{key}-{value}" for key, value in args.items())])
+            pages.append((name, url_for(endpoint, **{**_args(app, endpoint, ids), **args})))
     return pages
 
 
@@ -237,6 +241,8 @@ def visit(tab, url: str, size: str, shot: Path) -> list[str]:
     problems = list(tab.seen)
     if answer is None or answer.status >= 400:
         problems.append(f"the page answered {answer and answer.status}")
+    if tab.url != url:
+        problems.append(f"went on to {tab.url} (a redirect belongs in SKIPPED, with why)")
     width, visible = tab.evaluate(OVERFLOW)
     if width > visible:
         problems.append(f"the page scrolls sideways: {width}px wide in {visible}px")
@@ -252,11 +258,6 @@ def settle(tab, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while tab.busy and time.monotonic() < deadline:
         tab.wait_for_timeout(25)
-
-
-def shot_name(size: str, path: str) -> str:
-    name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
-    return f"{size}-{name}.png"
 
 
 def log_in_once(tab, site) -> None:
@@ -287,10 +288,73 @@ def test_every_page(tab, site, shots, size, capsys):
     log_in_once(tab, site)
     pages = page_urls(site.app, site.ids)
     problems = {}
-    for endpoint, path in pages:
-        found = visit(tab, site.url + path, size, shots / shot_name(size, path))
+    for name, path in pages:
+        found = visit(tab, site.url + path, size, shots / f"{size}-{name}.png")
         if found:
-            problems[f"{path} ({endpoint})"] = found
+            problems[f"{path} ({name})"] = found
     with capsys.disabled():
         print(f"\n{len(pages)} pages at {size} size; screenshots in {shots}")
     assert problems == {}, "\n".join(f"{page}: {'; '.join(found)}" for page, found in problems.items())
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_copy_modal_keeps_its_actions_in_view(tab, site, shots, size):
+    """Create new on a copied invoice: a long modal whose body scrolls under a footer that stays."""
+    tab.set_viewport_size(SIZES[size])
+    log_in_once(tab, site)
+    tab.goto(f"{site.url}/invoices/{site.ids['invoice_id']}")
+    tab.hover("#xero-copy-state .copied-button")
+    tab.click(".copy-menu-items >> text=Create new")
+    body = tab.locator("#modal .copy-modal")
+    submit = body.locator("footer button[type=submit]")
+    expect(submit).to_be_visible()
+    assert body.evaluate("b => b.scrollHeight > b.clientHeight"), "the modal does not scroll: nothing proven"
+    for where in ("top", "middle"):
+        if where == "middle":
+            body.evaluate("b => b.scrollTo(0, b.scrollHeight / 2)")
+        box, view = submit.bounding_box(), SIZES[size]
+        assert 0 <= box["y"] and box["y"] + box["height"] <= view["height"], (where, box)
+        assert tab.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('footer') !== null",
+                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]), where
+    tab.screenshot(path=str(shots / f"{size}-copy-modal-scrolled.png"))
+    tab.locator("#modal footer button:has-text('Cancel')").click()
+    expect(tab.locator("#modal")).to_be_hidden()
+
+
+def test_the_navigation_collapses_into_a_menu_on_a_phone(tab, site, shots):
+    tab.set_viewport_size(SIZES["desktop"])
+    log_in_once(tab, site)
+    tab.goto(site.url + "/")
+    expect(tab.locator(".menu-button")).to_be_hidden()
+    expect(tab.locator(".mainnav >> text=Budgets")).to_be_visible()
+    tab.set_viewport_size(SIZES["phone"])
+    expect(tab.locator(".mainnav >> text=Budgets")).to_be_hidden()
+    expect(tab.locator("text=Log out")).to_be_hidden()
+    tab.click(".menu-button")
+    expect(tab.locator(".mainnav >> text=Budgets")).to_be_visible()
+    expect(tab.locator("text=Log out")).to_be_visible()
+    tab.screenshot(path=str(shots / "phone-menu-open.png"))
+    tab.click(".mainnav >> text=Budgets")
+    tab.wait_for_url(site.url + "/budgets")
+    expect(tab.locator(".mainnav >> text=Budgets")).to_be_hidden()  # closed on the next page
+
+
+def test_the_xero_setup_errors_lead_to_their_fields(tab, site, shots):
+    """A refused save: the summary at the top gets the focus; each link moves it to its field."""
+    tab.set_viewport_size(SIZES["desktop"])
+    log_in_once(tab, site)
+    tab.goto(site.url + "/marketplace/xero/setup")
+    tab.select_option("#default_revenue_account_code", "")
+    tab.select_option("#default_expense_account_code", "")
+    tab.click("#setup-actions button[type=submit]")
+    summary = tab.locator("#error-summary")
+    expect(summary).to_be_focused()
+    links = summary.locator("a")
+    expect(links).to_have_text(["Default revenue account: Choose the default revenue account.",
+                                "Default expense account: Choose the default expense account, or turn "
+                                "exporting expenses off."])
+    tab.screenshot(path=str(shots / "desktop-setup-errors.png"))
+    for index, field in enumerate(["#default_revenue_account_code", "#default_expense_account_code"]):
+        links.nth(index).click()
+        expect(tab.locator(field)).to_be_focused()
+        expect(tab.locator(field)).to_be_in_viewport()

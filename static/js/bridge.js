@@ -25,7 +25,7 @@
     var xhr = event.detail.xhr;
     var text = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0
       ? xhr.responseText : "";
-    toast(text || "The server answered with an error (" + xhr.status + "). Nothing was saved.", "error");
+    toast(text || "Something went wrong, and nothing was saved. Please try again.", "error");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("Bridge could not be reached. Check your connection and try again.", "error");

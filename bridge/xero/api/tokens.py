@@ -5,6 +5,7 @@ requests that need them; XeroConnection rows hold ciphertext only.
 """
 import base64
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Mapping
@@ -12,6 +13,8 @@ from typing import Mapping
 from cryptography.fernet import Fernet, InvalidToken
 
 from bridge.models import XeroConnection, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 class TokenDecryptError(Exception):
@@ -31,8 +34,9 @@ class TokenCipher:
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, ValueError) as error:
+            # For whoever runs Bridge; people read the message below on the Xero card.
+            logger.error("stored Xero tokens cannot be decrypted: was XERO_TOKEN_KEY changed or lost?")
             raise TokenDecryptError(
-                # People read this on the Xero card; the README names XERO_TOKEN_KEY.
                 "Bridge can no longer read its saved Xero sign-in (the server's encryption key "
                 "changed)."
             ) from error

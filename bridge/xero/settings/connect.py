@@ -100,6 +100,7 @@ def finish(args: Mapping, expected_state: str | None, redirect_uri: str,
         except XeroError as failure:
             raise ConnectError(f"{failure} {NOTHING_STORED}") from failure
         except ValueError as failure:  # no refresh token: offline_access was not granted
+            logger.warning("xero: no refresh token issued; is offline_access among XERO_SCOPES?")
             raise ConnectError(f"{failure}. {NOTHING_STORED}") from failure
     organisations = [t for t in tenants if t.tenant_type.upper() in ("ORGANISATION", "")]
     if not organisations:

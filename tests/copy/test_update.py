@@ -100,7 +100,7 @@ def test_create_new_while_bridge_numbers_says_so_before_sending_and_ends_the_ear
         connected, admin, invoice, hx):
     first = copied(admin, invoice)
     modal = text(admin.get(f"/invoices/{invoice.id}/xero/copy", headers=hx))
-    assert f"Already in Xero Number Status in Xero Total Amount due Then {invoice.number} Draft" in modal
+    assert f"Already in Xero Number Status in Xero Total Amount due On sending {invoice.number} Draft" in modal
     assert "Void or delete it in Xero first, then send the new copy (one action)" in modal
     assert "Keep it and send a second copy" not in modal  # Xero would refuse the same number
     contact = northwind()

@@ -15,14 +15,19 @@ from bridge.extensions import db
 logger = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be understood.",
+    400: "Bridge could not make sense of that. Reload the page and try again.",
     403: "You do not have access to that page.",
     404: "That page does not exist.",
     405: "That action is not allowed here.",
-    413: "That request is too large: Bridge accepts at most {limit}. Nothing was saved.",
+    413: "That is too large: Bridge accepts at most {limit}. Nothing was saved.",
     503: "The database is not answering. Nothing was saved; try again in a minute.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
 }
+
+
+# The heading of an error page: what happened, in words (the status code is for machines).
+TITLES = {400: "That did not work", 403: "No access", 404: "Not found", 405: "That did not work",
+          409: "Not possible yet", 413: "Too large", 503: "Bridge is not ready", 500: "Something went wrong"}
 
 
 def render_error(status: int, message: str | None = None):
@@ -33,7 +38,8 @@ def render_error(status: int, message: str | None = None):
         message = message.format(limit=readable_size(request.max_content_length or 0))
     if request.headers.get("HX-Request") or request.blueprint == "webhooks":
         return message, status, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("errors/error.html", status=status, message=message), status
+    title = TITLES.get(status, "Something went wrong")
+    return render_template("errors/error.html", title=title, message=message), status
 
 
 def init_app(app: Flask) -> None:

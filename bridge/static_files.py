@@ -6,14 +6,17 @@ browsers and proxies for a year as immutable: a changed file gets a new URL. Any
 request (no `v`, or an old one asked of a machine that already has the new file, or a
 new one asked of a machine still serving the old, during a rolling deploy) gets Flask's
 default: revalidate every time.
+
+/favicon.ico is served too: browsers ask for it on their own, whatever the pages link.
 """
 import hashlib
 import threading
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, request, send_from_directory
 
 ONE_YEAR = 365 * 24 * 3600
+ONE_DAY = 24 * 3600
 
 _hashes: dict[tuple[str, str], tuple[tuple[int, int], str]] = {}
 _lock = threading.Lock()
@@ -28,6 +31,12 @@ def init_app(app: Flask) -> None:
             version = file_version(app, values["filename"])
             if version:
                 values["v"] = version
+
+    @app.get("/favicon.ico", endpoint="favicon")
+    def favicon():
+        """The icon at the address browsers ask for by themselves (pages link the SVG)."""
+        return send_from_directory(app.static_folder, "img/favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=ONE_DAY)
 
     @app.after_request
     def cache_versioned(response):

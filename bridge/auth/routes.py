@@ -17,7 +17,7 @@ from bridge.models import User
 
 # Endpoints reachable without logging in; everything else needs a session.
 # webhooks: signed instead; healthz: counts only, for load balancers.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "webhooks.xero", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "favicon", "webhooks.xero", "health.healthz"}
 
 
 @login_manager.user_loader

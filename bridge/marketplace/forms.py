@@ -26,6 +26,13 @@ class ChooseOrganisationForm(FlaskForm):
     )
 
 
+# The fields in the order of the page (and of the help article): numbering, PDFs, payments,
+# status, reference, notes, accounts (then each service type's, and the tax rates), expenses.
+PAGE_ORDER = ("invoice_numbers_by", "pdfs_by", "sync_payments", "backfill_payments", "initial_status",
+              "reference_from", "notes_custom_field_id", "default_revenue_account_code",
+              "export_expenses", "default_expense_account_code", "expense_tax_type")
+
+
 class XeroSetupForm(FlaskForm):
     """Every decision of the integration, each with its one-line explanation."""
 
@@ -132,6 +139,21 @@ class XeroSetupForm(FlaskForm):
         """Whether any field of the Expenses card has an error (so it must stay visible)."""
         fields = [self.default_expense_account_code, self.expense_tax_type] + [f for _, f in self.service_type_rows("expense_account")]
         return any(f.errors for f in fields)
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """Every error in the order the page shows the fields (the article's order): the id to
+        link to, what the field is called, and the message."""
+        rows = ([(f, f"{st.name}: revenue account") for st, f in self.service_type_rows("revenue_account")]
+                + [(f, f"{rate.name}: Xero tax rate") for rate, f in self.tax_rate_rows()])
+        expense_rows = [(f, f"{st.name}: expense account") for st, f in self.service_type_rows("expense_account")]
+        fields = ([(self[name], None) for name in PAGE_ORDER[:-3]] + rows
+                  + [(self[name], None) for name in PAGE_ORDER[-3:]] + expense_rows)
+        found = []
+        for field, label in fields:
+            # A radio group is reached through its first choice.
+            target = f"{field.id}-0" if isinstance(field, RadioField) else field.id
+            found += [(target, label or field.label.text, message) for message in field.errors]
+        return found
 
     def to_setup(self) -> Setup:
         """The answers, as the setup service takes them."""

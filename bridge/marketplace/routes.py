@@ -163,7 +163,7 @@ def xero_disconnect():
         except ConnectError as error:
             flash(error.message, "error")
             return redirect(url_for("marketplace.index"))
-        flash(f"Disconnected from {result.tenant_name}. The tokens were revoked and erased; "
+        flash(f"Disconnected from {result.tenant_name}. Bridge's access was ended at Xero and forgotten; "
               "what was copied to Xero stays recorded in Bridge.", "success")
         for note in result.notes:
             flash(note, "warning")

@@ -25,7 +25,7 @@
     var xhr = event.detail.xhr;
     var text = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0
       ? xhr.responseText : "";
-    toast(text || "The server answered with an error (" + xhr.status + "). Nothing was saved.", "error");
+    toast(text || "Something went wrong, and nothing was saved. Please try again.", "error");
   });
   document.addEventListener("htmx:sendError", function () {
     toast("Bridge could not be reached. Check your connection and try again.", "error");
@@ -79,6 +79,19 @@
     if (event.key === "Enter" && event.target.matches && event.target.matches("[data-no-submit]")) {
       event.preventDefault();
     }
+  });
+
+  // Error summaries ([data-error-summary]): the focus goes to the summary when the page shows
+  // it, and to the field when one of its links is followed (a link alone only scrolls).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
   });
 
   // Inline cell editing: Escape cancels.

@@ -238,5 +238,5 @@ def test_an_unexpected_error_still_reaches_the_person(page, bridge, invoice, mon
     toast = page.locator("#modal .toast-error")  # in the dialog's top layer, not behind its backdrop
     expect(toast).to_be_visible()
     snap(page, "4-modal-server-error")
-    expect(toast).to_contain_text("The server answered with an error (500)")
+    expect(toast).to_contain_text("Something went wrong, and nothing was saved. Please try again.")
     expect(button).to_be_enabled()  # not a dead button: try again, or close

@@ -19,7 +19,7 @@ def test_the_invoice_page_lists_its_xero_activity(connected, admin, invoice):
     page = admin.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert page.count('<li class="activity-') == 2
     assert "Account code &#39;090&#39; is not a valid code" in page
-    assert f"Copied invoice {invoice.number} as {invoice.number} (DRAFT) in Xero." in page
+    assert f"Copied invoice {invoice.number} as {invoice.number} (Draft) in Xero." in page
     assert "Ada Admin" in page
 
 

@@ -86,7 +86,7 @@ def test_an_outage_says_xero_is_unavailable_and_to_try_again(connected, admin, i
     response = post_copy(admin, invoice, contact=northwind())
     assert response.status_code == 422
     page = text(response)
-    assert "Xero is having problems (HTTP 500, 4 attempts)" in page
+    assert "Xero is having problems at the moment (Bridge tried 4 times)" in page
     assert "Try again in a few minutes: Bridge looks in Xero first and will not copy it twice." in page
     assert "Try again" in page
 

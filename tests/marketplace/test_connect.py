@@ -146,7 +146,7 @@ def test_xero_unavailable_on_the_code_exchange_is_a_message(xero, admin):
     callback = xero.consent()
     xero.control("faults", kind="503", count=1, path_prefix="/connect/token")
     page = page_after(admin, admin.get(callback))
-    assert "Xero&#39;s sign-in service is having problems (HTTP 503). Nothing was connected." in page
+    assert "Xero&#39;s sign-in service is having problems at the moment. Nothing was connected." in page
     nothing_stored()
 
 

@@ -71,12 +71,12 @@ def test_connected_card_shows_the_connection_health(xero, admin):
     page = card_after(
         xero, admin, connected_at=datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc),
         last_success_at=datetime(2026, 11, 3, 14, 5, tzinfo=timezone.utc),
-        last_error="Xero is having problems (HTTP 503). Please try again in a few minutes.")
+        last_error="Xero is having problems at the moment. Please try again in a few minutes.")
     assert '<span class="badge badge-ok">Connected to “Demo Company (NZ)”</span>' in page
     assert "<dt>Organisation</dt><dd>Demo Company (NZ)</dd>" in page
     assert "Ada Admin, Nov 2, 2026, 9:30\u202fAM UTC" in page
     assert "Nov 3, 2026, 2:05\u202fPM UTC" in page
-    assert "Xero is having problems (HTTP 503)." in page
+    assert "Xero is having problems at the moment." in page
     assert "The setup is not finished" in page
     assert "Connect App" not in page
 

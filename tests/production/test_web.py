@@ -28,6 +28,16 @@ def test_a_versioned_file_is_cached_for_a_year_and_others_revalidate(client):
         assert answer.cache_control.max_age in (None, 0)
 
 
+def test_the_favicon_is_linked_and_served_at_the_address_browsers_ask_for(client, auth):
+    answer = client.get("/favicon.ico")  # no login: browsers ask before anyone logs in
+    assert answer.status_code == 200 and answer.mimetype == "image/vnd.microsoft.icon"
+    assert answer.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    auth.login()
+    page = client.get("/").get_data(as_text=True)
+    (icon,) = re.findall(r'<link rel="icon" href="(/static/img/favicon.svg\?v=[0-9a-f]{12})"', page)
+    assert client.get(icon).mimetype == "image/svg+xml"
+
+
 def test_the_version_follows_the_content(app, tmp_path):
     app.static_folder = str(tmp_path)
     (tmp_path / "a.js").write_text("one")

@@ -15,6 +15,7 @@ from bridge.extensions import csrf
 PUBLIC_ENDPOINTS = {
     "auth.login",      # the way in
     "static",          # CSS, JS, htmx
+    "favicon",         # /favicon.ico: browsers ask for it by themselves, on the login page too
     "webhooks.xero",   # Xero cannot log in; the HMAC signature stands in (tests/payments/test_webhooks.py)
 }
 # The health check (a load balancer cannot log in), by blueprint or by path.

@@ -159,8 +159,9 @@ def test_revoke_token(xero_app, connection, xero_http, sleeps):
 
 def test_revoke_token_refused(xero_app, connection, xero_http, sleeps):
     xero_http.post(REVOCATION_URL, status=400, json={"error": "invalid_client"})
-    with pytest.raises(XeroError, match="invalid_client"):
+    with pytest.raises(XeroError, match="Xero refused to end Bridge's access.") as refused:
         XeroClient(TENANT_ID, sleep=sleeps.append).revoke_token()
+    assert refused.value.status == 400
 
 
 def test_identity_calls_are_counted(xero_app, xero_http):

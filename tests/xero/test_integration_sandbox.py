@@ -138,7 +138,7 @@ def test_the_previous_refresh_token_works_for_30_minutes_then_never(
             client.get_organisation()
         row = stored(sandbox_app)
         assert row["status"] == "needs_reconnect"
-        assert "refused the stored refresh token" in row["last_error"]
+        assert "no longer accepts Bridge's sign-in" in row["last_error"]
         sent = sum(client.calls.values())
         with pytest.raises(XeroAuthorisationLost):
             client.get_organisation()

@@ -7,8 +7,11 @@ from uuid import uuid4
 
 import pytest
 from responses import matchers
+from sqlalchemy import select, text, update
 
-from bridge.xero.api.errors import XeroNotFound, XeroValidationError
+from bridge.extensions import db
+from bridge.models import XeroConnection
+from bridge.xero.api.errors import XeroNotFound, XeroUnavailable, XeroValidationError
 from bridge.xero.api.ratelimit import call_counts
 from tests.xero.payloads import (
     API,
@@ -335,6 +338,55 @@ def test_last_success_is_recorded(xero, xero_http, xero_app):
     from tests.xero.conftest import stored
 
     xero_http.get(f"{API}/Organisation", json=organisation())
+    assert stored(xero_app)["last_success_at"] is None
+    xero.get_organisation()
+    assert stored(xero_app)["last_success_at"] is not None
+
+
+def test_last_success_moves_with_later_calls_and_clears_the_last_error(xero, xero_http, xero_app):
+    """The Xero card's "Last successful call" follows the calls people make (not once per
+    five minutes), and a success right after an error clears that error."""
+    import datetime as dt
+
+    from bridge.xero.api import connection as connection_module
+    from tests.xero.conftest import stored
+
+    def last_success():
+        db.session.expire_all()
+        return db.session.scalar(select(XeroConnection.last_success_at))
+
+    xero_http.get(f"{API}/Organisation", json=organisation())
+    xero.get_organisation()
+    first = last_success()
+    db.session.execute(update(XeroConnection).values(last_success_at=first - dt.timedelta(minutes=10)))
+    db.session.commit()
+    assert connection_module.SUCCESS_WRITE_INTERVAL <= 60  # the card shows the minute
+    for key in connection_module._LAST_SUCCESS_WRITE:  # as if the interval had passed
+        connection_module._LAST_SUCCESS_WRITE[key] -= connection_module.SUCCESS_WRITE_INTERVAL
+    xero.get_organisation()
+    assert last_success() >= first
+
+    xero_http.replace("GET", f"{API}/Organisation", status=503)
+    with pytest.raises(XeroUnavailable):
+        xero.get_organisation()
+    assert stored(xero_app)["last_error"].startswith("Xero is having problems")
+    xero_http.replace("GET", f"{API}/Organisation", json=organisation())
+    xero.get_organisation()  # within the interval, yet the error is cleared
+    assert stored(xero_app)["last_error"] is None
+
+
+def test_a_success_that_could_not_be_written_is_written_at_the_next_one(xero, xero_http, xero_app):
+    from sqlalchemy import create_engine
+
+    from tests.xero.conftest import stored
+
+    xero_http.get(f"{API}/Organisation", json=organisation())
+    other = create_engine(xero_app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.connect() as holder:
+        holder.execute(text("UPDATE xero_connections SET tenant_name = tenant_name"))
+        xero.get_organisation()  # SQLite's write lock is held: not written
+        holder.rollback()
+    other.dispose()
     assert stored(xero_app)["last_success_at"] is None
     xero.get_organisation()
     assert stored(xero_app)["last_success_at"] is not None

@@ -4,6 +4,7 @@ The authorize URL and its state, the code exchange, the refresh grant and revoca
 and the organisations a token set reaches (an entry of GET /connections).
 """
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from bridge.xero.api.dates import parse_iso_utc
 from bridge.xero.api.errors import XeroAuthorisationLost, XeroError, XeroRateLimited, XeroUnavailable
 from bridge.xero.api.tokens import TokenSet
 from bridge.xero.api.transport import Transport, body_or_text, retry_after_seconds
+
+logger = logging.getLogger(__name__)
 
 TOKEN_OP = "POST /connect/token"
 REVOCATION_OP = "POST /connect/revocation"
@@ -119,14 +122,15 @@ class XeroIdentity:
         )
         if response.status_code >= 500:
             raise XeroUnavailable(
-                f"Xero's sign-in service is having problems (HTTP {response.status_code}).",
+                "Xero's sign-in service is having problems at the moment.",
                 status=response.status_code, operation=REVOCATION_OP,
             )
         if response.status_code >= 300:
             # RFC 7009: an unknown or already revoked token still gets 200, so this is ours.
             reason = body_or_text(response)
             reason = reason.get("error") if isinstance(reason, dict) else reason
-            raise XeroError(f"Xero refused to revoke the token ({reason or response.status_code}).",
+            logger.warning("xero: revocation refused (%s): %s", response.status_code, reason)
+            raise XeroError("Xero refused to end Bridge's access.",
                             status=response.status_code, operation=REVOCATION_OP)
 
     def _oauth(self, *, retrying: bool, **kwargs) -> OAuth2Session:
@@ -164,7 +168,7 @@ class XeroIdentity:
                     ) from error
                 status = response.status_code if response is not None else None
                 raise XeroUnavailable(
-                    f"Xero's sign-in service is having problems (HTTP {status}).",
+                    "Xero's sign-in service is having problems at the moment.",
                     status=status, operation=op) from error
             except requests.RequestException as error:
                 message = self._transport.unreachable_message(error, "POST", retryable=True)

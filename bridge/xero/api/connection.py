@@ -29,8 +29,9 @@ ACTIVE, NEEDS_RECONNECT = "active", "needs_reconnect"
 NOT_CONNECTED = "This Xero organisation is not connected to Bridge. An admin can connect it."
 # Refresh this long before the access token expires (as Xero's own SDK does).
 REFRESH_MARGIN = timedelta(seconds=60)
-# last_success_at is written at most this often per organisation and process.
-SUCCESS_WRITE_INTERVAL = 300.0
+# last_success_at is written at most this often per organisation and process: often enough that
+# the Xero card's "Last successful call" (to the minute) moves with the calls people make.
+SUCCESS_WRITE_INTERVAL = 30.0
 # Bookkeeping writes wait this long for SQLite's write lock, then give up quietly.
 BOOKKEEPING_BUSY_MS = 200
 
@@ -185,7 +186,7 @@ class StoredConnection:
                     try:
                         tokens = self._refresh_grant(refresh_token)
                     except InvalidGrant:
-                        message = RECONNECT + " (Xero refused the stored refresh token.)"
+                        message = RECONNECT + " (Xero no longer accepts Bridge's sign-in.)"
                         row.status, row.last_error = NEEDS_RECONNECT, message
                         lost = XeroAuthorisationLost(message, status=400, operation=TOKEN_OP)
                     else:
@@ -243,18 +244,20 @@ class StoredConnection:
     # --- bookkeeping on the row (best effort) -----------------------------------------
 
     def note_success(self) -> None:
-        """Record that a call succeeded (at most every SUCCESS_WRITE_INTERVAL seconds)."""
+        """Record that a call succeeded (at most every SUCCESS_WRITE_INTERVAL seconds; a write
+        that could not be made is tried again at the next success)."""
         now = time.monotonic()
         last = _LAST_SUCCESS_WRITE.get(self._key)
         if last is not None and now - last < SUCCESS_WRITE_INTERVAL:
             return
-        _LAST_SUCCESS_WRITE[self._key] = now
-        self._write(update(XeroConnection)
-                    .where(XeroConnection.tenant_id == self.tenant_id)
-                    .values(last_success_at=utcnow(), last_error=None))
+        if self._write(update(XeroConnection)
+                       .where(XeroConnection.tenant_id == self.tenant_id)
+                       .values(last_success_at=utcnow(), last_error=None)):
+            _LAST_SUCCESS_WRITE[self._key] = now
 
     def record_error(self, message: str) -> None:
-        """Keep what went wrong, for people to see."""
+        """Keep what went wrong, for people to see (the next success clears it at once)."""
+        _LAST_SUCCESS_WRITE.pop(self._key, None)
         if self.tenant_id:
             self._write(update(XeroConnection)
                         .where(XeroConnection.tenant_id == self.tenant_id)
@@ -262,6 +265,7 @@ class StoredConnection:
 
     def mark_needs_reconnect(self, message: str) -> None:
         """Xero stopped accepting these tokens: an admin must reconnect."""
+        _LAST_SUCCESS_WRITE.pop(self._key, None)
         statement = (update(XeroConnection)
                      .where(XeroConnection.tenant_id == self.tenant_id,
                             XeroConnection.status == ACTIVE)
@@ -272,13 +276,13 @@ class StoredConnection:
         self._write(statement)
         self._token = None
 
-    def _write(self, statement) -> None:
+    def _write(self, statement) -> bool:
         """Run one UPDATE in its own short transaction; never fail the Xero call over it.
 
         A Xero call that succeeded must not look failed because a status column could not
         be written (the caller might repeat it), so errors here are logged only. The write
         waits at most BOOKKEEPING_BUSY_MS for a lock someone else holds (SQLite's write
-        lock; on PostgreSQL the row).
+        lock; on PostgreSQL the row). Returns whether the row was written.
         """
         try:
             with self._engine.connect() as connection:
@@ -299,6 +303,8 @@ class StoredConnection:
         except SQLAlchemyError:
             logger.warning("xero tenant=%s: could not update the connection's status",
                            self.tenant_id, exc_info=True)
+            return False
+        return True
 
 
 def _sqlite_busy(error: OperationalError) -> bool:

@@ -5,6 +5,7 @@ requests that need them; XeroConnection rows hold ciphertext only.
 """
 import base64
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Mapping
@@ -12,6 +13,8 @@ from typing import Mapping
 from cryptography.fernet import Fernet, InvalidToken
 
 from bridge.models import XeroConnection, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 class TokenDecryptError(Exception):
@@ -31,8 +34,11 @@ class TokenCipher:
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, ValueError) as error:
+            # For whoever runs Bridge; people read the message below on the Xero card.
+            logger.error("stored Xero tokens cannot be decrypted: was XERO_TOKEN_KEY changed or lost?")
             raise TokenDecryptError(
-                "The stored Xero tokens cannot be decrypted (was XERO_TOKEN_KEY changed?)."
+                "Bridge can no longer read its saved Xero sign-in (the server's encryption key "
+                "changed)."
             ) from error
 
     def __repr__(self) -> str:
@@ -54,7 +60,8 @@ class TokenSet:
         """From the token endpoint's JSON (expires_in seconds from now)."""
         if not token.get("refresh_token"):
             # Only issued with the offline_access scope; without it we cannot stay connected.
-            raise ValueError("Xero issued no refresh token (is offline_access among the scopes?)")
+            raise ValueError("Xero did not grant Bridge lasting access (offline access), so Bridge "
+                             "cannot stay connected")
         now = now or utcnow()
         scope = token.get("scope") or ""
         if not isinstance(scope, str):

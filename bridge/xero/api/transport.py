@@ -278,11 +278,12 @@ class Transport:
             credentials.mark_needs_reconnect(message)
             return XeroAuthorisationLost(message, **details)
         if status == 404:
-            return XeroNotFound(f"Xero has no such record ({op}).", **details)
+            return XeroNotFound("Xero has no such record.", **details)
         if status >= 500:
             attempts = getattr(self._local, "attempts", 1)
-            message = f"Xero is having problems (HTTP {status}"
-            message += f", {attempts} attempts)." if attempts > 1 else ")."
+            # The status stays on the exception (and in the log), not in the sentence.
+            message = "Xero is having problems at the moment"
+            message += f" (Bridge tried {attempts} times)." if attempts > 1 else "."
             if not retryable:
                 message += (" Bridge did not retry, because Xero may have done it anyway: "
                             "check Xero before trying again.")
@@ -291,13 +292,13 @@ class Transport:
             credentials.record_error(message)
             return XeroUnavailable(message, **details)
         reason = _detail(body)
-        return XeroError(f"Xero answered HTTP {status}" + (f": {reason}" if reason else "."),
+        return XeroError("Xero did not accept the request" + (f": {reason}" if reason else "."),
                          **details)
 
     def unreachable_message(self, error, method, retryable) -> str:
         """What to tell a person when Xero could not be reached or did not answer."""
         attempts = getattr(self._local, "attempts", 1)
-        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        tries = f" (Bridge tried {attempts} times)" if attempts > 1 else ""
         kind = _failure_kind(error)
         if kind == "connect":
             return f"Bridge could not reach Xero{tries}. Please try again in a few minutes."

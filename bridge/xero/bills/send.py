@@ -24,7 +24,7 @@ from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
 from bridge.xero.settings import reference
-from bridge.xero.settings.readiness import Readiness, readiness
+from bridge.xero.settings.readiness import Readiness, readiness, xero_status_label
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
 STALE_PAGE = "This page is out of date: reload it and send again."
@@ -241,7 +241,7 @@ def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: st
     verb = "Sent" if row.action == "create" else "Updated the bill of"
     activity.record(copy_attempt.operation_of(row), "ok",
                     f"{verb} expense {expense.description!r} as bill {bill_label(row)} "
-                    f"({row.xero_status}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
+                    f"({xero_status_label(row.xero_status)}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
                     expense_id=row.expense_id, request=row.payload, response=element)
     db.session.commit()
     return copy_attempt.result(row)

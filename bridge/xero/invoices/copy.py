@@ -33,7 +33,7 @@ from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_don
 from bridge.xero.sending.contacts import Contact, link
 from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
 from bridge.xero.settings import reference
-from bridge.xero.settings.readiness import readiness, tax_percent
+from bridge.xero.settings.readiness import readiness, tax_percent, xero_status_label
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
 
@@ -170,7 +170,7 @@ def finish_invoice(row: XeroCopy, element: dict, user_id: int | None, operation:
     notes = after_copy(invoice, row)
     verb = "Copied" if row.action == "create" else "Updated the copy of"
     activity.record(operation, "ok", f"{verb} invoice {ours} as {row.xero_number} "
-                    f"({row.xero_status}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
+                    f"({xero_status_label(row.xero_status)}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
                     invoice_id=row.invoice_id, request=row.payload, response=element)
     db.session.commit()
     notes += documents.add_note(row_id, user_id)

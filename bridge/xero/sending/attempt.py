@@ -274,7 +274,7 @@ def _recover(row_id: int, user_id: int | None) -> CopyResult:
     except XeroError as error:
         return _unknown(row_id, error, user_id, sent=payload)
     summary = (f"Found the lost copy in Xero as {found.get('InvoiceNumber')}." if found else
-               "The lost copy is not in Xero: sending it again under the same Idempotency-Key.")
+               "The lost copy is not in Xero: sending it again, marked so that Xero makes it only once.")
     activity.record("recover", "ok", summary, tenant_id=tenant, user_id=user_id,
                     **documents_of(row), request={"Url": payload.get("Url")},
                     response=found)

@@ -100,6 +100,7 @@ def finish(args: Mapping, expected_state: str | None, redirect_uri: str,
         except XeroError as failure:
             raise ConnectError(f"{failure} {NOTHING_STORED}") from failure
         except ValueError as failure:  # no refresh token: offline_access was not granted
+            logger.warning("xero: no refresh token issued; is offline_access among XERO_SCOPES?")
             raise ConnectError(f"{failure}. {NOTHING_STORED}") from failure
     organisations = [t for t in tenants if t.tenant_type.upper() in ("ORGANISATION", "")]
     if not organisations:
@@ -219,8 +220,8 @@ def _remove_at_xero(tenant_id: str, tenant_name: str, revoke: bool = False,
             client.revoke_token()
         except XeroError as failure:
             logger.warning("xero: revoking tenant %s's token failed: %s", tenant_id, failure)
-            return [f"Xero did not confirm that the tokens were revoked ({failure}); "
-                    "Bridge erased them all the same."]
+            return [f"Xero did not confirm that Bridge's access ended ({failure}); "
+                    "Bridge forgot it all the same."]
     return []
 
 

@@ -55,7 +55,7 @@ def test_five_with_one_invalid_four_sent_one_error_naming_it(connected, admin, w
     expenses.insert(2, make_expense(workspace, reference="JP-1", description="Paper from Osaka", currency="JPY"))
     budget_id = workspace["budget"].id
     started = start(admin, budget_id, [e.id for e in expenses])
-    assert started.status_code == 200 and "5 selected: 0 of 5 sent so far…" in text(started)
+    assert started.status_code == 200 and "0 of 5 done" in text(started)
     assert text(started).count("Waiting") == 5
     (answer,) = run(admin, budget_id, started)
     words = text(answer)
@@ -92,8 +92,7 @@ def test_batches_hold_at_most_fifty_and_contacts_are_looked_up_once(connected, a
     started = start(admin, workspace["budget"].id, [e.id for e in expenses])
     answers = run(admin, workspace["budget"].id, started)
     assert [text(a).count("— bill ") for a in answers] == [3, 3, 1]
-    assert "7 selected: 3 of 7 sent so far…" in text(answers[0])
-    assert "7 selected: 7 of 7 sent." in text(answers[-1])
+    assert "3 of 7 done…" in text(answers[0]) and "7 of 7 done: finished." in text(answers[-1])
     assert len(recorded(sandbox, "PUT", "/Invoices")) == 3 and len(sandbox_bills()) == 7
     assert len(recorded(sandbox, "PUT", "/Contacts")) == 1  # one supplier, created once
 

@@ -1,4 +1,4 @@
-"""The Xero API client: XeroClient (client.py) over transport.py (HTTP, retries, rate limits,
+"""The Xero API client: XeroClient (client.py, its contact operations in contacts.py) over transport.py (HTTP, retries, rate limits,
 call counts), auth.py (OAuth with Xero's identity service), connection.py and tokens.py (one
 organisation's tokens, encrypted at rest), ratelimit.py, errors.py, wire.py and dates.py.
 

@@ -76,3 +76,16 @@ def _encode_value(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be sent to Xero as JSON")
+
+
+def as_guid(value) -> str:
+    """A Xero id as text; refuses anything that is not a GUID before it reaches Xero."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        raise ValueError(f"not a Xero id: {value!r}") from None
+
+
+def flag(value: bool) -> str:
+    """A boolean query parameter as Xero spells it."""
+    return "true" if value else "false"

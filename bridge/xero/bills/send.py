@@ -219,8 +219,10 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
                                                   expense_id=expense_id)
     found = cache[supplier_id]
     if found.contact is None:
-        raise CopyRefused("supplier", f"Xero could not give a contact for the supplier: "
-                          f"{found.refusal.message}")
+        # Xero's own words when it refused the contact (verbatim), else why it could not answer.
+        said = " ".join(d.message for d in found.refusal.details) or found.refusal.message
+        raise CopyRefused("supplier", f"Xero could not give a contact for the supplier "
+                          f"{expense.supplier.name}: {said}")
     return found.contact
 
 

@@ -81,8 +81,12 @@ class XeroClient(ContactCalls):
         )
         # Calls made by this client, by (tenant_id, operation).
         self.calls = self._transport.calls
-        # Xero's clock when it sent the last answer (its Date header), None without one.
-        self.answered_at: datetime | None = None
+        self._answer_date: str | None = None
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """Xero's clock when it sent the last answer (its Date header), None without one."""
+        return parse_http_date(self._answer_date)
 
     def __repr__(self) -> str:
         return f"<XeroClient tenant={self.tenant_id}>"
@@ -360,7 +364,7 @@ class XeroClient(ContactCalls):
         response = self._transport.request(method, self._api_url + path, op=op, headers=headers,
                                            body=body, params=params, credentials=self._connection,
                                            retryable=retryable, budgeted=True)
-        self.answered_at = parse_http_date(response.headers.get("Date"))
+        self._answer_date = response.headers.get("Date")  # parsed when asked for (answered_at)
         return response
 
 

@@ -16,6 +16,7 @@ The calls, payloads built before the clock starts (dicts for Bridge, the SDK's m
 for xero-python), each client with one client object for the whole run:
 - PUT /Invoices of 50 five-line invoices, summarizeErrors=false, an Idempotency-Key each time;
 - GET /Invoices, one page of 100 (five lines each);
+- GET /Contacts?searchTerm=… (five found: the copy modal's search);
 - GET /Contacts, where Name=="…" OR … (five names, three found: the look-up of bills' suppliers).
 
 Target: Bridge's CPU per call at most the SDK's (ratio <= 1.00) for each call.
@@ -42,8 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench.* and bridge.* (only this process imports bridge)
 SDK_VENV = ROOT / "instance" / "bench-xero-python"
 NAMES = ["Northwind Studio", "Acme Ltd", "City Print Co", "Kauri Paper Ltd", "Fern Signs"]
-PUT, GET_INVOICES, GET_CONTACTS = "PUT /Invoices (50)", "GET /Invoices (page of 100)", "GET /Contacts (where, 5 names)"
-OPERATIONS = [PUT, GET_INVOICES, GET_CONTACTS]
+PUT, GET_INVOICES = "PUT /Invoices (50)", "GET /Invoices (page of 100)"
+SEARCH, GET_CONTACTS = "GET /Contacts (searchTerm)", "GET /Contacts (where, 5 names)"
+OPERATIONS = [PUT, GET_INVOICES, SEARCH, GET_CONTACTS]
+# Every active demo contact has an email at *.example: the search finds all five.
+TERM, FOUND = "example", 5
 # Each client makes TURN calls of an operation, then the other: both meet the same load.
 BATCH, PAGE, LINES, WARM_UP, TURN = 50, 100, 5, 3, 5
 
@@ -95,10 +99,13 @@ def sdk_side(job: dict) -> Side:
     def get_invoices(_):
         assert len(api.get_invoices(tenant, page=1, page_size=PAGE).invoices) == PAGE
 
+    def search(_):
+        assert len(api.get_contacts(tenant, search_term=TERM, page=1).contacts) == FOUND
+
     def get_contacts(_):
         assert len(api.get_contacts(tenant, where=where, page=1).contacts) == 3
 
-    return Side({PUT: put, GET_INVOICES: get_invoices, GET_CONTACTS: get_contacts})
+    return Side({PUT: put, GET_INVOICES: get_invoices, SEARCH: search, GET_CONTACTS: get_contacts})
 
 
 def sdk_serve() -> None:
@@ -226,6 +233,9 @@ def bridge_side(url: str, folder: str, puts: int):
     def get_invoices(_):
         assert len(client.get_invoices(page=1, page_size=PAGE)) == PAGE
 
+    def search(_):
+        assert len(client.search_contacts(TERM)) == FOUND
+
     def get_contacts(_):
         assert len(client.find_contacts_by_names(NAMES)) == 3
 
@@ -233,7 +243,7 @@ def bridge_side(url: str, folder: str, puts: int):
     job = {"url": url, "tenant": NZ_TENANT, "contact": contact, "puts": puts,
            "token": headers["Authorization"].removeprefix("Bearer "),
            "scope": "offline_access accounting.transactions accounting.contacts"}
-    return Side({PUT: put, GET_INVOICES: get_invoices, GET_CONTACTS: get_contacts}), job
+    return Side({PUT: put, GET_INVOICES: get_invoices, SEARCH: search, GET_CONTACTS: get_contacts}), job
 
 
 def profile(side: Side, op: str, n: int = 200) -> None:

@@ -119,7 +119,6 @@ def prepared(method: str, url: str, params: Mapping | None, headers: dict,
     request.url = f"{url}?{urlencode(params, doseq=True)}" if params else url
     request.prepare_headers({**BASE_HEADERS, **headers})
     request.prepare_body(body, None)
-    request.prepare_hooks(None)
     return request
 
 

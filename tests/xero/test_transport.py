@@ -184,3 +184,10 @@ def test_proxies_come_from_the_environment_read_once_per_host(monkeypatch):
         assert adapter.proxies_for("https://api.xero.com/api.xro/2.0/Contacts")["https"] == "http://proxy.example:3128"
     finally:
         adapter._proxies.cache_clear()
+
+
+def test_a_header_with_a_line_break_is_refused_before_it_is_sent(client, server):
+    server.then(200, OK_INVOICES)
+    with pytest.raises(ValueError, match="Invalid header value"):
+        client.create_invoices([new_invoice()], idempotency_key="bridge-inv-1\r\nX-Evil: 1")
+    assert server.seen == []

@@ -21,8 +21,9 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies
 from urllib3.util.retry import Retry
 
-# What a requests Session would send by default (the Accept header is the caller's).
-BASE_HEADERS = {"User-Agent": "Bridge-Xero-client", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
+# What a requests Session would send by default but Connection: keep-alive, which is HTTP/1.1's
+# default anyway (the Accept header is the caller's).
+BASE_HEADERS = {"User-Agent": "Bridge-Xero-client", "Accept-Encoding": "gzip, deflate"}
 
 
 class XeroRetry(Retry):
@@ -111,13 +112,14 @@ def prepared(method: str, url: str, params: Mapping | None, headers: dict,
     """The request as requests prepares it, without a Session.
 
     The URL is Bridge's own (a configured base, a path whose ids are quoted), so its query is
-    appended encoded as requests would encode it (urlencode, doseq) rather than parsed again;
-    requests prepares the method, headers (checking them) and body.
+    appended encoded as requests would encode it (urlencode, doseq) rather than parsed again.
+    The headers are checked once, by http.client as it sends them (a name or value with a line
+    break is refused there), not also by requests; requests prepares the body.
     """
     request = requests.PreparedRequest()
     request.prepare_method(method)
     request.url = f"{url}?{urlencode(params, doseq=True)}" if params else url
-    request.prepare_headers({**BASE_HEADERS, **headers})
+    request.headers = CaseInsensitiveDict({**BASE_HEADERS, **headers})
     request.prepare_body(body, None)
     return request
 

@@ -19,14 +19,14 @@ from tests.xero import contract
 @pytest.fixture
 def exchanges(monkeypatch):
     """(request, response) of every call Bridge makes, as sent and as answered."""
-    real_send, seen = requests.Session.send, []
+    real_send, seen = requests.adapters.HTTPAdapter.send, []
 
-    def send(session, request, **kwargs):
-        response = real_send(session, request, **kwargs)
+    def send(adapter, request, **kwargs):
+        response = real_send(adapter, request, **kwargs)
         seen.append((request, response))
         return response
 
-    monkeypatch.setattr(requests.Session, "send", send)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
     return seen
 
 

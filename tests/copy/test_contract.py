@@ -27,15 +27,16 @@ def spec_files():
 
 @pytest.fixture
 def sent(monkeypatch):
-    """The requests Bridge sends (as prepared for the wire), recorded by a requests hook."""
-    real_send = requests.Session.send
+    """The requests Bridge sends (as prepared for the wire), recorded where every one passes:
+    requests' HTTPAdapter.send (Bridge's client sends through it without a Session)."""
+    real_send = requests.adapters.HTTPAdapter.send
     requests_sent = []
 
-    def send(session, request, **kwargs):
+    def send(adapter, request, **kwargs):
         requests_sent.append(request)
-        return real_send(session, request, **kwargs)
+        return real_send(adapter, request, **kwargs)
 
-    monkeypatch.setattr(requests.Session, "send", send)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
     return requests_sent
 
 

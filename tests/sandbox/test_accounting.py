@@ -110,6 +110,37 @@ def test_create_contact_and_duplicate_name(api):
     assert duplicate.get_json()["Elements"][0]["HasValidationErrors"] is True
 
 
+def test_contacts_where_names_joined_with_or(api):
+    """One look-up of several names (what a client sending bills of many suppliers asks)."""
+    def names(where):
+        return [c["Name"] for c in api.get("/Contacts", query={"where": where}).get_json()["Contacts"]]
+    assert names('Name=="Acme Ltd" OR Name=="Northwind Studio" OR Name=="Nobody"') == ["Acme Ltd", "Northwind Studio"]
+    assert names('Name=="Acme Ltd" || Name=="City Print Co"') == ["Acme Ltd", "City Print Co"]
+    assert names('Name=="Old Client Ltd" OR Name=="Acme Ltd"') == ["Acme Ltd"]  # archived left out
+    assert names('(Name=="Acme Ltd" OR Name=="Bayside Wholesale") AND EmailAddress=="ap@acme.example"') == ["Acme Ltd"]
+    assert names('Name=="Say \\"hi\\"" OR Name=="Acme Ltd"') == ["Acme Ltd"]
+
+
+def test_create_several_contacts_with_errors_per_element(api):
+    """PUT /Contacts?summarizeErrors=false: 200, each element OK or ERROR with its messages; the
+    valid ones are created; a repeat with the same Idempotency-Key is answered from the cache."""
+    body = {"Contacts": [{"Name": "Kauri Paper Ltd"}, {"Name": "acme ltd"}, {"Name": "Tui Couriers"},
+                         {"Name": "Kauri Paper Ltd"}]}
+    key = {"Idempotency-Key": "contacts-batch-1"}
+    answer = api.put("/Contacts", body, query={"summarizeErrors": "false"}, headers=key)
+    assert answer.status_code == 200
+    elements = answer.get_json()["Contacts"]
+    assert [e["StatusAttributeString"] for e in elements] == ["OK", "ERROR", "OK", "ERROR"]
+    assert messages({"Elements": [elements[1]]}) == [
+        "The contact name acme ltd is already assigned to another contact. "
+        "The contact name must be unique across all active contacts."]
+    assert elements[0]["ContactID"] and elements[2]["ContactID"]
+    repeat = api.put("/Contacts", body, query={"summarizeErrors": "false"}, headers=key)
+    assert repeat.headers["Idempotent-Replayed"] == "true" and repeat.get_json()["Contacts"] == elements
+    found = api.get("/Contacts", query={"where": 'Name=="Kauri Paper Ltd" OR Name=="Tui Couriers"'})
+    assert [c["ContactID"] for c in found.get_json()["Contacts"]] == [elements[0]["ContactID"], elements[2]["ContactID"]]
+
+
 def test_post_contacts_updates_or_creates(api):
     acme = api.get("/Contacts", query={"where": 'Name=="Acme Ltd"'}).get_json()["Contacts"][0]
     updated = api.post("/Contacts", {"Contacts": [{"ContactID": acme["ContactID"], "EmailAddress": "new@acme.example"}]})

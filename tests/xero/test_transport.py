@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bridge.xero.api import adapter
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroUnavailable
 from tests.xero.payloads import TENANT_ID, envelope, invoice, new_invoice, organisation
@@ -152,3 +153,41 @@ def test_connection_refused_is_retried_even_for_writes(xero_app, connection, sle
         client.create_invoices([new_invoice()])
     assert client.calls[(TENANT_ID, "PUT /Invoices")] == 4
     assert sleeps == [2.0, 4.0]
+
+
+def test_each_call_sends_what_a_requests_session_would(client, server):
+    """No Session: the default headers are Bridge's own and the query is encoded as requests
+    encodes it."""
+    server.then(200, envelope("Contacts", [])).then(200, envelope("Contacts", []))
+    client.find_contacts_by_names(['Northwind "Studio"', "Acme Ltd"])
+    client.find_contacts_by_names(["Fern Signs"])
+    (method, path, headers, _), (_, second, _, _) = server.seen
+    assert method == "GET" and path == (
+        "/api.xro/2.0/Contacts?where=Name%3D%3D%22Northwind+%5C%22Studio%5C%22%22+OR+Name%3D%3D%22Acme+Ltd%22&page=1")
+    assert second.endswith("where=Name%3D%3D%22Fern+Signs%22&page=1")
+    assert headers["User-Agent"] == "Bridge-Xero-client" and headers["Accept"] == "application/json"
+    assert headers["Accept-Encoding"] == "gzip, deflate" and headers["xero-tenant-id"] == TENANT_ID
+
+
+def test_proxies_come_from_the_environment_read_once_per_host(monkeypatch):
+    """HTTPS_PROXY and NO_PROXY are honoured as requests honours them, without reading the
+    environment on every call."""
+    adapter._proxies.cache_clear()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "identity.xero.com")
+    try:
+        assert adapter.proxies_for("https://api.xero.com/api.xro/2.0/Invoices?page=1")["https"] == \
+            "http://proxy.example:3128"
+        assert "https" not in adapter.proxies_for("https://identity.xero.com/connect/token")
+        monkeypatch.delenv("HTTPS_PROXY")
+        # Read once per host: the same answer until the process starts again.
+        assert adapter.proxies_for("https://api.xero.com/api.xro/2.0/Contacts")["https"] == "http://proxy.example:3128"
+    finally:
+        adapter._proxies.cache_clear()
+
+
+def test_a_header_with_a_line_break_is_refused_before_it_is_sent(client, server):
+    server.then(200, OK_INVOICES)
+    with pytest.raises(ValueError, match="Invalid header value"):
+        client.create_invoices([new_invoice()], idempotency_key="bridge-inv-1\r\nX-Evil: 1")
+    assert server.seen == []

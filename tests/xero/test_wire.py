@@ -98,6 +98,22 @@ def test_decode_money_as_decimal_and_dates_by_field():
     assert invoice["HasErrors"] is False and invoice["InvoiceNumber"] == "INV-1"
 
 
+def test_decode_lists_and_bodies_that_are_not_objects():
+    """Values in lists keep their key's meaning (money, days, instants); objects nested in
+    lists are converted too; a date that is not Xero's /Date()/ stays text."""
+    raw = (b'{"Total":[1,2.50],"Dates":["\\/Date(1539993600000+0000)\\/",[3]],'
+           b'"ChangedUTC":["\\/Date(1552326816230)\\/"],"Notes":["/Date(soon)/"],'
+           b'"Items":[{"Total":7,"Lines":[{"Quantity":2}]}],"Flag":true,"Count":4}')
+    body = wire.decode(raw)
+    assert body["Total"] == [Decimal(1), Decimal("2.50")] and all(isinstance(t, Decimal) for t in body["Total"])
+    assert body["Dates"] == [date(2018, 10, 20), [3]]
+    assert body["ChangedUTC"] == [datetime(2019, 3, 11, 17, 53, 36, 230000, tzinfo=UTC)]
+    assert body["Notes"] == ["/Date(soon)/"]
+    assert body["Items"][0]["Total"] == Decimal(7) and isinstance(body["Items"][0]["Lines"][0]["Quantity"], Decimal)
+    assert body["Flag"] is True and type(body["Count"]) is int
+    assert wire.decode(b'[{"Total":1}, "\\/Date(0+0000)\\/"]') == [{"Total": Decimal(1)}, date(1970, 1, 1)]
+
+
 def test_encode_decimal_exactly_and_dates_as_days():
     body = {"Amount": Decimal("1500.00"), "Rate": Decimal("0.1"), "Date": date(2026, 1, 31),
             "ContactID": UUID("430fa14a-f945-44d3-9f97-5df5e28441b8"), "Name": "Zoë"}

@@ -9,7 +9,8 @@ Each public operation is a few lines here; the work is done by
 - bridge.xero.api.auth: OAuth 2.0 with Xero's identity service through Authlib;
 - bridge.xero.api.connection: the organisation's stored tokens, refreshed single-flight, and
   its status;
-- bridge.xero.api.wire: bodies with Decimal money and YYYY-MM-DD dates.
+- bridge.xero.api.wire: bodies with Decimal money and YYYY-MM-DD dates;
+- bridge.xero.api.contacts: the contact operations (a mixin of XeroClient).
 
 Whether this talks to real Xero or the sandbox is decided by configuration only
 (bridge.config._xero_endpoints).
@@ -23,7 +24,6 @@ import time
 from datetime import datetime
 from typing import Callable, Iterable, Iterator, Mapping
 from urllib.parse import quote
-from uuid import UUID
 
 import requests
 from flask import current_app
@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from bridge.extensions import db
 from bridge.models import XeroConnection
 from bridge.xero.api import wire
+from bridge.xero.api.contacts import ContactCalls
 from bridge.xero.api.auth import XeroIdentity, XeroTenant, states_match
 from bridge.xero.api.connection import StoredConnection, save_connection
 from bridge.xero.api.dates import format_if_modified_since, parse_http_date
@@ -39,6 +40,7 @@ from bridge.xero.api.errors import XeroError, XeroNotFound, XeroValidationError
 from bridge.xero.api.ratelimit import SHARED_BUDGET, CallBudget
 from bridge.xero.api.tokens import TokenCipher, TokenSet
 from bridge.xero.api.transport import BearerToken, Transport
+from bridge.xero.api.wire import as_guid, flag
 
 __all__ = ["XeroClient", "XeroTenant", "states_match"]
 
@@ -51,7 +53,7 @@ HISTORY_NOTE_MAX = 250
 IDEMPOTENCY_KEY_MAX = 128
 
 
-class XeroClient:
+class XeroClient(ContactCalls):
     """Xero's identity and accounting APIs, for one organisation (tenant_id).
 
     Without a tenant_id only the connect-time calls work (authorization_url,
@@ -79,8 +81,12 @@ class XeroClient:
         )
         # Calls made by this client, by (tenant_id, operation).
         self.calls = self._transport.calls
-        # Xero's clock when it sent the last answer (its Date header), None without one.
-        self.answered_at: datetime | None = None
+        self._answer_date: str | None = None
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """Xero's clock when it sent the last answer (its Date header), None without one."""
+        return parse_http_date(self._answer_date)
 
     def __repr__(self) -> str:
         return f"<XeroClient tenant={self.tenant_id}>"
@@ -138,7 +144,7 @@ class XeroClient:
 
         Defaults to the bound tenant's connection. False when Xero no longer had it.
         """
-        connection_id = _guid(connection_id or self._connection.connection_id())
+        connection_id = as_guid(connection_id or self._connection.connection_id())
         try:
             self._transport.request(
                 "DELETE", f"{self._connections_url}/{connection_id}",
@@ -175,36 +181,6 @@ class XeroClient:
         """The enabled currencies [{Code, Description}]: Xero refuses a document in any other."""
         return self._get_list("/Currencies", "Currencies")
 
-    def search_contacts(self, term: str, page: int = 1) -> list[dict]:
-        """Contacts whose name, names, number or email contain term (any case); 100 a page."""
-        return self._get_list("/Contacts", "Contacts", params={"searchTerm": term, "page": page})
-
-    def find_contact_by_name(self, name: str) -> dict | None:
-        """The active contact with exactly this name, else one equal ignoring case, else None."""
-        name = name.strip()
-        escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-        exact = self._get_list("/Contacts", "Contacts", params={"where": f'Name=="{escaped}"'})
-        if exact:
-            return exact[0]
-        # Whether Xero's == ignores case is unconfirmed: fall back to the search, which does.
-        folded = name.casefold()
-        for contact in self.search_contacts(name):
-            if (contact.get("Name") or "").strip().casefold() == folded:
-                return contact
-        return None
-
-    def get_contact(self, contact_id: str) -> dict:
-        """One contact by its ContactID."""
-        contacts = self._get_list("/Contacts/{ContactID}", "Contacts",
-                                  path_args={"ContactID": _guid(contact_id)})
-        return self._first(contacts, "contact")
-
-    def create_contact(self, payload: dict, idempotency_key: str | None = None) -> dict:
-        """Create one contact (PUT: fails on a duplicate name rather than updating one)."""
-        response = self._api("PUT", "/Contacts", payload={"Contacts": [payload]},
-                             idempotency_key=idempotency_key)
-        return self._first(self._elements(response, "Contacts"), "contact")
-
     def get_invoices(self, ids: Iterable[str] | None = None,
                      statuses: Iterable[str] | None = None,
                      modified_since: datetime | None = None, page: int | None = None,
@@ -217,11 +193,11 @@ class XeroClient:
         no payments).
         """
         params = {"Statuses": ",".join(statuses) if statuses else None, "where": where,
-                  "order": order, "summaryOnly": _flag(True) if summary_only else None}
+                  "order": order, "summaryOnly": flag(True) if summary_only else None}
         if ids is None:
             chunks = [None]
         else:
-            unique = list(dict.fromkeys(_guid(i) for i in ids))
+            unique = list(dict.fromkeys(as_guid(i) for i in ids))
             chunks = [unique[i:i + IDS_PER_REQUEST] for i in range(0, len(unique), IDS_PER_REQUEST)]
         invoices = []
         for chunk in chunks:
@@ -239,7 +215,7 @@ class XeroClient:
     def get_invoice(self, invoice_id: str) -> dict:
         """One invoice or bill by its InvoiceID, with its lines."""
         invoices = self._get_list("/Invoices/{InvoiceID}", "Invoices",
-                                  path_args={"InvoiceID": _guid(invoice_id)})
+                                  path_args={"InvoiceID": as_guid(invoice_id)})
         return self._first(invoices, "invoice")
 
     def create_invoices(self, invoices: Iterable[dict], summarize_errors: bool = False,
@@ -253,7 +229,7 @@ class XeroClient:
         if not invoices:
             return []
         response = self._api(
-            "PUT", "/Invoices", params={"summarizeErrors": _flag(summarize_errors)},
+            "PUT", "/Invoices", params={"summarizeErrors": flag(summarize_errors)},
             payload={"Invoices": invoices}, idempotency_key=idempotency_key,
         )
         return self._elements(response, "Invoices")
@@ -268,7 +244,7 @@ class XeroClient:
         if not invoices:
             return []
         response = self._api(
-            "POST", "/Invoices", params={"summarizeErrors": _flag(summarize_errors)},
+            "POST", "/Invoices", params={"summarizeErrors": flag(summarize_errors)},
             payload={"Invoices": invoices}, idempotency_key=idempotency_key,
         )
         return self._elements(response, "Invoices")
@@ -277,7 +253,7 @@ class XeroClient:
                        idempotency_key: str | None = None) -> dict:
         """Update one invoice by its InvoiceID (send its current Status and full lines)."""
         response = self._api("POST", "/Invoices/{InvoiceID}",
-                             path_args={"InvoiceID": _guid(invoice_id)},
+                             path_args={"InvoiceID": as_guid(invoice_id)},
                              payload={"Invoices": [payload]}, idempotency_key=idempotency_key)
         return self._first(self._elements(response, "Invoices"), "invoice")
 
@@ -285,7 +261,7 @@ class XeroClient:
         """The invoice as Xero renders it, as PDF bytes."""
         op = "GET /Invoices/{InvoiceID} (PDF)"
         response = self._api("GET", "/Invoices/{InvoiceID}", op=op,
-                             path_args={"InvoiceID": _guid(invoice_id)}, accept=PDF)
+                             path_args={"InvoiceID": as_guid(invoice_id)}, accept=PDF)
         if not response.content.startswith(b"%PDF"):
             raise XeroError("Xero did not send a PDF for this invoice.",
                             status=response.status_code, operation=op,
@@ -304,7 +280,7 @@ class XeroClient:
             # with "…", so a reader in Xero can see that the note was cut.
             text = text[:HISTORY_NOTE_MAX - 1] + "…"
         response = self._api("PUT", "/Invoices/{InvoiceID}/History",
-                             path_args={"InvoiceID": _guid(invoice_id)},
+                             path_args={"InvoiceID": as_guid(invoice_id)},
                              payload={"HistoryRecords": [{"Details": text}]},
                              idempotency_key=idempotency_key)
         return self._first(self._elements(response, "HistoryRecords"), "history record")
@@ -388,7 +364,7 @@ class XeroClient:
         response = self._transport.request(method, self._api_url + path, op=op, headers=headers,
                                            body=body, params=params, credentials=self._connection,
                                            retryable=retryable, budgeted=True)
-        self.answered_at = parse_http_date(response.headers.get("Date"))
+        self._answer_date = response.headers.get("Date")  # parsed when asked for (answered_at)
         return response
 
 
@@ -399,16 +375,3 @@ def _json(response: requests.Response) -> dict:
         raise XeroError("Xero sent an answer Bridge does not understand.",
                         status=response.status_code)
     return body
-
-
-def _guid(value) -> str:
-    """A Xero id as text; refuses anything that is not a GUID before it reaches Xero."""
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        raise ValueError(f"not a Xero id: {value!r}") from None
-
-
-def _flag(value: bool) -> str:
-    """A boolean query parameter as Xero spells it."""
-    return "true" if value else "false"

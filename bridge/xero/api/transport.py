@@ -16,9 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator, Mapping, Protocol
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from bridge.models import utcnow
 from bridge.xero.api import wire
@@ -31,6 +29,7 @@ from bridge.xero.api.errors import (
     XeroUnavailable,
     XeroValidationError,
 )
+from bridge.xero.api.adapter import XeroAdapter, XeroRetry, ca_bundle, prepared, proxies_for
 from bridge.xero.api.ratelimit import CALLS, CallBudget
 
 logger = logging.getLogger(__name__)
@@ -83,53 +82,8 @@ class BearerToken:
         pass
 
 
-class XeroRetry(Retry):
-    """urllib3's Retry, with an injected sleep and a hook before each retry.
-
-    429 is left to Transport, which must tell a minute limit (sleep, retry) from a day
-    limit (raise) and urllib3 cannot.
-    """
-
-    sleep_function: Callable[[float], None] = staticmethod(time.sleep)
-    on_retry: Callable[[], None] | None = None
-
-    def new(self, **kw):
-        """The next Retry state; urllib3 makes one per attempt, so pass our hooks on."""
-        retry = super().new(**kw)
-        retry.sleep_function = self.sleep_function
-        retry.on_retry = self.on_retry
-        return retry
-
-    def is_retry(self, method, status_code, has_retry_after=False):
-        """urllib3's rule, except for 429."""
-        if status_code == 429:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def increment(self, *args, **kwargs):
-        """Record a failed attempt, then tell Transport another one is coming."""
-        retry = super().increment(*args, **kwargs)  # raises MaxRetryError when exhausted
-        if self.on_retry is not None:
-            self.on_retry()
-        return retry
-
-    def sleep_for_retry(self, response):
-        """Wait out a Retry-After with the injected sleep (urllib3 would call time.sleep)."""
-        retry_after = self.get_retry_after(response)
-        if retry_after:
-            self.sleep_function(retry_after)
-            return True
-        return False
-
-    def _sleep_backoff(self):
-        """Back off with the injected sleep (urllib3 would call time.sleep)."""
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            self.sleep_function(backoff)
-
-
 class Transport:
-    """The HTTP side of one XeroClient: two sessions (retrying or not), counts, limits, errors."""
+    """The HTTP side of one XeroClient: two adapters (retrying or not), counts, limits, errors."""
 
     def __init__(self, tenant_id: str | None, *, timeout: float, calls_per_minute: int,
                  sleep: Callable[[float], None], budget: CallBudget):
@@ -142,12 +96,11 @@ class Transport:
         self._calls_lock = threading.Lock()
         self._local = threading.local()
         self._adapters = {retrying: self._adapter(retrying=retrying) for retrying in (True, False)}
-        self._sessions = {retrying: _session(a) for retrying, a in self._adapters.items()}
 
     def close(self) -> None:
-        """Close both sessions."""
-        for session in self._sessions.values():
-            session.close()
+        """Close both adapters' connection pools."""
+        for adapter in self._adapters.values():
+            adapter.close()
 
     def mount(self, session: requests.Session, *, retrying: bool) -> None:
         """Send another session's requests (Authlib's) through our retries and counts."""
@@ -209,9 +162,10 @@ class Transport:
         started = time.perf_counter()
         with self.counted(op, budgeted=budgeted):
             try:
-                response = self._sessions[retryable].request(
-                    method, url, params=params, data=body, headers=headers,
-                    timeout=self.timeout, allow_redirects=False)
+                response = self._adapters[retryable].send(
+                    prepared(method, url, params, headers, body), timeout=self.timeout,
+                    proxies=proxies_for(url), verify=ca_bundle())
+                response.content  # read whole, as a session would (the connection goes back to its pool)
             except requests.RequestException as error:
                 message = self.unreachable_message(error, method, retryable)
                 logger.warning("xero %s tenant=%s failed: %s", op, self.tenant_id, message)
@@ -311,7 +265,7 @@ class Transport:
                         "check Xero before trying again.")
         return message
 
-    def _adapter(self, *, retrying: bool) -> HTTPAdapter:
+    def _adapter(self, *, retrying: bool) -> XeroAdapter:
         """An adapter whose urllib3 Retry repeats only what is safe to repeat."""
         if retrying:
             retry = XeroRetry(
@@ -333,16 +287,7 @@ class Transport:
             )
         retry.sleep_function = self._sleep
         retry.on_retry = self._on_retry
-        return HTTPAdapter(max_retries=retry)
-
-
-def _session(adapter: HTTPAdapter) -> requests.Session:
-    """A requests session sending everything through adapter."""
-    session = requests.Session()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "Bridge-Xero-client"
-    return session
+        return XeroAdapter(max_retries=retry)
 
 
 def body_or_text(response: requests.Response) -> object:

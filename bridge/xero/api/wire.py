@@ -26,22 +26,52 @@ MONEY_FIELDS = frozenset({
 
 def decode(content: bytes | str) -> object:
     """Parse a Xero JSON body: floats as Decimal, /Date()/ strings as date or datetime."""
-    return _convert(json.loads(content, parse_float=Decimal), None)
+    # Each object is converted as the parser finishes it (object_hook), its values knowing
+    # their keys; nested objects arrive converted already.
+    return _convert_top(json.loads(content, parse_float=Decimal, object_hook=_convert_object))
 
 
-def _convert(value: object, key: str | None) -> object:
-    if isinstance(value, dict):
-        return {k: _convert(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_convert(v, key) for v in value]
-    if isinstance(value, str):
-        if value.startswith("/Date(") and is_xero_date(value):
-            if key in DATETIME_FIELDS or (key or "").endswith("UTC"):
-                return parse_xero_datetime(value)
-            return parse_xero_date(value)
-        return value
-    if key in MONEY_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+def _convert_object(obj: dict) -> dict:
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is str:
+            if value.startswith("/Date("):
+                obj[key] = _date_value(value, key)
+        elif kind is int:
+            if key in MONEY_FIELDS:
+                obj[key] = Decimal(value)
+        elif kind is list and value:
+            obj[key] = [_in_list(item, key) for item in value]
+    return obj
+
+
+def _in_list(value: object, key: str) -> object:
+    """A list item under key: objects are converted already, dates and money are not."""
+    kind = type(value)
+    if kind is str and value.startswith("/Date("):
+        return _date_value(value, key)
+    if kind is int and key in MONEY_FIELDS:
         return Decimal(value)
+    if kind is list:
+        return [_in_list(item, key) for item in value]
+    return value
+
+
+def _date_value(value: str, key: str | None) -> object:
+    """A /Date()/ string as a datetime (instant fields) or a date; anything else unchanged."""
+    if not is_xero_date(value):
+        return value
+    if key in DATETIME_FIELDS or (key or "").endswith("UTC"):
+        return parse_xero_datetime(value)
+    return parse_xero_date(value)
+
+
+def _convert_top(value: object) -> object:
+    """A body that is not an object (a list, a date string) is converted without a key."""
+    if isinstance(value, list):
+        return [_convert_top(item) if not isinstance(item, dict) else item for item in value]
+    if isinstance(value, str) and value.startswith("/Date("):
+        return _date_value(value, None)
     return value
 
 
@@ -76,3 +106,16 @@ def _encode_value(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be sent to Xero as JSON")
+
+
+def as_guid(value) -> str:
+    """A Xero id as text; refuses anything that is not a GUID before it reaches Xero."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        raise ValueError(f"not a Xero id: {value!r}") from None
+
+
+def flag(value: bool) -> str:
+    """A boolean query parameter as Xero spells it."""
+    return "true" if value else "false"

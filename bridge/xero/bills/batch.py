@@ -1,6 +1,8 @@
 """Sending a selection of expenses as bills: up to 50 in one PUT /Invoices (Xero's batch,
 summarizeErrors=false answers per bill), each expense exactly once.
 
+The suppliers' contacts come first, for the whole batch: those Xero has are found by name in
+one call, the others created in one PUT /Contacts (bridge.xero.sending.contacts.for_companies).
 Each expense brings its own attempt key (made when the selection was shown), and its row
 is committed as `pending` before Xero is called, as for one expense (bridge.xero.bills.send).
 An expense refused before that (what it lacks, a currency Xero's organisation has not
@@ -46,7 +48,8 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
     if len(items) > BATCH_SIZE:
         raise ValueError(f"At most {BATCH_SIZE} expenses per batch.")
     answers: dict[int, CopyResult] = {}
-    rows, cache = [], {}
+    # The suppliers without a Xero contact yet: found or created together, before any row.
+    rows, cache = [], bills.supplier_contacts(items, user_id)
     for expense_id, key in items:
         try:
             key, plan = start(key, "create", user_id, lambda stored: bills.plan_for(

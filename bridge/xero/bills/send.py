@@ -11,6 +11,7 @@ answer is looked for in Xero (the bill's Url carries the key) before it is sent 
 Many expenses at once: bridge.xero.bills.batch.
 """
 from dataclasses import dataclass, replace
+from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
@@ -22,7 +23,7 @@ from bridge.xero.bills import mapping as bill_mapping
 from bridge.xero.sending import activity, contacts, ledger, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
-from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once
+from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once, valid_key
 from bridge.xero.settings import reference
 from bridge.xero.settings.readiness import Readiness, readiness, xero_status_label
 
@@ -179,9 +180,23 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
              contact_cache: dict | None = None) -> Plan:
     """Check the expense against the settings, find its supplier's contact, build the bill.
 
-    contact_cache (company id -> Contact) lets many expenses of one supplier share one look-up.
+    contact_cache (company id -> contacts.Created, from supplier_contacts) lets the expenses of
+    a batch share one look-up of their suppliers.
     """
-    ready = readiness()
+    ready, expense, base, target = checked(expense_id, action)
+    contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
+    url = payloads.attempt_url(source_url, key) if action == "create" else None
+    bill_choices = replace(base, contact_id=contact.id, url=url)
+    payload = bill_mapping.bill_payload(db.session.get(Expense, expense_id), bill_choices) \
+        if action == "create" else None
+    return Plan(ready.tenant_id, None, action, bill_choices, payload, target, None, expense_id=expense_id)
+
+
+def checked(expense_id: int, action: str, ready: Readiness | None = None) -> tuple:
+    """What a bill is made from, once the expense passed every check that needs no Xero call:
+    (readiness, the expense, the choices, the bill to update or None); CopyRefused otherwise,
+    LookupError when the expense does not exist."""
+    ready = readiness() if ready is None else ready
     why = blocked(ready)
     if why:
         raise CopyRefused(None, why)
@@ -207,12 +222,42 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
             raise CopyRefused(None, "The last bill is in another Xero organisation than the one "
                               "connected now: create a new one instead.")
         target = last.xero_id
-    contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
-    url = payloads.attempt_url(source_url, key) if action == "create" else None
-    bill_choices = replace(base, contact_id=contact.id, url=url)
-    payload = bill_mapping.bill_payload(db.session.get(Expense, expense_id), bill_choices) \
-        if action == "create" else None
-    return Plan(ready.tenant_id, None, action, bill_choices, payload, target, None, expense_id=expense_id)
+    return ready, expense, base, target
+
+
+def supplier_contacts(items: list[tuple[int, str]], user_id: int | None) -> dict:
+    """The Xero contacts of the suppliers of new bills about to be sent, given as (expense id,
+    attempt key), found or created together (bridge.xero.sending.contacts.for_companies: one
+    look-up, one creation for all): company id -> contacts.Created, for plan_for's cache.
+
+    Only expenses that will be sent count: not those whose key was used before (answered from
+    their row) or that a check refuses (nothing is created in Xero for them).
+    """
+    ready = readiness()
+    if blocked(ready):
+        return {}
+    keys = {}
+    for expense_id, key in items:
+        try:
+            keys[expense_id] = valid_key(key, STALE_PAGE)
+        except CopyRefused:
+            continue
+    used = set(db.session.scalars(select(XeroCopy.attempt_key).where(
+        XeroCopy.attempt_key.in_(list(keys.values()))))) if keys else set()
+    suppliers: dict[int, int] = {}  # company id -> the first expense it is for
+    for expense_id, key in keys.items():
+        if key in used:
+            continue
+        try:
+            _, expense, _, _ = checked(expense_id, "create", ready)
+        except (CopyRefused, LookupError):
+            continue
+        if expense.supplier_id and not expense.supplier.xero_contact_id:
+            suppliers.setdefault(expense.supplier_id, expense_id)
+    if not suppliers:
+        return {}
+    batch_key = str(uuid5(NAMESPACE_URL, "suppliers:" + ",".join(sorted(keys.values()))))
+    return contacts.for_companies(ready.tenant_id, suppliers, attempt_key=batch_key, user_id=user_id)
 
 
 def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | None,
@@ -221,13 +266,15 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
     cache = {} if cache is None else cache
     supplier_id, expense_id = expense.supplier_id, expense.id
     if supplier_id not in cache:
-        found = contacts.for_company(tenant_id, supplier_id, attempt_key=key, user_id=user_id,
-                                     expense_id=expense_id)
-        if found.contact is None:
-            raise CopyRefused("supplier", f"Xero could not give a contact for the supplier: "
-                              f"{found.refusal.message}")
-        cache[supplier_id] = found.contact
-    return cache[supplier_id]
+        cache[supplier_id] = contacts.for_company(tenant_id, supplier_id, attempt_key=key, user_id=user_id,
+                                                  expense_id=expense_id)
+    found = cache[supplier_id]
+    if found.contact is None:
+        # Xero's own words when it refused the contact (verbatim), else why it could not answer.
+        said = " ".join(d.message for d in found.refusal.details) or found.refusal.message
+        raise CopyRefused("supplier", f"Xero could not give a contact for the supplier "
+                          f"{expense.supplier.name}: {said}")
+    return found.contact
 
 
 def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:

@@ -1,13 +1,24 @@
-"""Xero contacts for the copy modal: search them by name, create one from a Bridge client,
-and remember the one chosen on the client (Company.xero_contact_id)."""
+"""Xero contacts: for the copy modal, search them by name and create one from a Bridge client;
+for bills, the suppliers' contacts found by name or created, many in two calls; and the one
+chosen or found remembered on the company (Company.xero_contact_id)."""
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from uuid import NAMESPACE_URL, uuid5
+
+from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.models import Company
 from bridge.xero.sending import activity
 from bridge.xero.api.client import XeroClient
-from bridge.xero.api.errors import XeroError
+from bridge.xero.api.errors import (
+    XeroAuthorisationLost,
+    XeroError,
+    XeroNotFound,
+    XeroRateLimited,
+    XeroValidationError,
+)
 from bridge.xero.sending.explain import Refusal, refusal
 from bridge.xero.sending import payloads
 
@@ -88,31 +99,180 @@ def create_for_client(tenant_id: str, company_id: int, *, name: str, email: str,
 
 def for_company(tenant_id: str, company_id: int, *, attempt_key: str, user_id: int | None,
                 expense_id: int | None = None) -> Created:
-    """The company's Xero contact with no one to pick it (a bill's supplier): the linked one,
-    else the active contact with its name (then linked), else a new one from the company."""
-    company = db.session.get(Company, company_id)
-    if company is None:
+    """The company's Xero contact with no one to pick it (a bill's supplier): for_companies for
+    one (LookupError when there is no such company)."""
+    found = for_companies(tenant_id, {company_id: expense_id}, attempt_key=attempt_key, user_id=user_id)
+    if company_id not in found:
         raise LookupError(f"No company {company_id}.")
-    if company.xero_contact_id:
-        return Created(contact=Contact(company.xero_contact_id, company.xero_contact_name or company.name))
-    name = company.name
+    return found[company_id]
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The companies of one name (compared ignoring case) that need a Xero contact."""
+
+    name: str
+    company_ids: tuple[int, ...]
+    payload: dict
+
+
+def for_companies(tenant_id: str, companies: Mapping[int, int | None], *, attempt_key: str,
+                  user_id: int | None) -> dict[int, Created]:
+    """Each company's Xero contact with no one to pick it (the suppliers of bills): the linked
+    one; else the active contact with its name, all found in one call; else a new one made from
+    the company, all created in one PUT /Contacts. Found and created contacts are linked.
+
+    companies maps each company id to the expense its contact is looked for (the activity log
+    names it), or None. Companies of one name (any letter case) share one contact. A company
+    that does not exist is left out of the answer.
+
+    Exactly once: every creation comes after a look-up by name, so a contact whose answer was
+    lost (the connection broke, the process was killed) is found by its name the next time and
+    linked, never created again; within Xero's window the transport's repeats of the PUT carry
+    one Idempotency-Key (from attempt_key and the payloads), answered from Xero's cache.
+    """
+    answers: dict[int, Created] = {}
+    groups: dict[str, list[Company]] = {}
+    for company in db.session.scalars(select(Company).where(Company.id.in_(list(companies)))
+                                      .order_by(Company.id)):
+        if company.xero_contact_id:
+            answers[company.id] = Created(contact=Contact(
+                company.xero_contact_id, company.xero_contact_name or company.name))
+        else:
+            groups.setdefault(_folded(company.name), []).append(company)
+    wanted = {folded: _Wanted(group[0].name.strip(), tuple(c.id for c in group),
+                              payloads.contact_payload(group[0]))
+              for folded, group in groups.items()}
+    if not wanted:
+        return answers
     db.session.commit()  # no transaction stays open while Xero is called
+    log = _Log(tenant_id, user_id, companies)
     try:
         with XeroClient(tenant_id) as client:
-            found = client.find_contact_by_name(name)
+            found = _by_name(client.find_contacts_by_names(w.name for w in wanted.values()), wanted)
+            for folded in [f for f in wanted if f in found]:
+                answers.update(log.linked(wanted.pop(folded), found[folded]))
+            db.session.commit()
+            if wanted:
+                answers.update(_create(client, list(wanted.values()), attempt_key, log))
     except XeroError as error:
-        return Created(refusal=refusal(error, action="contact"))
-    if found is None or (found.get("ContactStatus") or ACTIVE) != ACTIVE:
-        return create_for_client(tenant_id, company_id, name=name, email=company.email or "",
-                                 tax_number=company.tax_number or "", attempt_key=attempt_key,
-                                 user_id=user_id, invoice_id=None, expense_id=expense_id)
-    contact = Contact(str(found["ContactID"]), found.get("Name") or name, found.get("EmailAddress") or None)
-    link(company_id, contact)
-    activity.record("contact_lookup", "ok", f"Linked {name} to the Xero contact {contact.name} "
-                    "with its name.", tenant_id=tenant_id, user_id=user_id, expense_id=expense_id,
-                    response=found)
+        problem = refusal(error, action="contact")
+        for one in wanted.values():
+            for company_id in one.company_ids:
+                answers.setdefault(company_id, Created(refusal=problem))
+    return answers
+
+
+def _create(client: XeroClient, wanted: list[_Wanted], attempt_key: str, log: "_Log") -> dict[int, Created]:
+    """One PUT /Contacts (summarizeErrors=false) for the names Xero does not have; each name's
+    companies get its contact or Xero's refusal."""
+    bodies = [one.payload for one in wanted]
+    digest = hashlib.sha256(activity.as_text(bodies, limit=10**9).encode()).hexdigest()
+    key = "contacts-" + str(uuid5(NAMESPACE_URL, f"{attempt_key}:{digest}"))
+    answers: dict[int, Created] = {}
+    try:
+        created = client.create_contacts(bodies, summarize_errors=False, idempotency_key=key)
+    except XeroValidationError as error:
+        if error.status != 200 or not error.elements:
+            # Only a 200 answers per contact; any other status refused the whole request.
+            return _each(wanted, log.refused, error)
+        refused = {element.position: element for element in error.elements}
+        created = error.in_order(len(wanted))
+        for position, one in enumerate(wanted):
+            if position not in refused:
+                continue
+            own = XeroValidationError(list(refused[position].messages), status=error.status,
+                                      operation=error.operation)
+            # Refused, most often because an active contact has this name in another letter
+            # case (Xero's == may be case-sensitive) or was made meanwhile: look for it so.
+            db.session.commit()
+            try:
+                other = client.find_contact_ignoring_case(one.name)
+            except XeroError:
+                other = None
+            answers.update(log.linked(one, other) if other else log.refused(one, own))
+    except (XeroRateLimited, XeroAuthorisationLost, XeroNotFound) as error:
+        return _each(wanted, log.refused, error)
+    except XeroError as error:
+        # No answer (or one Bridge cannot use): Xero may have created them; the next attempt
+        # looks them up by name first.
+        return _each(wanted, log.unanswered, error)
+    for position, one in enumerate(wanted):
+        if not answers.get(one.company_ids[0]):
+            answers.update(log.created(one, created[position]))
     db.session.commit()
-    return Created(contact=contact)
+    return answers
+
+
+def _each(wanted: list[_Wanted], record, error: XeroError) -> dict[int, Created]:
+    """Every name's companies answered by record(one, error), committed."""
+    answers = {}
+    for one in wanted:
+        answers.update(record(one, error))
+    db.session.commit()
+    return answers
+
+
+class _Log:
+    """Links companies to contacts and records each in the activity log (the caller commits)."""
+
+    def __init__(self, tenant_id: str, user_id: int | None, expenses: Mapping[int, int | None]):
+        self.tenant_id, self.user_id, self.expenses = tenant_id, user_id, expenses
+
+    def linked(self, one: _Wanted, found: dict) -> dict[int, Created]:
+        contact = _contact(found, one.name)
+        for company_id in one.company_ids:
+            link(company_id, contact)
+            activity.record("contact_lookup", "ok", f"Linked {one.name} to the Xero contact {contact.name} "
+                            "with its name.", tenant_id=self.tenant_id, user_id=self.user_id,
+                            expense_id=self.expenses.get(company_id), response=found)
+        return {company_id: Created(contact=contact) for company_id in one.company_ids}
+
+    def created(self, one: _Wanted, element: dict) -> dict[int, Created]:
+        contact = _contact(element, one.name)
+        for company_id in one.company_ids:
+            link(company_id, contact)
+            activity.record("contact", "ok", f"Created the Xero contact {contact.name} for {one.name}.",
+                            tenant_id=self.tenant_id, user_id=self.user_id,
+                            expense_id=self.expenses.get(company_id), request=one.payload, response=element)
+        return {company_id: Created(contact=contact) for company_id in one.company_ids}
+
+    def refused(self, one: _Wanted, error: XeroError) -> dict[int, Created]:
+        return self._failed(one, error, f"Xero refused the contact {one.name}: {error}")
+
+    def unanswered(self, one: _Wanted, error: XeroError) -> dict[int, Created]:
+        return self._failed(one, error, f"No usable answer from Xero about the new contact {one.name} "
+                            f"({error}); it is looked for by its name before it is sent again.")
+
+    def _failed(self, one: _Wanted, error: XeroError, summary: str) -> dict[int, Created]:
+        for company_id in one.company_ids:
+            activity.record("contact", "error", summary, tenant_id=self.tenant_id, user_id=self.user_id,
+                            expense_id=self.expenses.get(company_id), request=one.payload,
+                            response=getattr(error, "messages", None) or str(error))
+        problem = refusal(error, action="contact")
+        return {company_id: Created(refusal=problem) for company_id in one.company_ids}
+
+
+def _by_name(found: list[dict], wanted: Mapping[str, _Wanted]) -> dict[str, dict]:
+    """The active contacts found, by the wanted name they match ignoring case (should Xero's
+    == ignore case); one with the name exactly as sent wins."""
+    by_name: dict[str, dict] = {}
+    for contact in found:
+        folded = _folded(contact.get("Name"))
+        if folded not in wanted or (contact.get("ContactStatus") or ACTIVE) != ACTIVE \
+                or not contact.get("ContactID"):
+            continue
+        if folded not in by_name or (contact.get("Name") or "").strip() == wanted[folded].name:
+            by_name[folded] = contact
+    return by_name
+
+
+def _contact(element: dict, name: str) -> Contact:
+    return Contact(str(element["ContactID"]), element.get("Name") or name, element.get("EmailAddress") or None)
+
+
+def _folded(name: str | None) -> str:
+    return (name or "").strip().casefold()
 
 
 def link(company_id: int, contact: Contact) -> None:

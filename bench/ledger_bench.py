@@ -29,7 +29,7 @@ import responses  # noqa: E402
 
 from bench.payments_bench import (  # noqa: E402
     BASE, TENANT, bridge_app, calls_of, connected_to_sandbox, copied, copies_in_sandbox, fake_connection,
-    forget_answers, guid, ms, page_of, sync_on)
+    forget_answers, guid, ms, page_of, paid_then_synced, sync_on)
 from bridge.config import XERO_URLS  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import utcnow  # noqa: E402
@@ -69,13 +69,7 @@ def against_the_sandbox(folder: Path) -> None:
             payments = [{"Invoice": {"InvoiceID": a["InvoiceID"]}, "Account": {"Code": "090"},
                          "Date": date(2026, 3, 10), "Amount": Decimal("100.00"), "Reference": "in full"}
                         for a in answers]
-            for at in range(0, len(payments), 50):
-                client._api("PUT", "/Payments", payload={"Payments": payments[at:at + 50]})
-            client.calls.clear()
-            started = time.perf_counter()
-            result = sync_organisation(NZ_TENANT, client=client)
-            elapsed = time.perf_counter() - started
-            changed, ops = calls_of(client)
+            changed, ops, result, elapsed = paid_then_synced(client, payments)
             target = idle + 1 + -(-DOCUMENTS // 100)
             print(f"sandbox, {DOCUMENTS:,} documents paid in Xero: {changed:3d} calls per cycle {ops}, "
                   f"target <= {target}  ({result.message}; {elapsed:.1f} s)")

@@ -249,12 +249,13 @@ def command_test(pytest_args: list[str]) -> int:
             return 1
         say("PostgreSQL is not reachable on 127.0.0.1:5432: skipping the PostgreSQL run")
         return sqlite_code
-    # The browser tests drive the same views the rest of the suite checks on both databases;
-    # like the postgres_only tests in the other direction, they run once (keeps CI < 30 min).
-    say("Test suite on PostgreSQL (the browser tests ran in the SQLite pass)")
+    # Run once, in the SQLite pass (as postgres_only tests run once, here; keeps CI < 30 min):
+    # the browser tests drive the same views the rest of the suite checks on both databases,
+    # and the sandbox's own tests and the run command's test never touch this database.
+    say("Test suite on PostgreSQL (the browser and sandbox tests ran in the SQLite pass)")
     env["TEST_DATABASE_URL"] = os.environ.get("TEST_POSTGRES_URL", POSTGRES_URL)
-    on_postgres = subprocess.run([str(PYTHON), "-m", "pytest", "--ignore=tests/browser", *pytest_args],
-                                 cwd=ROOT, env=env)
+    on_postgres = subprocess.run([str(PYTHON), "-m", "pytest", "--ignore=tests/browser", "--ignore=tests/sandbox",
+                                  "--ignore=tests/test_dev_run.py", *pytest_args], cwd=ROOT, env=env)
     # Exit code 5: nothing collected, as when the arguments name browser tests alone.
     on_postgres.returncode = 0 if on_postgres.returncode == 5 else on_postgres.returncode
     return sqlite_code or on_postgres.returncode

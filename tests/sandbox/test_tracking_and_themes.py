@@ -3,12 +3,12 @@
 line's Tracking and a document's BrandingThemeID on invoices and credit notes, single and batched.
 Every exchange goes through the Api helper, so requests and answers are checked against the spec."""
 import re
-import zlib
 
 import pytest
 
 from bridge.xero_sandbox.db_settings import stable_id
 from bridge.xero_sandbox.seed import AU_TENANT, NZ_TENANT
+from tests.invoicing.test_show_and_pdf import pdf_strings
 
 from .helpers import Api, messages
 
@@ -247,24 +247,13 @@ def test_an_update_replaces_a_lines_tracking(api, contact):
     assert updated.get_json()["Invoices"][0]["LineItems"][0]["Tracking"][0]["Option"] == "International"
 
 
-def pdf_text(data: bytes) -> str:
-    """The text drawn in a PDF: content streams inflated (fpdf2 compresses them)."""
-    chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            chunks.append(zlib.decompress(stream))
-        except zlib.error:
-            chunks.append(stream)
-    return b"\n".join(chunks).decode("latin-1")
-
-
 def test_the_pdf_prints_the_theme_or_the_default_one(api, contact):
     agency = stable_id(NZ_TENANT, "branding-theme", "Agency")
     themed = api.put("/Invoices", {"Invoices": [sale(contact, BrandingThemeID=agency)]}).get_json()["Invoices"][0]
     plain = api.put("/Invoices", {"Invoices": [sale(contact)]}).get_json()["Invoices"][0]
     assert "BrandingThemeID" not in plain  # none sent, none answered
-    themed_pdf = pdf_text(api.get(f"/Invoices/{themed['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
-    plain_pdf = pdf_text(api.get(f"/Invoices/{plain['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
+    themed_pdf = pdf_strings(api.get(f"/Invoices/{themed['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
+    plain_pdf = pdf_strings(api.get(f"/Invoices/{plain['InvoiceID']}", headers={"Accept": "application/pdf"}).data)
     assert "(Agency)" in themed_pdf and "(Standard)" in plain_pdf
 
 

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from decimal import Decimal
+from functools import cache
 from io import BytesIO
 from typing import NamedTuple
 
@@ -191,6 +192,20 @@ def _parties(pdf: FPDF, invoice, issuer: Issuer) -> None:
 LINE_HEIGHT, PAD = 4.6, 1.8
 
 
+def text_width(pdf: FPDF, text: str) -> float:
+    """The width of `text` (already drawable, see pdf_text) in the current core font: what
+    get_string_width answers, without its per-call text shaping, which this table cannot afford."""
+    return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
+
+
+def cell_text(pdf: FPDF, x: float, y: float, width: float, text: str, right: bool = False) -> None:
+    """`text` placed as cell(width, LINE_HEIGHT, text) at (x, y) would place it, drawn with the
+    far cheaper text(): the lines table draws thousands of these."""
+    margin = pdf.c_margin
+    left = x + width - margin - text_width(pdf, text) if right else x + margin
+    pdf.text(left, y + 0.5 * LINE_HEIGHT + 0.3 * pdf.font_size, text)
+
+
 def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
     """`text` broken into lines no wider than `width` in the current font, at spaces (a word
     wider than the whole width is cut). Greedy and by string widths: fpdf2's own line breaker
@@ -200,14 +215,14 @@ def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
         line = ""
         for word in paragraph.split(" "):
             candidate = f"{line} {word}" if line else word
-            if pdf.get_string_width(candidate) <= width:
+            if text_width(pdf, candidate) <= width:
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            while word and pdf.get_string_width(word) > width:
+            while word and text_width(pdf, word) > width:
                 cut = len(word) - 1
-                while cut > 1 and pdf.get_string_width(word[:cut]) > width:
+                while cut > 1 and text_width(pdf, word[:cut]) > width:
                     cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
@@ -233,6 +248,7 @@ def _lines(pdf: FPDF, invoice) -> None:
     pdf.set_draw_color(*RULE)
     _line_headings(pdf, invoice)
     description_width = LINE_COLUMNS[0][1] - 2 * PAD
+    percents = cache(percent)  # the same few rates and discounts on every line
     for line in invoice.lines:
         pdf.set_font("Helvetica", size=9)
         texts = wrapped(pdf, pdf_text(line.description), description_width)
@@ -244,21 +260,19 @@ def _lines(pdf: FPDF, invoice) -> None:
             pdf.set_font("Helvetica", size=9)
         top = pdf.get_y()
         for row, text in enumerate(texts):
-            pdf.set_xy(LEFT + PAD, top + PAD + row * LINE_HEIGHT)
-            pdf.cell(description_width, LINE_HEIGHT, text)
+            cell_text(pdf, LEFT + PAD, top + PAD + row * LINE_HEIGHT, description_width, text)
         if kind:
             pdf.set_text_color(*GREY)
-            pdf.set_xy(LEFT + PAD, top + PAD + len(texts) * LINE_HEIGHT)
-            pdf.cell(description_width, LINE_HEIGHT, kind[0][:80])
+            cell_text(pdf, LEFT + PAD, top + PAD + len(texts) * LINE_HEIGHT, description_width,
+                      kind[0][:80])
             pdf.set_text_color(0)
-        rate = percent(line.tax_rate.percentage) if line.tax_rate is not None else "-"
-        discount = percent(line.discount_percent) if line.discount_percent else ""
+        rate = percents(line.tax_rate.percentage) if line.tax_rate is not None else "-"
+        discount = percents(line.discount_percent) if line.discount_percent else ""
         values = (number(line.quantity), pdf_text(money(line.unit_price)), discount, rate,
                   pdf_text(money(line.net_amount)))
         x = LEFT + LINE_COLUMNS[0][1]
         for value, (_, width, _) in zip(values, LINE_COLUMNS[1:]):
-            pdf.set_xy(x, top + PAD)
-            pdf.cell(width - PAD, LINE_HEIGHT, value, align="R")
+            cell_text(pdf, x, top + PAD, width - PAD, pdf_text(value), right=True)
             x += width
         pdf.line(LEFT, top + height, RIGHT, top + height)
         pdf.set_xy(LEFT, top + height)

@@ -82,17 +82,22 @@ def print_report(r: dict) -> None:
     print(f"Copy outcomes seen in the modal: {json.dumps(r['copy_outcomes'])}")
     print(f"Copies asked for: {r['copies_asked']}; Xero invoices created: {r['xero_invoices_created']}; "
           f"Bridge copies done: {r['bridge_copies_done']} (other states: {r['bridge_copies_other_states']}); "
-          f"unresolved: {r['copies_unresolved']}; Bridge invoices copied more than once: "
+          f"unresolved when the run ended: {r['copies_unresolved_when_the_run_ended']}, after a person "
+          f"took them up again: {r['copies_unresolved']}; Bridge invoices copied more than once: "
           f"{r['xero_invoices_for_one_bridge_invoice_more_than_once']}")
     print(f"Payments in Xero: {r['payments_in_xero']} ({r['payments_in_xero_total']}, AmountPaid "
           f"{r['payments_in_xero_amount_paid']}); in Bridge: {r['payments_in_bridge']} "
           f"({r['payments_in_bridge_total']}, amount paid {r['bridge_amount_paid']}); refused as "
-          f"fully paid: {r['payments_refused_fully_paid']}")
+          f"fully paid: {r['payments_refused_fully_paid']}; recorded by the accountant: "
+          f"{r['payments_recorded_by_the_accountant']}, and {r['payments_unanswered']} more whose answer "
+          f"the busy sandbox did not give in time")
     print(f"Final sync: {r['final_sync']}")
     equal = (r["xero_invoices_created"] == r["copies_asked"] == r["bridge_copies_done"]
              and r["payments_in_xero"] == r["payments_in_bridge"]
              and r["payments_in_xero_total"] == r["payments_in_bridge_total"])
     print("Xero and Bridge agree." if equal else "MISMATCH between Xero and Bridge.")
+    for excerpt in r["worker_errors"]:
+        print("\nFrom the workers' log:\n" + excerpt)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,8 @@ def test_history_lists_what_happened_and_takes_notes(api, customer):
     assert too_long.status_code == 400
     changes = [h["Changes"] for h in api.get(path).get_json()["HistoryRecords"]]
     assert changes == ["Created", "Approved", "Credit Applied", "Credit Removed", "Note"]
-    invoice_changes = [h["Changes"] for h in api.get(f"/Invoices/{invoice['InvoiceID']}/History").get_json()["HistoryRecords"]]
+    records = api.get(f"/Invoices/{invoice['InvoiceID']}/History").get_json()["HistoryRecords"]
+    invoice_changes = [h["Changes"] for h in records]
     assert invoice_changes[-2:] == ["Credit Applied", "Credit Removed"]
     # A credit note's history is not an invoice's, and the reverse.
     assert api.get(f"/Invoices/{note['CreditNoteID']}/History", check=False).status_code == 404
@@ -240,8 +241,8 @@ def test_refund_rules_and_a_supplier_credit(api, customer):
     assert messages(refund(api, draft, 1).get_json()) == ["Payments can only be made against Authorised documents"]
     assert messages(refund(api, make_note(api, customer), 1, code="200").get_json()) == [
         "Account type is invalid for making a payment to/from"]
-    missing = api.put("/Payments", {"Payments": [{"CreditNote": {"CreditNoteID": "00000000-0000-0000-0000-000000000000"},
-                                                  "Account": {"Code": "090"}, "Amount": 1}]})
+    unknown = {"CreditNoteID": "00000000-0000-0000-0000-000000000000"}
+    missing = api.put("/Payments", {"Payments": [{"CreditNote": unknown, "Account": {"Code": "090"}, "Amount": 1}]})
     assert messages(missing.get_json()) == ["The document with the supplied id was not found for this endpoint."]
     credit = make_note(api, customer, amount=20, kind="ACCPAYCREDIT")  # any contact can be a supplier
     assert credit["CreditNoteNumber"] == ""  # supplier credit notes carry the supplier's number, if any

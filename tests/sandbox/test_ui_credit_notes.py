@@ -48,6 +48,9 @@ def test_the_organisation_page_lists_credit_notes_and_links_the_form(client, api
     assert f'{UI}/invoices/{note_id}' in page and "CN-0001" in page
     new = client.get(f"{UI}/credit-notes/new").get_data(as_text=True)
     assert "Credit Test Ltd" in new and "Northwind Studio" in new and "Save &amp; approve" in new
+    assert '<option value="200" selected>' in new and '<option value="OUTPUT2" selected>' in new  # sales defaults
+    supplier = client.get(f"{UI}/credit-notes/new", query_string={"type": "ACCPAYCREDIT"}).get_data(as_text=True)
+    assert '<option value="429" selected>' in supplier and '<option value="INPUT2" selected>' in supplier
 
 
 def test_create_a_credit_note_refused_fields_keep_what_was_typed(client, api):
@@ -61,7 +64,8 @@ def test_create_a_credit_note_refused_fields_keep_what_was_typed(client, api):
     # A rule of the API (an account the tax type does not fit) comes back as a message, typed values kept.
     wrong = client.post(f"{UI}/credit-notes/new", data=form(contact_id=customer(api), tax_type="INPUT2"))
     assert wrong.status_code == 400
-    assert "The TaxType code INPUT2" in wrong.get_data(as_text=True) and 'value="Two mic stands returned"' in wrong.get_data(as_text=True)
+    text = wrong.get_data(as_text=True)
+    assert "The TaxType code INPUT2" in text and 'value="Two mic stands returned"' in text
     assert api.get("/CreditNotes").get_json()["CreditNotes"] == []
 
     note_id = create_note(client, api)

@@ -37,7 +37,10 @@ def new_credit_note(tenant_id):
     org = org_or_404(tenant_id)
     defaults = {"type": request.args.get("type", "ACCRECCREDIT"), "date": clock.now().date().isoformat(),
                 "currency": org.base_currency, "contact_id": request.args.get("contact_id", "")}
-    defaults["account_code"] = "200" if defaults["type"] == "ACCRECCREDIT" else "429"
+    sales = defaults["type"] == "ACCRECCREDIT"
+    defaults["account_code"] = "200" if sales else "429"
+    account = next((a for a in validation.accounts(org.id) if a.code == defaults["account_code"]), None)
+    defaults["tax_type"] = validation.default_tax_type(org.id, sales, account)
     return _new_form(org, defaults, {})
 
 

@@ -146,11 +146,14 @@ def test_allocation_rules_are_refused_with_a_validation_exception(api, customer)
         assert (body["ErrorNumber"], body["Type"], body["Message"]) == (
             10, "ValidationException", "A validation exception occurred")
         assert messages(body) == [message]
-    per_element = allocate(api, note, invoice, 24, query={"summarizeErrors": "false"})
+    by_number = api.put(f"/CreditNotes/{note['CreditNoteID']}/Allocations", {"Allocations": [{
+        "Invoice": {"InvoiceNumber": invoice["InvoiceNumber"]}, "Amount": 1, "Date": "2026-03-03"}]})
+    assert by_number.status_code == 200 and get_invoice(api, invoice)["AmountCredited"] == 1.0
+    per_element = allocate(api, note, invoice, 23, query={"summarizeErrors": "false"})
     assert per_element.status_code == 200
     assert per_element.get_json()["Allocations"][0]["StatusAttributeString"] == "ERROR"
-    assert get_note(api, note)["RemainingCredit"] == 46.0  # nothing was applied
-    assert get_invoice(api, invoice)["AmountCredited"] == 0
+    assert get_note(api, note)["RemainingCredit"] == 45.0  # only the 1.00 by number was applied
+    assert get_invoice(api, invoice)["AmountCredited"] == 1.0
 
 
 def test_allocating_settles_and_removing_restores_both_seen_by_if_modified_since(api, client, customer):

@@ -166,7 +166,8 @@ def create_allocations(ident):
     def handle(element: dict) -> batch.Result:
         """One allocation element."""
         sent = element.get("Invoice") if isinstance(element.get("Invoice"), dict) else {}
-        invoice = find(g.org.id, str(sent.get("InvoiceID") or "")) if sent.get("InvoiceID") else None
+        ident = sent.get("InvoiceID") or sent.get("InvoiceNumber")  # the spec's Invoice has both
+        invoice = find(g.org.id, str(ident)) if ident else None
         amount = wire.to_decimal(element.get("Amount", 0), "Amount")
         day = wire.parse_day(element["Date"]) if element.get("Date") else clock.now().date()
         errors = allocation_problems(note, invoice, amount)

@@ -145,3 +145,51 @@ def test_an_oidc_client_verifies_the_id_token(live):
     info = requests.get(metadata["userinfo_endpoint"], timeout=10,
                         headers={"Authorization": f"Bearer {token['access_token']}"}).json()
     assert info["sub"] == id_token.claims["sub"]
+
+
+def _api_headers(live: str, session: requests.Session) -> dict:
+    """Consent and code exchange over HTTP; the headers of an Accounting call for NZ."""
+    consent = {"response_type": "code", "client_id": TEST_CLIENT["id"], "redirect_uri": TEST_CLIENT["redirect"],
+               "scope": "openid offline_access accounting.transactions accounting.contacts", "state": "cn"}
+    decided = session.post(f"{live}/identity/connect/authorize", data=dict(consent, decision="allow", tenant=NZ_TENANT),
+                           allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(decided.headers["Location"]).query)["code"][0]
+    tokens = session.post(f"{live}/connect/token", auth=(TEST_CLIENT["id"], TEST_CLIENT["secret"]), timeout=10,
+                          data={"grant_type": "authorization_code", "code": code,
+                                "redirect_uri": TEST_CLIENT["redirect"]}).json()
+    return {"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": NZ_TENANT,
+            "Accept": "application/json"}
+
+
+def test_credit_note_allocation_refund_and_removal_over_http(live):
+    """A credit note's life as a plain HTTP client sees it: create, allocate, refund, PDF,
+    remove the allocation (DELETE), and the invoice owes again."""
+    session = requests.Session()
+    headers = _api_headers(live, session)
+    api = f"{live}/api.xro/2.0"
+    contact = session.get(f"{api}/Contacts", headers=headers, timeout=10,
+                          params={"searchTerm": "northwind"}).json()["Contacts"][0]["ContactID"]
+    line = {"Description": "Live", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200", "TaxType": "OUTPUT2"}
+    invoice = session.put(f"{api}/Invoices", headers=headers, timeout=10, json={"Invoices": [{
+        "Type": "ACCREC", "Contact": {"ContactID": contact}, "Status": "AUTHORISED", "LineItems": [line]}]}).json()["Invoices"][0]
+    note = session.put(f"{api}/CreditNotes", headers=dict(headers, **{"Idempotency-Key": "live-cn-1"}), timeout=10,
+                       json={"CreditNotes": [{"Type": "ACCRECCREDIT", "Contact": {"ContactID": contact},
+                                              "Status": "AUTHORISED", "LineItems": [line]}]}).json()["CreditNotes"][0]
+    allocated = session.put(f"{api}/CreditNotes/{note['CreditNoteID']}/Allocations", headers=headers, timeout=10,
+                            json={"Allocations": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 100,
+                                                   "Date": "2026-03-03"}]})
+    assert allocated.status_code == 200
+    allocation = allocated.json()["Allocations"][0]["AllocationID"]
+    refund = session.put(f"{api}/Payments", headers=headers, timeout=10, json={"Payments": [{
+        "CreditNote": {"CreditNoteID": note["CreditNoteID"]}, "Account": {"Code": "090"}, "Amount": 15}]})
+    assert refund.status_code == 200 and refund.json()["Payments"][0]["PaymentType"] == "ARCREDITPAYMENT"
+    after = session.get(f"{api}/CreditNotes/{note['CreditNoteID']}", headers=headers, timeout=10).json()["CreditNotes"][0]
+    assert (after["Status"], after["RemainingCredit"]) == ("PAID", 0)
+    pdf = session.get(f"{api}/CreditNotes/{note['CreditNoteID']}", headers=dict(headers, Accept="application/pdf"),
+                      timeout=10)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    removed = session.delete(f"{api}/CreditNotes/{note['CreditNoteID']}/Allocations/{allocation}", headers=headers,
+                             timeout=10)
+    assert removed.status_code == 200 and removed.json()["IsDeleted"] is True
+    owed = session.get(f"{api}/Invoices/{invoice['InvoiceID']}", headers=headers, timeout=10).json()["Invoices"][0]
+    assert (owed["Status"], owed["AmountDue"], owed["AmountCredited"]) == ("AUTHORISED", 115.0, 0)

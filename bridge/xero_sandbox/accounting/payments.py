@@ -1,5 +1,8 @@
 """Payments: create, list (deleted ones included), get, and delete by Status only.
 
+A payment is made on an invoice or bill, or, as a cash refund of credit, on a credit note
+(`CreditNote: {CreditNoteID}` in the body, spec schema Payment; PaymentType ARCREDITPAYMENT or
+APCREDITPAYMENT, notes §13.1, §13.5): it lowers the note's RemainingCredit, which is PAID at 0.
 record_payment and delete_payment are also what the sandbox's own UI and the control
 API call, so a payment made "in Xero" goes through the same rules as one made by API.
 """
@@ -16,12 +19,14 @@ from bridge.xero_sandbox.accounting.invoices import find
 from bridge.xero_sandbox.accounting.serialize import invoice_loading, payment_json
 from bridge.xero_sandbox.db import Account, Invoice, Organisation, Payment, db, new_id
 
-PAYMENT_TYPES = {"ACCREC": "ACCRECPAYMENT", "ACCPAY": "ACCPAYPAYMENT"}
+PAYMENT_TYPES = {"ACCREC": "ACCRECPAYMENT", "ACCPAY": "ACCPAYPAYMENT",
+                 "ACCRECCREDIT": "ARCREDITPAYMENT", "ACCPAYCREDIT": "APCREDITPAYMENT"}
+CREDIT_NOTE_TYPES = ("ACCRECCREDIT", "ACCPAYCREDIT")
 # UNCONFIRMED wordings (no Xero source found for these cases).
 ACCOUNT_CANNOT_PAY = "Account type is invalid for making a payment to/from"
 ONLY_DELETE = "A payment can only be updated to Status DELETED."
 ALREADY_DELETED = "This payment has already been deleted."
-CREDIT_NOTE_REFUNDS = "Refund payments on credit notes are not supported by the sandbox."
+NOT_SUPPORTED = "Payments on prepayments and overpayments are not supported by the sandbox."
 
 
 def payment_view(payment: Payment) -> dict:
@@ -33,6 +38,8 @@ def payment_view(payment: Payment) -> dict:
         "IsReconciled": payment.is_reconciled, "UpdatedDateUTC": payment.updated_utc,
         "Invoice.InvoiceID": invoice.id, "Invoice.InvoiceNumber": invoice.number,
         "Invoice.Type": invoice.type, "Invoice.Contact.ContactID": invoice.contact_id,
+        "CreditNote.CreditNoteID": invoice.id if invoice.is_credit_note else None,
+        "CreditNote.CreditNoteNumber": invoice.number if invoice.is_credit_note else None,
         "Account.AccountID": payment.account_id, "Account.Code": payment.account.code,
     }
 
@@ -76,9 +83,14 @@ def record_payment(org: Organisation, invoice: Invoice, account: Account, amount
     db.session.add(payment)
     documents.settle(invoice, day)
     invoice.updated_utc = now  # the invoice moves together with its payment (notes §3.6)
-    verb = "received from" if invoice.type == "ACCREC" else "made to"
-    history.record(invoice.id, org.id, "Payment Received" if invoice.type == "ACCREC" else "Payment Made",
-                   f"Payment {verb} {invoice.contact.name} on {day.isoformat()} for {payment.amount}.")
+    if invoice.is_credit_note:
+        verb = "paid to" if invoice.type == "ACCRECCREDIT" else "received from"
+        history.record(invoice.id, org.id, "Credit Refunded",
+                       f"Refund {verb} {invoice.contact.name} on {day.isoformat()} for {payment.amount}.")
+    else:
+        verb = "received from" if invoice.type == "ACCREC" else "made to"
+        history.record(invoice.id, org.id, "Payment Received" if invoice.type == "ACCREC" else "Payment Made",
+                       f"Payment {verb} {invoice.contact.name} on {day.isoformat()} for {payment.amount}.")
     db.session.commit()
     return payment
 
@@ -99,13 +111,24 @@ def delete_payment(payment: Payment) -> list[str]:
     return []
 
 
-def _create(element: dict) -> batch.Result:
-    """Create one payment from an API element."""
-    if element.get("CreditNote") or element.get("Prepayment") or element.get("Overpayment"):
-        return batch.failed(dict(element), [CREDIT_NOTE_REFUNDS], flag="HasValidationErrors")
+def _target(element: dict) -> Invoice | None:
+    """The document a payment element pays: a credit note (CreditNote {CreditNoteID or
+    CreditNoteNumber}, or CreditNoteNumber, as the spec's Payment schema has them) or an
+    invoice or bill (Invoice {InvoiceID or InvoiceNumber}, or InvoiceNumber)."""
+    sent_note = element.get("CreditNote") if isinstance(element.get("CreditNote"), dict) else {}
+    ident = sent_note.get("CreditNoteID") or sent_note.get("CreditNoteNumber") or element.get("CreditNoteNumber")
+    if ident or element.get("CreditNote"):
+        return find(g.org.id, str(ident), CREDIT_NOTE_TYPES) if ident else None
     sent_invoice = element.get("Invoice") if isinstance(element.get("Invoice"), dict) else {}
     ident = sent_invoice.get("InvoiceID") or sent_invoice.get("InvoiceNumber") or element.get("InvoiceNumber")
-    invoice = find(g.org.id, str(ident)) if ident else None
+    return find(g.org.id, str(ident)) if ident else None
+
+
+def _create(element: dict) -> batch.Result:
+    """Create one payment (or refund of credit) from an API element."""
+    if element.get("Prepayment") or element.get("Overpayment"):
+        return batch.failed(dict(element), [NOT_SUPPORTED], flag="HasValidationErrors")
+    invoice = _target(element)
     account, account_problem = payment_account(g.org.id, element.get("Account"))
     amount = wire.to_decimal(element.get("Amount", 0), "Amount")
     day = wire.parse_day(element["Date"]) if element.get("Date") else clock.now().date()

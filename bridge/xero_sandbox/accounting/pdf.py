@@ -1,4 +1,5 @@
-"""The invoice PDF Xero renders for `Accept: application/pdf`, made with fpdf2.
+"""The PDF Xero renders for `Accept: application/pdf` on an invoice, bill or credit note,
+made with fpdf2 (a credit note's totals end with what is applied and its remaining credit).
 
 Any status renders, drafts included (UNCONFIRMED whether Xero renders drafts, notes §11).
 The branding theme decides the look of Xero's PDF (notes §19); the sandbox has one look and
@@ -66,14 +67,17 @@ def _lines(page: FPDF, invoice: Invoice) -> None:
 
 
 def _totals(page: FPDF, invoice: Invoice) -> None:
-    """Subtotal, tax, total, paid, credited and due."""
+    """Subtotal, tax, total, paid, credited and due (a credit note: allocated, refunded and
+    remaining credit)."""
     rows = [("Subtotal", invoice.sub_total), ("Total tax", invoice.total_tax),
             ("Total", invoice.total)]
+    note = invoice.is_credit_note
     if invoice.amount_paid:
-        rows.append(("Less amount paid", invoice.amount_paid))
+        rows.append(("Less refunded" if note else "Less amount paid", invoice.amount_paid))
     if invoice.amount_credited:
-        rows.append(("Less credits", invoice.amount_credited))
-    rows.append((f"Amount due {invoice.currency_code}", invoice.amount_due))
+        rows.append(("Less allocated to invoices" if note else "Less credits", invoice.amount_credited))
+    label = "Remaining credit" if note else "Amount due"
+    rows.append((f"{label} {invoice.currency_code}", invoice.amount_due))
     for index, (label, value) in enumerate(rows):
         page.set_font("Helvetica", "B" if index == len(rows) - 1 else "", 10)
         page.cell(146, 7, label, align="R")

@@ -218,8 +218,9 @@ def invoice_json(invoice: Invoice, unitdp: int = 2, summary: bool = False, singl
     return body
 
 
-def credit_note_json(note: Invoice, unitdp: int = 2) -> dict:
-    """A credit note with its allocations and remaining credit."""
+def credit_note_json(note: Invoice, unitdp: int = 2, single: bool = False) -> dict:
+    """A credit note with its allocations, refunds and remaining credit (spec schema CreditNote;
+    its getCreditNote example also lists Attachments, so a single GET does)."""
     body = _document_common(note, unitdp, summary=False)
     body["CreditNoteID"] = note.id
     body["CreditNoteNumber"] = note.number
@@ -231,13 +232,24 @@ def credit_note_json(note: Invoice, unitdp: int = 2) -> dict:
                     "Payments": [], "CreditNotes": [], "Prepayments": [], "Overpayments": [],
                     "HasErrors": False, "IsDiscounted": False, "LineItems": []},
     } for a in live_allocations(note, as_credit_note=True)]
-    body["Payments"] = []
+    # Cash refunds of the credit, slim as in the spec's getCreditNotes example.
+    body["Payments"] = [slim_payment(p) for p in note.payments if p.status == "AUTHORISED"]
+    if single and note.attachments:
+        body["Attachments"] = [attachment_json(note, a) for a in note.attachments]
     return body
 
 
+def _credit_note_ref(note: Invoice) -> dict:
+    """The credit note a refund pays out, under the Payment schema's CreditNote property."""
+    return {"CreditNoteID": note.id, "CreditNoteNumber": note.number, "Type": note.type,
+            "Contact": contact_ref(note.contact), "Status": note.status,
+            "Total": wire.money(note.total), "RemainingCredit": wire.money(note.amount_due),
+            "CurrencyCode": note.currency_code, "LineItems": [], "HasErrors": False}
+
+
 def payment_json(payment: Payment) -> dict:
-    """A payment with its account and invoice."""
-    return {
+    """A payment with its account and invoice (or credit note, for a refund)."""
+    body = {
         "PaymentID": payment.id, "Date": wire.msdate_day(payment.date),
         "BankAmount": wire.money(payment.amount), "Amount": wire.money(payment.amount),
         "Reference": payment.reference, "CurrencyRate": _rate(payment.currency_rate),
@@ -250,3 +262,9 @@ def payment_json(payment: Payment) -> dict:
         "Invoice": invoice_json(payment.invoice),
         "HasValidationErrors": False,
     }
+    if payment.invoice.is_credit_note:
+        # A refund of credit: the spec's examples (getPayments, deletePayment) show the credit
+        # note under Invoice (Type ACCRECCREDIT/ACCPAYCREDIT, InvoiceID = the CreditNoteID); its
+        # Payment schema also has CreditNote, which the SDKs read. Both are answered.
+        body["CreditNote"] = _credit_note_ref(payment.invoice)
+    return body

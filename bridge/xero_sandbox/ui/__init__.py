@@ -1,16 +1,19 @@
 """The "Xero" side of the demo: a small web UI per organisation, no login.
 
+This package owns the `ui` blueprint: organisations, documents (invoices, bills and credit
+notes), payments, approve and void here; creating, allocating and refunding credit notes in
+credit_notes.py. It may import the sandbox's accounting functions and models, never Bridge.
 Forms post without CSRF tokens: this is a local demo tool for one person (see the
 README). Actions go through the same functions as the API.
 """
-from decimal import Decimal
-
+from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from bridge.xero_sandbox import clock, wire
 from bridge.xero_sandbox.accounting import documents, payments, validation
+from bridge.xero_sandbox.accounting.creditnotes import TARGET_TYPE
 from bridge.xero_sandbox.accounting.creditnotes import TYPES as CREDIT_TYPES
 from bridge.xero_sandbox.accounting.history import history_json
 from bridge.xero_sandbox.accounting.serialize import live_allocations
@@ -44,7 +47,7 @@ def file_size(length: int) -> str:
     return f"{length / (1024 * 1024):.1f} MB"
 
 
-def _org(tenant_id: str) -> Organisation:
+def org_or_404(tenant_id: str) -> Organisation:
     """The organisation of the URL, or 404."""
     org = db.session.get(Organisation, tenant_id.lower())
     if org is None:
@@ -52,7 +55,7 @@ def _org(tenant_id: str) -> Organisation:
     return org
 
 
-def _document(org: Organisation, doc_id: str) -> Invoice:
+def document_or_404(org: Organisation, doc_id: str) -> Invoice:
     """A document of that organisation, or 404."""
     doc = db.session.get(Invoice, doc_id.lower())
     if doc is None or doc.org_id != org.id:
@@ -77,7 +80,7 @@ def index():
 @bp.get("/_ui/<tenant_id>/")
 def organisation(tenant_id):
     """Sales invoices, bills and credit notes of one organisation."""
-    org = _org(tenant_id)
+    org = org_or_404(tenant_id)
     docs = db.session.scalars(db.select(Invoice).filter_by(org_id=org.id)
                               .order_by(Invoice.date.desc(), Invoice.created_utc.desc())).all()
     return render_template(
@@ -87,32 +90,73 @@ def organisation(tenant_id):
     )
 
 
-def _show(org: Organisation, doc: Invoice, message: str | None = None, status: int = 200):
-    """Render one document with its lines, payments, credits, history and action forms."""
+def open_invoices(note: Invoice) -> list[Invoice]:
+    """The invoices (or bills) a credit note may be allocated to: same contact and currency,
+    approved, something still due."""
+    return list(db.session.scalars(db.select(Invoice).where(
+        Invoice.org_id == note.org_id, Invoice.type == TARGET_TYPE[note.type],
+        Invoice.contact_id == note.contact_id, Invoice.currency_code == note.currency_code,
+        Invoice.status == "AUTHORISED", Invoice.amount_due > 0).order_by(Invoice.date, Invoice.number)))
+
+
+def show(org: Organisation, doc: Invoice, message: str | None = None, status: int = 200,
+          form=None, errors: dict | None = None, action: str | None = None):
+    """Render one document with its lines, payments, credits, history and action forms.
+
+    After a refused form, `form` holds what was typed (shown again, nothing lost), `errors`
+    the messages by field and `action` which form they belong to."""
     history = db.session.scalars(db.select(HistoryRecord).filter_by(document_id=doc.id)
                                  .order_by(HistoryRecord.date_utc, HistoryRecord.id)).all()
     banks = [a for a in validation.accounts(org.id)
              if a.status == "ACTIVE" and (a.type == "BANK" or a.enable_payments)]
     allocations = live_allocations(doc, as_credit_note=doc.is_credit_note)
+    template = "ui_credit_note.html" if doc.is_credit_note else "ui_invoice.html"
     return render_template(
-        "ui_invoice.html", org=org, doc=doc, history=[history_json(h) for h in history],
+        template, org=org, doc=doc, history=[history_json(h) for h in history],
         banks=banks, allocations=allocations, message=message, today=clock.now().date().isoformat(),
         payments=sorted(doc.payments, key=lambda p: p.created_utc), theme=document_theme(doc),
+        open_invoices=open_invoices(doc) if doc.is_credit_note and doc.status == "AUTHORISED" else [],
+        form=form or {}, errors=errors or {}, action=action,
     ), status
+
+
+def read_amount(raw: str, errors: dict, field: str = "amount") -> Decimal | None:
+    """A positive amount typed in a form, or a message for that field."""
+    try:
+        amount = Decimal(str(raw).replace(",", "").strip())
+    except InvalidOperation:
+        errors[field] = "Enter an amount, e.g. 115.00."
+        return None
+    if not amount.is_finite() or amount <= 0:
+        errors[field] = "Enter an amount greater than zero."
+        return None
+    if amount != wire.money(amount):
+        errors[field] = "Use at most two decimal places."
+        return None
+    return amount
+
+
+def read_day(raw: str, errors: dict, field: str = "date"):
+    """A date typed in a form (YYYY-MM-DD), or a message for that field."""
+    try:
+        return wire.parse_day(str(raw).strip())
+    except wire.BadValue:
+        errors[field] = "Enter a date as YYYY-MM-DD."
+        return None
 
 
 @bp.get("/_ui/<tenant_id>/invoices/<doc_id>")
 def invoice(tenant_id, doc_id):
     """One document."""
-    org = _org(tenant_id)
-    return _show(org, _document(org, doc_id))
+    org = org_or_404(tenant_id)
+    return show(org, document_or_404(org, doc_id))
 
 
 @bp.get("/_ui/<tenant_id>/invoices/<doc_id>/attachments/<attachment_id>")
 def attachment(tenant_id, doc_id, attachment_id):
     """Download one attached file."""
-    org = _org(tenant_id)
-    found = next((a for a in _document(org, doc_id).attachments if a.id == attachment_id.lower()), None)
+    org = org_or_404(tenant_id)
+    found = next((a for a in document_or_404(org, doc_id).attachments if a.id == attachment_id.lower()), None)
     if found is None:
         abort(404)
     disposition = f"attachment; filename*=UTF-8''{quote(found.file_name, safe='')}"
@@ -122,44 +166,43 @@ def attachment(tenant_id, doc_id, attachment_id):
 
 @bp.post("/_ui/<tenant_id>/invoices/<doc_id>/payments")
 def add_payment(tenant_id, doc_id):
-    """Record a full or partial payment."""
-    org = _org(tenant_id)
-    doc = _document(org, doc_id)
+    """Record a full or partial payment (on a credit note: a cash refund of its credit)."""
+    org = org_or_404(tenant_id)
+    doc = document_or_404(org, doc_id)
     form = request.form
-    try:
-        amount = wire.to_decimal(form.get("amount", ""), "Amount")
-        day = wire.parse_day(form.get("date", ""))
-    except wire.BadValue as exc:
-        return _show(org, doc, str(exc), 400)
+    fields: dict = {}
+    amount, day = read_amount(form.get("amount", ""), fields), read_day(form.get("date", ""), fields)
+    if fields:
+        return show(org, doc, "Check the highlighted fields.", 400, form, fields, "payment")
     account, problem = payments.payment_account(org.id, {"AccountID": form.get("account_id", "")})
     errors = payments.payment_problems(doc, amount) + ([problem] if problem else [])
     if errors:
-        return _show(org, doc, " ".join(errors), 400)
-    payments.record_payment(org, doc, account, Decimal(amount), day, form.get("reference", ""), "ui")
+        return show(org, doc, " ".join(errors), 400, form, {}, "payment")
+    payments.record_payment(org, doc, account, amount, day, form.get("reference", ""), "ui")
     return redirect(url_for("ui.invoice", tenant_id=org.id, doc_id=doc.id), code=303)
 
 
 @bp.post("/_ui/<tenant_id>/payments/<payment_id>/delete")
 def remove_payment(tenant_id, payment_id):
     """Remove a payment (Xero's "Remove & Redo")."""
-    org = _org(tenant_id)
+    org = org_or_404(tenant_id)
     payment = db.session.get(Payment, payment_id.lower())
     if payment is None or payment.org_id != org.id:
         abort(404)
     errors = payments.delete_payment(payment)
     if errors:
-        return _show(org, payment.invoice, " ".join(errors), 400)
+        return show(org, payment.invoice, " ".join(errors), 400)
     return redirect(url_for("ui.invoice", tenant_id=org.id, doc_id=payment.invoice_id), code=303)
 
 
 def _change_status(tenant_id: str, doc_id: str, status: str):
     """Move a document to another status through the API's own rules."""
-    org = _org(tenant_id)
-    doc = _document(org, doc_id)
+    org = org_or_404(tenant_id)
+    doc = document_or_404(org, doc_id)
     outcome = documents.update(org, doc, {"Status": status}, unitdp=2)
     if outcome.errors:
         db.session.rollback()
-        return _show(org, _document(org, doc_id), " ".join(outcome.errors), 400)
+        return show(org, document_or_404(org, doc_id), " ".join(outcome.errors), 400)
     return redirect(url_for("ui.invoice", tenant_id=org.id, doc_id=doc.id), code=303)
 
 
@@ -173,3 +216,6 @@ def void(tenant_id, doc_id):
 def approve(tenant_id, doc_id):
     """Approve a draft or submitted document."""
     return _change_status(tenant_id, doc_id, "AUTHORISED")
+
+
+from bridge.xero_sandbox.ui import credit_notes  # noqa: E402,F401  (routes register on bp)

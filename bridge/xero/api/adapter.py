@@ -34,7 +34,8 @@ class XeroRetry(Retry):
     """
 
     sleep_function: Callable[[float], None] = staticmethod(time.sleep)
-    on_retry: Callable[[], None] | None = None
+    # Called before each retry with whether the failed try may have reached Xero.
+    on_retry: Callable[[bool], None] | None = None
 
     def new(self, **kw):
         """The next Retry state; urllib3 makes one per attempt, so pass our hooks on."""
@@ -49,11 +50,12 @@ class XeroRetry(Retry):
             return False
         return super().is_retry(method, status_code, has_retry_after)
 
-    def increment(self, *args, **kwargs):
-        """Record a failed attempt, then tell Transport another one is coming."""
-        retry = super().increment(*args, **kwargs)  # raises MaxRetryError when exhausted
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs):
+        """Record a failed attempt, then tell Transport another one is coming, and whether
+        the failed one may have reached Xero (anything but a connection that never opened)."""
+        retry = super().increment(method, url, response, error, **kwargs)  # raises when exhausted
         if self.on_retry is not None:
-            self.on_retry()
+            self.on_retry(error is None or not self._is_connection_error(error))
         return retry
 
     def sleep_for_retry(self, response):

@@ -118,6 +118,7 @@ class Transport:
         """Send with the access token; handle 401 (renew once), 429 and error statuses."""
         token = credentials.access_token()
         self._local.last_op = op
+        self._local.may_have_reached = False  # set by a retry after a try Xero may have done
         auth_retried = False
         rate_limit_waits = 0
         while True:
@@ -177,8 +178,9 @@ class Transport:
                     response.headers.get("Xero-Correlation-Id"))
         return response
 
-    def _on_retry(self) -> None:
+    def _on_retry(self, may_have_reached: bool) -> None:
         """Called by urllib3 before each retry: count it and take it from the budget."""
+        self._local.may_have_reached = getattr(self._local, "may_have_reached", False) or may_have_reached
         context = getattr(self._local, "context", None)
         if context is None:
             return
@@ -213,6 +215,11 @@ class Transport:
             message = (f"Xero is limiting calls to this organisation ({problem or 'rate limit'}); "
                        f"try again in {wait:.0f} seconds.")
         credentials.record_error(message)
+        if getattr(self._local, "may_have_reached", False):
+            # An earlier try of this request was lost on the way back (it was retried after
+            # a timeout or a 5xx): Xero may have done it, so this is no "nothing was sent".
+            raise XeroUnavailable(f"{message} An earlier try may have reached Xero.", status=429,
+                                  operation=op, correlation_id=response.headers.get("Xero-Correlation-Id"))
         raise XeroRateLimited(
             message, retry_after=retry_after, problem=problem, status=429, operation=op,
             correlation_id=response.headers.get("Xero-Correlation-Id"),

@@ -144,3 +144,19 @@ def test_a_slow_run_of_an_organisation_never_overlaps_another(org, app, monkeypa
     first.join()
     assert results["second"].skipped == "A sync of this organisation is already running."
     assert results["first"].message == "1 payment added, 1 invoice updated"
+
+
+def test_a_tick_that_meets_the_database_gone_logs_a_warning_not_a_traceback(stop_scheduler, caplog):
+    # PostgreSQL that does not answer (nothing listens on port 1), as during a restart.
+    make_app("postgresql+psycopg://postgres@127.0.0.1:1/gone", XERO_SCHEDULER_ENABLED=True,
+             XERO_POLL_SECONDS=300)
+    poller = scheduler.running()
+    poller.woken.set()
+    with caplog.at_level("WARNING", logger=scheduler.__name__):
+        poller.poll_tick()
+        poller.requests_tick()
+    warnings = [r.getMessage() for r in caplog.records if r.name == scheduler.__name__]
+    # No exception escaped either tick: one warning each, the lease's own and the requests'.
+    assert "cannot reach the lease" in warnings[0], warnings
+    assert "xero sync requests: the database is not answering" in warnings[1], warnings
+    assert not any(r.exc_info for r in caplog.records)

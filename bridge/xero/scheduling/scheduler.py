@@ -19,12 +19,14 @@ same service as the "Sync now" button and `flask xero sync-payments`.
 import atexit
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError, SQLAlchemyError
 from werkzeug.serving import is_running_from_reloader
 
 from bridge.extensions import db
@@ -45,6 +47,16 @@ COPY_JOBS_SECONDS = 5
 _guard = threading.Lock()
 _poller: "Poller | None" = None
 
+
+@contextmanager
+def database_away_is_a_warning(job: str) -> Iterator[None]:
+    """A tick that meets the database gone (a restart, a failover) logs one line and waits
+    for the next tick, which gets a fresh connection (pool_pre_ping); no traceback."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, PendingRollbackError) as error:
+        logger.warning("xero %s: the database is not answering: %s", job, str(error).splitlines()[0])
+        db.session.remove()
 
 class Poller:
     """This process's scheduler: its jobs, its lease holder id and the app it works in."""
@@ -81,7 +93,7 @@ class Poller:
 
     def poll_tick(self) -> None:
         """Take (or renew) the poller lease; the holder syncs every organisation that is due."""
-        with self.app.app_context():
+        with self.app.app_context(), database_away_is_a_warning("poll"):
             if self.take_lease():
                 self.run_due()
 
@@ -95,7 +107,7 @@ class Poller:
         self.woken.clear()
         if not (self.holds_lease or woken):
             return
-        with self.app.app_context():
+        with self.app.app_context(), database_away_is_a_warning("sync requests"):
             requested = db.session.scalar(db.select(XeroSyncState.id).where(
                 XeroSyncState.sync_requested_at.is_not(None)).limit(1))
             db.session.commit()

@@ -9,6 +9,7 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bridge.extensions import db
 
@@ -50,11 +51,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PendingRollbackError)
+    @app.errorhandler(PoolTimeout)
     def database_unavailable(error):
         """The database went away (a restart, a failover, a network cut) or is locked: a 503
         that says so, not a 500; pool_pre_ping gives the next request a fresh connection.
         PendingRollbackError is the same loss seen a second time in one request (the session
-        still holds the transaction the dead connection took with it)."""
+        still holds the transaction the dead connection took with it); PoolTimeout, every
+        connection of the pool held by requests still waiting on the lost server."""
         logger.warning("database unavailable: %s", str(error).splitlines()[0])
         try:
             db.session.rollback()

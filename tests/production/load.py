@@ -362,9 +362,11 @@ def run(settings: Settings, database_url: str, sandbox, token_key: str, say=prin
     return report
 
 
-def error_excerpts(lines: list[str], most: int = 3, length: int = 40) -> list[str]:
-    """The first few tracebacks or ERROR lines of the workers' log, each with what follows it."""
-    starts = [n for n, line in enumerate(lines) if "Traceback" in line or " ERROR " in line]
+def error_excerpts(lines: list[str], most: int = 3, length: int = 60) -> list[str]:
+    """The first few tracebacks or ERROR lines of the workers' log, each with what follows it:
+    Flask's "Exception on <path>" (a 500) first, as the one that matters most."""
+    marked = [n for n, line in enumerate(lines) if "Traceback" in line or " ERROR " in line]
+    starts = sorted(marked, key=lambda n: "Exception on " not in lines[n])
     excerpts, last = [], -1
     for n in starts:
         if n > last and len(excerpts) < most:

@@ -159,3 +159,21 @@ def test_a_connection_lost_mid_request_is_a_503_too(app, users, client):
     client.post("/login", data={"email": "admin@example.com", "password": "admin-password-1"})
     answer = client.get("/_connection_lost")
     assert answer.status_code == 503 and b"The database is not answering" in answer.data
+
+
+def test_every_connection_taken_is_a_503_too(database_url, users, tmp_path):
+    """Found by bench/postgres_restart_bench.py (one 500 of 432 during the restart): requests
+    waiting for a connection while the others hang on the dead server time out in the pool."""
+    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0,
+                                                            "pool_timeout": 0.2, "pool_pre_ping": True})
+    client = app.test_client()
+    client.post("/login", data={"email": "admin@example.com", "password": "admin-password-1"})
+    with app.app_context():
+        from bridge.extensions import db
+
+        held = db.engine.connect()  # the only connection, busy elsewhere
+        try:
+            answer = client.get("/")
+        finally:
+            held.close()
+    assert answer.status_code == 503 and b"The database is not answering" in answer.data

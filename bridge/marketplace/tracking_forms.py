@@ -69,7 +69,7 @@ def rows(tenant_id: str, stored: list[TrackingChoice]) -> list[TrackingRow]:
 def add_fields(fields: dict, tracking_rows: list[TrackingRow]) -> None:
     """The rows' fields, for the form class setup_form() builds."""
     for row in tracking_rows:
-        fields[f"tracking_{row.index}_source"] = SelectField(f"{row.name}: follows", validate_choice=False,
+        fields[f"tracking_{row.index}_source"] = SelectField(f"{row.name} follows", validate_choice=False,
                                                              **choose("what it follows"))
         for _value, label, name in row.values:
             fields[name] = SelectField(label, validate_choice=False, **choose("an option"))

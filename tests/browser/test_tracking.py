@@ -81,9 +81,12 @@ def test_map_tracking_and_a_theme_then_see_them_in_xero(page, bridge, invoice, o
     preview = modal.locator("#copy-preview")
     expect(preview.locator("tbody tr").first).to_contain_text("Region: North")
     expect(preview.locator("tbody tr").first).to_contain_text("Department: Design")
-    expect(preview).to_contain_text("Department: no service type to follow")  # the Hosting line
+    expect(preview).to_contain_text("Department: this line has no service type")  # the Hosting line
     pick_contact(modal, "Northwind Studio")
     snap(page, "modal")
+    if SHOTS:  # the preview's end: each line's options, and the note on what goes untracked
+        page.locator("#copy-preview > :last-child").scroll_into_view_if_needed()
+        page.screenshot(path=str(Path(SHOTS) / "tracking-modal-preview-1280.png"))
     submit(modal)
     expect(modal).to_contain_text("Invoice copied")
 

@@ -83,7 +83,7 @@ def test_an_unmapped_value_sends_no_option_and_the_preview_says_so(tracked, admi
     set_office(invoice, office, "Sydney")
     modal = text(admin.get(f"/invoices/{invoice.id}/xero/copy", headers=hx))
     assert "Region: no option is mapped to Sydney of Office, sent without a Region option." in modal
-    assert "Department: no service type to follow, sent without a Department option." in modal
+    assert "Department: this line has no service type, sent without a Department option." in modal
     assert "Region: none" in modal
     assert post_copy(admin, invoice, contact=northwind()).status_code == 200
     assert [line.get("Tracking") for line in sent_lines(sent)] == [

@@ -72,7 +72,7 @@ def test_rules_give_names_leave_unmapped_out_and_refuse_archived():
     unmapped = RULES.line({"client": ("9", "Kiwi Ltd")})
     assert unmapped.entries == () and unmapped.shown == (("Region", None), ("Department", None))
     assert unmapped.unmapped == ("Region: no option is mapped to the client Kiwi Ltd, sent without a Region option.",
-                                 "Department: no service type to follow, sent without a Department option.")
+                                 "Department: this line has no service type, sent without a Department option.")
     archived = RULES.line({"client": ("8", "Old Co"), "service_type": ("1", "Design")})
     assert archived.entries == ({"Name": "Department", "Option": "Design"},)
     assert archived.refused[0].startswith("The tracking option Central (Region), mapped to the client Old Co, is archived")

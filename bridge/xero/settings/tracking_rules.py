@@ -92,7 +92,8 @@ def _what(rule: CategoryRule, label: str | None) -> str:
 
 def _unmapped(rule: CategoryRule, label: str | None) -> str:
     if label is None:
-        return f"{rule.category}: no {rule.source_label} to follow, sent without a {rule.category} option."
+        where = "invoice" if rule.source == "custom_field" else "line"
+        return f"{rule.category}: this {where} has no {rule.source_label}, sent without a {rule.category} option."
     return f"{rule.category}: no option is mapped to {_what(rule, label)}, sent without a {rule.category} option."
 
 

@@ -104,3 +104,12 @@ def test_bodies_with_tracking_and_a_theme_keep_the_contract():
     # The checker would catch a malformed Tracking (not an array of LineItemTracking).
     bad = {**create, "LineItems": [{**create["LineItems"][0], "Tracking": {"Name": "Region"}}]}
     assert contract.problems(prepared("PUT", "/Invoices", {"Invoices": [bad]}), REAL_XERO) != []
+
+
+def test_xeros_tracking_and_theme_refusals_say_what_to_do():
+    from bridge.xero.sending import explain
+
+    for document in ("invoice", "bill"):
+        assert "Refresh from Xero" in explain.hint("The TrackingOption 'Central' does not exist or is archived", document)
+    assert "choose another theme" in explain.hint(
+        "The BrandingThemeID 'x' does not match a branding theme of this organisation.")

@@ -108,6 +108,13 @@ def test_an_archived_option_is_refused_before_sending(tracked, admin, invoice, o
     # The settings flag it at the field, and keep it from being saved as it is.
     page = admin.get("/marketplace/xero/setup").get_data(as_text=True)
     assert "Central (archived)" in page and "is archived in Xero or no longer there" in page
+    kept = admin.post("/marketplace/xero/setup", data=setup_fields(page))
+    assert kept.status_code == 422 and "Nothing was saved" in text(kept)
+    assert "Wellington: Central is archived in Xero or no longer there" in text(kept)  # the error summary
+    # Choosing another option saves.
+    fixed = {**setup_fields(page), **{name: option_id("Region", "South") for name in setup_fields(page)
+                                       if setup_fields(page)[name] == option_id("Region", "Central")}}
+    assert admin.post("/marketplace/xero/setup", data=fixed).status_code == 302
 
 
 def test_the_modal_offers_the_theme_and_the_copy_sends_it(tracked, admin, invoice, sandbox, sent, hx):

@@ -39,6 +39,8 @@ class CopyForm(FlaskForm):
     earlier = RadioField("Earlier copies in Xero", choices=[("end", "End them first"), ("keep", "Keep them")],
                          validate_choice=False)
     bill_twice = BooleanField("I understand the client may be billed twice")
+    # The branding theme of this copy: "" is Xero's default; absent (None), the settings' theme.
+    branding_theme_id = SelectField("Branding theme in Xero", choices=[], default=None, validate_choice=False)
 
     def decisions(self) -> Decisions:
         return Decisions(accept_difference=bool(self.accept_difference.data), earlier=self.earlier.data or "",
@@ -49,15 +51,17 @@ class CopyForm(FlaskForm):
         """The form as the modal opens: a new attempt key and the preselected choices."""
         form = cls(formdata=None, data={
             "attempt_key": str(uuid4()), "action": modal.action, "contact": modal.contact,
-            "tax_type": modal.tax_type or "",
+            "tax_type": modal.tax_type or "", "branding_theme_id": modal.theme_id,
         })
         form.offer(modal)
         return form
 
     def offer(self, modal: ModalData) -> None:
-        """The choices the modal offers (Xero's tax rates for sales, from the cache)."""
+        """The choices the modal offers (Xero's tax rates for sales and themes, from the cache)."""
         self.tax_type.choices = options([(o.value, o.label) for o in modal.tax_options],
                                         "Choose a tax rate")
+        self.branding_theme_id.choices = options([(t.value, t.label) for t in modal.themes],
+                                                 "Xero's default theme")
 
     def renew_key(self) -> None:
         """A refused attempt is over: the next submit is a new attempt."""

@@ -22,7 +22,7 @@ from bridge.xero.sending.explain import Refusal
 
 ACTIONS = ("create", "update")
 # The copy service's refusals that belong to a field of the modal.
-FIELDS = ("contact_id", "tax_type", "status", "accept_difference", "earlier")
+FIELDS = ("contact_id", "tax_type", "status", "accept_difference", "earlier", "branding_theme_id")
 
 
 @bp.get("/invoices/<int:invoice_id>/xero/copy")
@@ -59,7 +59,7 @@ def copy_submit(invoice_id: int):
         invoice_id, contact_id=contact.id if contact else "", tax_type=form.tax_type.data,
         status=form.status.data, attempt_key=form.attempt_key.data, action=action,
         user_id=current_user.id, source_url=url_for("invoicing.show", invoice_id=invoice_id, _external=True),
-        decisions=form.decisions(),
+        decisions=form.decisions(), branding_theme_id=form.branding_theme_id.data,
     )
     return _answer(modal, form, result)
 

@@ -1,5 +1,6 @@
 """The App Marketplace (admins only): the app cards, connecting Xero (consent in a popup,
-organisation choice), the setup wizard, editing (pencil), disconnecting (bin), the
+organisation choice), the setup wizard (its Tracking categories card: tracking_forms.py),
+editing (pencil), disconnecting (bin), the
 Xero activity log, the payment sync's "Sync now" and Reconcile."""
 from flask import Blueprint
 

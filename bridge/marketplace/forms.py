@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from bridge.extensions import db
 from bridge.invoicing.forms import options
+from bridge.marketplace import tracking_forms
 from bridge.xero.settings import reference
 from bridge.xero.settings.setup import Setup
 from bridge.models import CustomField, ServiceType, TaxRate
@@ -101,9 +102,17 @@ class XeroSetupForm(FlaskForm):
         **choose("a tax rate"),
     )
 
+    branding_theme_id = SelectField(
+        "Branding theme of copied invoices",
+        description="The look of Xero's PDF and online invoice; the copy modal may pick another for one "
+                    "copy, bulk copies use this one. None: Xero's default theme.",
+        validate_choice=False, **choose("a branding theme"),
+    )
+
     # The rows of the mapping tables; setup_form() sets them with their fields.
     service_types: list = []
     tax_rates: list = []
+    tracking_rows: list = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,6 +130,7 @@ class XeroSetupForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        valid = tracking_forms.validate(self) and valid
         for name, value in self.stale.items():
             field = self[name]
             if field.data == value and not field.errors:
@@ -147,7 +157,8 @@ class XeroSetupForm(FlaskForm):
                 + [(f, f"{rate.name}: Xero tax rate") for rate, f in self.tax_rate_rows()])
         expense_rows = [(f, f"{st.name}: expense account") for st, f in self.service_type_rows("expense_account")]
         fields = ([(self[name], None) for name in PAGE_ORDER[:-3]] + rows
-                  + [(self[name], None) for name in PAGE_ORDER[-3:]] + expense_rows)
+                  + [(self[name], None) for name in PAGE_ORDER[-3:]] + expense_rows
+                  + [(self.branding_theme_id, None)] + tracking_forms.fields_in_order(self))
         found = []
         for field, label in fields:
             # A radio group is reached through its first choice.
@@ -158,7 +169,9 @@ class XeroSetupForm(FlaskForm):
     def to_setup(self) -> Setup:
         """The answers, as the setup service takes them."""
         setup = Setup(**{name: self[name].data or None for name in (
-            "default_revenue_account_code", "default_expense_account_code", "expense_tax_type")})
+            "default_revenue_account_code", "default_expense_account_code", "expense_tax_type",
+            "branding_theme_id")})
+        setup.tracking = tracking_forms.to_choices(self)
         for name in ("invoice_numbers_by", "pdfs_by", "initial_status", "reference_from"):
             setattr(setup, name, self[name].data)
         setup.sync_payments = bool(self.sync_payments.data)
@@ -188,9 +201,13 @@ def setup_form(tenant_id: str, stored: Setup) -> XeroSetupForm:
         fields[f"expense_account_{st.id}"] = SelectField(st.name, **choose("an account"))
     for rate in tax_rates:
         fields[f"tax_type_{rate.id}"] = SelectField(rate.name, **choose("a tax rate"))
+    tracking_rows = tracking_forms.rows(tenant_id, stored.tracking)
+    tracking_forms.add_fields(fields, tracking_rows)
     form_class = type("XeroSetupForm", (XeroSetupForm,), fields)
-    form = form_class(data=_initial_data(stored, service_types, tax_rates))
-    form.service_types, form.tax_rates = service_types, tax_rates
+    data = _initial_data(stored, service_types, tax_rates)
+    data.update(tracking_forms.initial_data(tracking_rows, stored.tracking))
+    form = form_class(data=data)
+    form.service_types, form.tax_rates, form.tracking_rows = service_types, tax_rates, tracking_rows
     _offer(form, tenant_id, stored)
     return form
 
@@ -206,7 +223,8 @@ def _current(model, mapped_ids: list[int]) -> list:
 def _initial_data(stored: Setup, service_types, tax_rates) -> dict:
     data = {name: getattr(stored, name) for name in Setup.SCALARS}
     data["notes_custom_field_id"] = str(stored.notes_custom_field_id or "")
-    for key in ("default_revenue_account_code", "default_expense_account_code", "expense_tax_type"):
+    for key in ("default_revenue_account_code", "default_expense_account_code", "expense_tax_type",
+                "branding_theme_id"):
         data[key] = data[key] or ""
     for st in service_types:
         data[f"revenue_account_{st.id}"] = stored.revenue_accounts.get(st.id) or ""
@@ -261,3 +279,4 @@ def _offer(form: XeroSetupForm, tenant_id: str, stored: Setup) -> None:
         .order_by(CustomField.position, CustomField.id)
     )
     form.notes_custom_field_id.choices = options([(f.id, f.name) for f in custom_fields], "None")
+    tracking_forms.offer(form, tenant_id, stored.tracking)

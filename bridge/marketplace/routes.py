@@ -1,5 +1,6 @@
 """The App Marketplace page and Xero's connect, callback, organisation choice, setup wizard
-(also behind the pencil), "Refresh from Xero" and disconnect (the bin).
+(also behind the pencil, with its Tracking card re-rendered when a source changes), "Refresh
+from Xero" and disconnect (the bin).
 
 Connect App opens Xero's consent in a popup (static/js/marketplace.js); the callback
 answers the popup with a tiny page that hands the next URL to the marketplace page and
@@ -197,6 +198,20 @@ def xero_refresh():
     context = setup_context(xero, form, problem, refreshed=problem is None)
     if is_htmx():
         return render_template("marketplace/_reference.html", **context)
+    return render_template("marketplace/setup.html", **context)
+
+
+@bp.post("/marketplace/xero/setup/tracking")
+def xero_tracking():
+    """The Tracking card again after a category's source changed: the new source's values, each
+    with its Xero option; nothing is saved (and nothing asked of Xero) until the form is."""
+    xero = setup.connection()
+    if xero is None:
+        return connect_first()
+    form = setup_form(xero.tenant_id, setup.load())
+    context = setup_context(xero, form, None)
+    if is_htmx():
+        return render_template("marketplace/_tracking.html", **context)
     return render_template("marketplace/setup.html", **context)
 
 

@@ -36,6 +36,14 @@ from bridge.models.invoicing import (
     Payment,
 )
 from bridge.models.sync import Lease, XeroSyncState
+from bridge.models.tracking import (
+    TRACKING_SOURCES,
+    TrackingMapping,
+    TrackingOptionMapping,
+    XeroBrandingTheme,
+    XeroTrackingCategory,
+    XeroTrackingOption,
+)
 from bridge.models.types import ZERO, UTCDateTime, utcnow
 from bridge.models.workspace import (
     CUSTOM_FIELD_TYPES,
@@ -62,4 +70,6 @@ __all__ = [
     "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
     "Lease", "XeroSyncState",
+    "TRACKING_SOURCES", "TrackingMapping", "TrackingOptionMapping", "XeroBrandingTheme",
+    "XeroTrackingCategory", "XeroTrackingOption",
 ]

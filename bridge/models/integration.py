@@ -1,5 +1,5 @@
 """The Xero integration's settings (the setup wizard), its mappings, the cached Xero
-reference data (accounts, tax rates, currencies) and consents waiting for an organisation choice."""
+reference data (accounts, tax rates, currencies; tracking and themes: tracking.py) and consents waiting for an organisation choice."""
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ XERO_SETTINGS_DEFAULTS = {
     "export_expenses": False,
     "default_expense_account_code": None,
     "expense_tax_type": None,
+    "branding_theme_id": None,
     "configured_at": None,
     "updated_at": None,
     "updated_by_id": None,
@@ -70,6 +71,8 @@ class XeroSettings(db.Model):
     # The Xero tax type (one that applies to expenses) every bill line gets; None: left out,
     # so Xero applies the expense account's own default tax rate.
     expense_tax_type: Mapped[str | None] = mapped_column(String(50))
+    # The Xero BrandingThemeID copies get unless the copy modal picks another; None: Xero's default.
+    branding_theme_id: Mapped[str | None] = mapped_column(String(36))
     # Set when the setup wizard is first saved; None means "not set up yet".
     configured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

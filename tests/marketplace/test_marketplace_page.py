@@ -19,6 +19,7 @@ ROUTES = [
     ("get", "/marketplace/xero/setup"),
     ("post", "/marketplace/xero/setup"),
     ("post", "/marketplace/xero/setup/refresh"),
+    ("post", "/marketplace/xero/setup/tracking"),
     ("get", "/marketplace/xero/disconnect"),
     ("post", "/marketplace/xero/disconnect"),
     ("get", "/settings/marketplace/xero/activity"),

@@ -45,6 +45,8 @@ def every_operation(client: XeroClient) -> None:
     client.get_accounts(where='Class=="REVENUE" AND Status=="ACTIVE"')
     client.get_tax_rates(where='Status=="ACTIVE" AND CanApplyToRevenue==true')
     client.get_currencies()
+    client.get_tracking_categories(include_archived=True)
+    client.get_branding_themes()
     client.search_contacts("northwind", page=2)
     client.find_contact_by_name('Northwind "Studio"')
     client.get_contact(CONTACT_ID)
@@ -78,6 +80,8 @@ def mock_xero(mock) -> None:
     mock.get(f"{API}/Accounts", json=envelope("Accounts", []))
     mock.get(f"{API}/TaxRates", json=envelope("TaxRates", []))
     mock.get(f"{API}/Currencies", json=envelope("Currencies", [{"Code": "NZD", "Description": "New Zealand Dollar"}]))
+    mock.get(f"{API}/TrackingCategories", json=envelope("TrackingCategories", []))
+    mock.get(f"{API}/BrandingThemes", json=envelope("BrandingThemes", []))
     mock.get(f"{API}/Contacts", json=envelope("Contacts", [], page=1))
     mock.get(f"{API}/Contacts/{CONTACT_ID}", json=envelope("Contacts", [{"ContactID": CONTACT_ID}]))
     mock.put(f"{API}/Contacts", json=envelope("Contacts", [{"ContactID": CONTACT_ID}]))
@@ -111,7 +115,8 @@ def test_every_operation_keeps_the_contract(xero, xero_http, xero_app):
     assert problems == []
     operations = {op for (_, op) in xero.calls}
     assert operations == {
-        "GET /Organisation", "GET /Accounts", "GET /TaxRates", "GET /Currencies", "GET /Contacts",
+        "GET /Organisation", "GET /Accounts", "GET /TaxRates", "GET /Currencies", "GET /TrackingCategories",
+        "GET /BrandingThemes", "GET /Contacts",
         "GET /Contacts/{ContactID}", "PUT /Contacts", "GET /Invoices",
         "GET /Invoices/{InvoiceID}", "PUT /Invoices", "POST /Invoices/{InvoiceID}",
         "GET /Invoices/{InvoiceID} (PDF)", "PUT /Invoices/{InvoiceID}/History",

@@ -23,6 +23,8 @@ def reference_data(xero_http, currencies=CURRENCIES) -> None:
         {"Name": "15% GST on Income", "TaxType": "OUTPUT2", "CanApplyToRevenue": True,
          "EffectiveRate": 15.0, "Status": "ACTIVE"}]))
     xero_http.get(f"{API}/Currencies", json=currencies)
+    xero_http.get(f"{API}/TrackingCategories", json=envelope("TrackingCategories", []))
+    xero_http.get(f"{API}/BrandingThemes", json=envelope("BrandingThemes", []))
 
 
 def cached() -> dict[str, str]:
@@ -45,7 +47,8 @@ def test_refresh_caches_the_currencies_with_one_more_call(xero_http, connection)
     reference.refresh(TENANT_ID)
     assert cached() == {"NZD": "New Zealand Dollar", "USD": "United States Dollar"}
     assert call_counts() == {(TENANT_ID, "GET /Accounts"): 1, (TENANT_ID, "GET /TaxRates"): 1,
-                             (TENANT_ID, "GET /Currencies"): 1}
+                             (TENANT_ID, "GET /Currencies"): 1, (TENANT_ID, "GET /TrackingCategories"): 1,
+                             (TENANT_ID, "GET /BrandingThemes"): 1}
     # Refreshing replaces the list: a currency no longer enabled in Xero is no longer cached.
     xero_http.replace("GET", f"{API}/Currencies", json=envelope("Currencies", [
         {"Code": "NZD", "Description": "New Zealand Dollar"}]))

@@ -181,6 +181,15 @@ class XeroClient(ContactCalls):
         """The enabled currencies [{Code, Description}]: Xero refuses a document in any other."""
         return self._get_list("/Currencies", "Currencies")
 
+    def get_tracking_categories(self, include_archived: bool = False) -> list[dict]:
+        """Tracking categories with their options nested; archived ones too when asked for."""
+        params = {"includeArchived": "true"} if include_archived else None
+        return self._get_list("/TrackingCategories", "TrackingCategories", params=params)
+
+    def get_branding_themes(self) -> list[dict]:
+        """The branding themes [{BrandingThemeID, Name, SortOrder, ...}] (SortOrder 0: the default)."""
+        return self._get_list("/BrandingThemes", "BrandingThemes")
+
     def get_invoices(self, ids: Iterable[str] | None = None,
                      statuses: Iterable[str] | None = None,
                      modified_since: datetime | None = None, page: int | None = None,

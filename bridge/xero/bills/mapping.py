@@ -4,10 +4,13 @@ One expense is one bill with one line: its description, quantity and net amount 
 markup is what Bridge bills the client on top; it never leaves Bridge), the expense
 account of its service type (else the default expense account) and the tax type for bills
 from the settings. The expense's reference is the bill's InvoiceNumber (the supplier's
-number: Xero does not require it to be unique on bills).
+number: Xero does not require it to be unique on bills). With tracking categories mapped, the
+line carries the options of the expense's service type, its budget's client and its budget.
 """
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+
+from bridge.xero.settings.tracking_rules import LineTracking, TrackingRules
 
 CENT = Decimal("0.01")
 
@@ -25,6 +28,8 @@ class BillChoices:
     tax_type: str | None = None
     # Bridge's address of the expense, carrying the attempt key (finds a lost bill again).
     url: str | None = None
+    # The tracking categories mapped for bills (empty: no Tracking sent).
+    tracking: TrackingRules = field(default_factory=TrackingRules)
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,23 @@ def bill_line(expense, choices: BillChoices) -> dict:
     }
     if choices.tax_type:
         item["TaxType"] = choices.tax_type
+    if choices.tracking:
+        item["Tracking"] = list(bill_tracking(expense, choices).entries)
     return item
+
+
+def bill_tracking(expense, choices: BillChoices) -> LineTracking:
+    """The bill line's tracking: the options of the expense's service type, its budget's client
+    and its budget, under the categories mapped for bills."""
+    if not choices.tracking:
+        return LineTracking()
+    budget = expense.budget
+    values = {"budget": (str(budget.id), budget.name)}
+    if expense.service_type_id:
+        values["service_type"] = (str(expense.service_type_id), expense.service_type.name)
+    if budget.client_id:
+        values["client"] = (str(budget.client_id), budget.client.name)
+    return choices.tracking.line(values)
 
 
 def bill_payload(expense, choices: BillChoices) -> dict:

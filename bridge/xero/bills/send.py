@@ -24,7 +24,7 @@ from bridge.xero.sending import activity, contacts, ledger, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once, valid_key
-from bridge.xero.settings import reference
+from bridge.xero.settings import reference, tracking
 from bridge.xero.settings.readiness import Readiness, readiness, xero_status_label
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
@@ -74,7 +74,8 @@ def choices(settings: XeroSettings, contact_id: str = "", url: str | None = None
     status = settings.initial_status if settings.initial_status in payloads.COPY_STATUSES else "DRAFT"
     return bill_mapping.BillChoices(
         contact_id=contact_id, status=status, default_account=settings.default_expense_account_code,
-        accounts=accounts, tax_type=settings.expense_tax_type or None, url=url)
+        accounts=accounts, tax_type=settings.expense_tax_type or None, url=url,
+        tracking=tracking.rules(settings.tenant_id, "bill") if settings.tenant_id else bill_mapping.TrackingRules())
 
 
 def last_done(expense_id: int) -> XeroCopy | None:
@@ -213,6 +214,10 @@ def checked(expense_id: int, action: str, ready: Readiness | None = None) -> tup
     currency = reference.currency_problem(ready.tenant_id, expense.currency)
     if currency:
         raise CopyRefused(None, currency)
+    # An option archived in Xero: Xero would refuse the line, so nothing is sent.
+    refused = bill_mapping.bill_tracking(expense, base).refused
+    if refused:
+        raise CopyRefused(None, refused[0])
     target = None
     if action == "update":
         last = last_done(expense_id)

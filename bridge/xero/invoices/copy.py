@@ -17,7 +17,7 @@ invoice in Xero (its Url carries the attempt key) and re-sends the stored bytes,
 same key, only when Xero does not have it. Xero's refusals leave the invoice as it was: the
 row ends `failed` with Xero's messages, which is history, not a change of the invoice.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from uuid import UUID
 
@@ -32,7 +32,7 @@ from bridge.xero.sending import activity, documents, ending, ledger, payloads
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_done, register, result, stored_payload
 from bridge.xero.sending.contacts import Contact, link
 from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
-from bridge.xero.settings import reference
+from bridge.xero.settings import reference, tracking
 from bridge.xero.settings.readiness import readiness, tax_percent, xero_status_label
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
@@ -52,14 +52,17 @@ class Decisions:
 
 def copy_invoice(invoice_id: int, *, contact_id: str, tax_type: str, status: str | None,
                  attempt_key: str, action: str, user_id: int | None,
-                 source_url: str, decisions: Decisions = Decisions()) -> CopyResult:
+                 source_url: str, decisions: Decisions = Decisions(),
+                 branding_theme_id: str | None = None) -> CopyResult:
     """Create a Xero invoice from ours, or update the last copy, once per attempt_key.
+
+    branding_theme_id: the theme the modal chose ("" for Xero's default; None: the settings').
 
     LookupError when the invoice does not exist. With a key already used, the other
     arguments are ignored: that attempt is answered (or recovered) as it was made.
     """
     return send_once(attempt_key, action, user_id, lambda key: _plan(
-        invoice_id, action, contact_id, tax_type, status, key, source_url, decisions))
+        invoice_id, action, contact_id, tax_type, status, key, source_url, decisions, branding_theme_id))
 
 
 def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyResult:
@@ -67,7 +70,7 @@ def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyR
     return resume_of(attempt_key, user_id, XeroCopy.invoice_id == invoice_id)
 
 
-def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, decisions) -> Plan:
+def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, decisions, theme=None) -> Plan:
     """Check the choices against the settings and the cache; build what will be sent."""
     ready = readiness()
     if not ready.ready:
@@ -105,6 +108,14 @@ def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, dec
     url = payloads.attempt_url(source_url, key) if action == "create" else None
     choices = copy_options.choices(settings, contact_id=contact_id, tax_type=tax_type,
                                    tax_rate=Decimal(rate), status=status, url=url, invoice=invoice)
+    if theme is not None:
+        choices = replace(choices, branding_theme_id=theme or None)
+    problem = tracking.theme_problem(ready.tenant_id, choices.branding_theme_id)
+    if problem:
+        raise CopyRefused("branding_theme_id", problem)
+    problem = mapping.tracking_refusal(invoice, choices)
+    if problem:
+        raise CopyRefused(None, problem)
     _check_difference(invoice, choices, decisions)
     ending = _earlier_to_end(invoice, ready.tenant_id, choices, decisions) if action == "create" else ()
     payload = mapping.invoice_payload(invoice, choices) if action == "create" else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from bridge.billing.totals import InvoiceTotals, LineAmounts, line_amounts, sum_lines
-
+from bridge.xero.settings.tracking_rules import LineTracking, TrackingRules, first_refusal, unmapped_notes
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class CopyChoices:
     # Xero's "Go to Bridge" link; it also carries the copy's attempt key, which is how a
     # copy whose answer was lost is found again in Xero.
     url: str | None = None
+    # The tracking categories mapped in the settings (empty: no Tracking sent).
+    tracking: TrackingRules = field(default_factory=TrackingRules)
+    # The copy's BrandingThemeID; None: left out, Xero's default theme.
+    branding_theme_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class PreviewLine:
     account_code: str
     tax_type: str
     amounts: LineAmounts
+    tracking: LineTracking = field(default_factory=LineTracking)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,18 @@ class Preview:
     lines: list[PreviewLine]
     totals: InvoiceTotals
     bridge_totals: InvoiceTotals
+    # Whether tracking categories are mapped (the preview then shows a Tracking column).
+    tracked: bool = False
+
+    @property
+    def tracking_refusal(self) -> str | None:
+        """Why Xero would refuse a line's tracking (an archived option), or None."""
+        return first_refusal([line.tracking for line in self.lines])
+
+    @property
+    def untracked(self) -> list[str]:
+        """The categories some lines are sent without, and why."""
+        return unmapped_notes([line.tracking for line in self.lines])
 
     @property
     def differs(self) -> bool:
@@ -75,9 +92,36 @@ def preview(invoice, choices: CopyChoices) -> Preview:
             account_code=account_for(line.service_type_id, choices),
             tax_type=choices.tax_type,
             amounts=line_amounts(line.quantity, line.unit_price, discount, choices.tax_percent),
+            tracking=line_tracking(invoice, line, choices),
         ))
     bridge_totals = InvoiceTotals(invoice.subtotal, invoice.tax_total, invoice.total)
-    return Preview(lines=lines, totals=sum_lines([l.amounts for l in lines]), bridge_totals=bridge_totals)
+    return Preview(lines=lines, totals=sum_lines([l.amounts for l in lines]), bridge_totals=bridge_totals,
+                   tracked=bool(choices.tracking))
+
+
+def tracking_values(invoice, line) -> dict:
+    """A line's values of each tracking source, as (value, label): its service type, the client,
+    and the invoice's custom field values."""
+    values = {"client": (str(invoice.client_id), invoice.client.name)}
+    if line.service_type_id:
+        values["service_type"] = (str(line.service_type_id), line.service_type.name)
+    for custom in invoice.custom_values:
+        values[f"custom_field:{custom.field_id}"] = (custom.value, custom.value)
+    return values
+
+
+def line_tracking(invoice, line, choices: CopyChoices) -> LineTracking:
+    """The line's tracking under the mapped categories (nothing when none are mapped)."""
+    if not choices.tracking:
+        return LineTracking()
+    return choices.tracking.line(tracking_values(invoice, line))
+
+
+def tracking_refusal(invoice, choices: CopyChoices) -> str | None:
+    """Why Xero would refuse the tracking of one of the invoice's lines (checked before sending)."""
+    if not choices.tracking:
+        return None
+    return first_refusal([line_tracking(invoice, line, choices) for line in invoice.lines])
 
 
 def reference(invoice, reference_from: str) -> str | None:
@@ -97,8 +141,10 @@ def invoice_payload(invoice, choices: CopyChoices) -> dict:
         "LineAmountTypes": "Exclusive",
         "Reference": reference(invoice, choices.reference_from),
         "Status": choices.status,
-        "LineItems": [line_item(line, choices) for line in invoice.lines],
+        "LineItems": [line_item(line, choices, invoice) for line in invoice.lines],
     }
+    if choices.branding_theme_id:
+        payload["BrandingThemeID"] = choices.branding_theme_id
     if choices.send_number:
         payload["InvoiceNumber"] = invoice.number
     if choices.url:
@@ -124,8 +170,9 @@ def update_payload(invoice, choices: CopyChoices, current: dict) -> dict:
     return payload
 
 
-def line_item(line, choices: CopyChoices) -> dict:
-    """One invoice line as a Xero LineItem (Xero derives LineAmount and TaxAmount itself)."""
+def line_item(line, choices: CopyChoices, invoice=None) -> dict:
+    """One invoice line as a Xero LineItem (Xero derives LineAmount and TaxAmount itself), with
+    its tracking options when categories are mapped (`invoice` gives the client and custom fields)."""
     item = {
         "Description": line.description,
         "Quantity": line.quantity,
@@ -135,4 +182,7 @@ def line_item(line, choices: CopyChoices) -> dict:
     }
     if line.discount_percent:
         item["DiscountRate"] = line.discount_percent
+    if choices.tracking and invoice is not None:
+        # Xero replaces a line's tracking with what is sent: an update sends it whole.
+        item["Tracking"] = list(line_tracking(invoice, line, choices).entries)
     return item

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bridge.extensions import db
 from bridge.billing.service import get_invoice
-from bridge.xero.settings import reference
+from bridge.xero.settings import reference, tracking
 from bridge.models import (
     SENDING_ACTIONS, CustomFieldValue, Invoice, ServiceTypeAccount, TaxRateMapping, XeroActivity, XeroCopy,
     XeroDocument, XeroSettings,
@@ -45,6 +45,9 @@ class ModalData:
     # whether this copy carries Bridge's number (then Xero refuses it while one is live).
     earlier: list[XeroDocument] = field(default_factory=list)
     sends_number: bool = True
+    # Xero's branding themes (from the cache) and the one the settings choose ("" : Xero's default).
+    themes: list[tracking.Theme] = field(default_factory=list)
+    theme_id: str = ""
 
     @property
     def earlier_blocked(self) -> list[XeroDocument]:
@@ -116,6 +119,8 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         tax_type=preselected_tax_type(invoice), contact=contact, new_contact=new_contact,
         last_copy=last, warnings=_warnings(invoice, ready), earlier=earlier,
         sends_number=sends_number(invoice, ready.settings) if ready.settings else True,
+        themes=tracking.themes(ready.tenant_id) if ready.tenant_id else [],
+        theme_id=(ready.settings.branding_theme_id or "") if ready.settings else "",
     )
 
 
@@ -149,8 +154,8 @@ def sends_number(invoice: Invoice, settings: XeroSettings) -> bool:
 
 def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate: Decimal,
             status: str, url: str | None = None, invoice: Invoice | None = None) -> mapping.CopyChoices:
-    """The mapping's choices from the settings, the service type accounts and the modal (with
-    the invoice: whether its copy carries its number)."""
+    """The mapping's choices from the settings, the service type accounts, the tracking mappings
+    and the modal (with the invoice: whether its copy carries its number); the settings' theme."""
     accounts = dict(db.session.execute(select(
         ServiceTypeAccount.service_type_id, ServiceTypeAccount.revenue_account_code)
         .where(ServiceTypeAccount.revenue_account_code.is_not(None))).all())
@@ -160,11 +165,14 @@ def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate:
         send_number=sends_number(invoice, settings) if invoice is not None else settings.invoice_numbers_by == "bridge",
         reference_from=settings.reference_from,
         url=url,
+        tracking=tracking.rules(settings.tenant_id, "invoice") if settings.tenant_id else mapping.TrackingRules(),
+        branding_theme_id=settings.branding_theme_id or None,
     )
 
 
 def preview(invoice_id: int, tax_type: str, ready: Readiness) -> mapping.Preview | None:
-    """What Xero will book with this tax rate; None for a tax rate Xero would refuse."""
+    """What Xero will book with this tax rate, each line with its tracking; None for a tax rate
+    Xero would refuse."""
     invoice = get_invoice(invoice_id, full=True)
     rate = tax_percent(ready.tenant_id, tax_type) if invoice is not None else None
     if rate is None:

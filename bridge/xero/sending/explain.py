@@ -43,8 +43,17 @@ STATUS_HINTS = [
      f"Check the status chosen here, or the initial invoice status in {XERO_SETTINGS}."),
 ]
 IDEMPOTENCY_KEY = re.compile(r"idempotency key", re.I)
+# Tracking options or categories archived in Xero since Bridge last read them, and themes.
+TRACKING_HINTS = [
+    (re.compile(r"tracking ?(option|category)", re.I),
+     f"A tracking option or category was archived or removed in Xero: use Refresh from Xero in "
+     f"{XERO_SETTINGS}, then map the values under Tracking categories to other options."),
+    (re.compile(r"branding ?theme", re.I),
+     f"The branding theme is no longer in Xero: use Refresh from Xero in {XERO_SETTINGS} and "
+     "choose another theme."),
+]
 HINTS = {
-    "invoice": [
+    "invoice": TRACKING_HINTS + [
         (TAX,
          f"Check the tax rate chosen here, and the tax rate mapping in {XERO_SETTINGS} "
          "(Refresh from Xero there reads Xero's current rates)."),
@@ -66,7 +75,7 @@ HINTS = {
     ] + SHARED_HINTS + [
         (IDEMPOTENCY_KEY, "This window is out of date: close it and open Copy to Xero again."),
     ] + STATUS_HINTS,
-    "bill": [
+    "bill": TRACKING_HINTS + [
         (TAX,
          f"Check the tax rate on bills in {XERO_SETTINGS} (Expenses): it must be a Xero rate "
          "that applies to expenses (Refresh from Xero there reads Xero's current rates)."),

@@ -1,12 +1,13 @@
-"""Xero's accounts, tax rates and enabled currencies, read once per organisation and cached with
-their read time.
+"""Xero's accounts, tax rates, enabled currencies, tracking categories and branding themes, read
+once per organisation and cached with their read time (tracking and themes: tracking.py).
 
 The wizard offers only what Xero allows (XERO_API_NOTES.md §7-§8): ACTIVE accounts with a
 code, of class REVENUE for sales and EXPENSE for expenses, and ACTIVE tax rates that apply
 to revenue. The whole chart is cached (archived accounts and deleted rates included) so a
 mapping to something archived since can be named and flagged. The enabled currencies
 (GET /Currencies) let sending refuse, before calling Xero, a document Xero would refuse with
-"Organisation is not subscribed to currency X".
+"Organisation is not subscribed to currency X". Tracking categories are read with their archived
+ones (includeArchived=true) so a mapping to an option archived since is flagged, not lost.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import delete, func, select
 from bridge.extensions import db
 from bridge.models import XeroAccount, XeroCurrency, XeroTaxRate, utcnow
 from bridge.xero.api.client import XeroClient
+from bridge.xero.settings import tracking
 
 ACTIVE = "ACTIVE"
 # Where the currencies are enabled in Xero, and where Bridge reads them again.
@@ -33,7 +35,8 @@ class Option:
 
 
 def refresh(tenant_id: str) -> datetime:
-    """Read the chart of accounts, the tax rates and the currencies from Xero; replace the cache.
+    """Read the chart of accounts, the tax rates, the currencies, the tracking categories and the
+    branding themes from Xero; replace the cache.
 
     Raises the client's XeroError when Xero refuses or cannot be reached; the cache is
     then left as it was.
@@ -42,6 +45,8 @@ def refresh(tenant_id: str) -> datetime:
         accounts = client.get_accounts()
         tax_rates = client.get_tax_rates()
         currencies = client.get_currencies()
+        categories = client.get_tracking_categories(include_archived=True)
+        themes = client.get_branding_themes()
     now = utcnow()
     for model in (XeroAccount, XeroTaxRate, XeroCurrency):
         db.session.execute(delete(model).where(model.tenant_id == tenant_id))
@@ -52,6 +57,7 @@ def refresh(tenant_id: str) -> datetime:
     db.session.add_all(XeroCurrency(tenant_id=tenant_id, code=code[:3], read_at=now,
                                     description=(item.get("Description") or code)[:150])
                        for code, item in codes.items())
+    tracking.store(tenant_id, categories, themes, now)
     db.session.commit()
     return now
 
@@ -75,6 +81,7 @@ def forget_all_but(tenant_id: str | None) -> None:
         if tenant_id:
             statement = statement.where(model.tenant_id != tenant_id)
         db.session.execute(statement)
+    tracking.forget(all_but=tenant_id)
 
 
 def accounts(tenant_id: str, account_class: str) -> list[Option]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from bridge.extensions import db
-from bridge.xero.settings import reference
+from bridge.xero.settings import reference, tracking
+from bridge.xero.settings.tracking import TrackingChoice
 from bridge.xero.settings.state import sync_state
 from bridge.models import (
     XERO_SETTINGS_DEFAULTS,
@@ -36,15 +37,18 @@ class Setup:
     export_expenses: bool = False
     default_expense_account_code: str | None = None
     expense_tax_type: str | None = None
+    branding_theme_id: str | None = None
     revenue_accounts: dict[int, str | None] = field(default_factory=dict)
     expense_accounts: dict[int, str | None] = field(default_factory=dict)
     tax_types: dict[int, str | None] = field(default_factory=dict)
+    # At most two Xero tracking categories, each fed from one Bridge source.
+    tracking: list[TrackingChoice] = field(default_factory=list)
     # A one-off request, not a setting: fetch payments from before sync was turned on.
     backfill_payments: bool = False
 
     SCALARS = ("invoice_numbers_by", "pdfs_by", "sync_payments", "initial_status", "reference_from",
                "notes_custom_field_id", "default_revenue_account_code", "export_expenses",
-               "default_expense_account_code", "expense_tax_type")
+               "default_expense_account_code", "expense_tax_type", "branding_theme_id")
 
 
 def connection() -> XeroConnection | None:
@@ -71,6 +75,7 @@ def load() -> Setup:
         setup.expense_accounts[mapping.service_type_id] = mapping.expense_account_code
     for mapping in db.session.scalars(select(TaxRateMapping)):
         setup.tax_types[mapping.tax_rate_id] = mapping.xero_tax_type
+    setup.tracking = tracking.load()
     return setup
 
 
@@ -92,6 +97,7 @@ def save(setup: Setup, user_id: int | None) -> XeroSettings:
         state.backfill_requested, state.sync_requested_at = True, now
     _save_service_type_accounts(setup)
     _save_tax_types(setup.tax_types)
+    tracking.save(setup.tracking)
     db.session.commit()
     return row
 
@@ -112,6 +118,7 @@ def adopt(tenant_id: str) -> bool:
             setattr(row, name, value)
         db.session.execute(delete(ServiceTypeAccount))
         db.session.execute(delete(TaxRateMapping))
+        tracking.clear()
     reference.forget_all_but(tenant_id)
     row.tenant_id = tenant_id
     return reset

@@ -6,7 +6,8 @@ URL), what will happen to each invoice, and the job queued for the background ru
     queue_job(job.id, status=None)  # the runner (bridge.xero.invoices.bulk.jobs) takes it from here
 
 Everything here reads Bridge's own tables (the reference cache, the mappings, the copies):
-no Xero call until the job runs.
+no Xero call until the job runs. An invoice whose tracking maps to an option archived in Xero
+cannot go (Xero would refuse the line); the copies get the settings' branding theme.
 """
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from bridge.extensions import db
-from bridge.xero.settings import reference
+from bridge.xero.settings import reference, tracking
 from bridge.models import (
     SENDING_ACTIONS, Invoice, InvoiceLine, TaxRateMapping, XeroCopy, XeroCopyJob, XeroTaxRate,
 )
@@ -169,6 +170,8 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
                                     status="DRAFT")
     account_problems: dict[str, str | None] = {}
     currency_problems: dict[str, str | None] = {}
+    # The settings' theme goes on every copy: gone from Xero, none can go.
+    theme_problem = tracking.theme_problem(tenant_id, accounts.branding_theme_id)
     items, blocked = [], []
     for invoice in invoices:
         if invoice.id in busy:
@@ -182,6 +185,8 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
             problem, tax_type, rate = _tax(invoice, tax_types, rates)
         if problem is None:
             problem = _account_problem(invoice, accounts, account_problems, tenant_id)
+        if problem is None:
+            problem = theme_problem or mapping.tracking_refusal(invoice, accounts)
         if problem is not None:
             blocked.append(Blocked(invoice, problem, "setup"))
         else:
@@ -208,7 +213,9 @@ def _invoices(ids: list[int]) -> list[Invoice]:
     """The invoices in the order selected, with client and lines, in a few queries."""
     found = {invoice.id: invoice for invoice in db.session.scalars(
         select(Invoice).where(Invoice.id.in_(ids))
-        .options(joinedload(Invoice.client), selectinload(Invoice.lines).joinedload(InvoiceLine.tax_rate)))}
+        .options(joinedload(Invoice.client), selectinload(Invoice.custom_values),
+                 selectinload(Invoice.lines).joinedload(InvoiceLine.tax_rate),
+                 selectinload(Invoice.lines).joinedload(InvoiceLine.service_type)))}
     return [found[i] for i in ids if i in found]
 
 

@@ -25,6 +25,7 @@ from bridge.models.copies import (
     XeroCopyJob,
     XeroDocument,
 )
+from bridge.models.files import UPLOAD_STATES, DocumentFile, XeroAttachment
 from bridge.models.invoicing import (
     INVOICE_STATUSES,
     PAYMENT_SOURCES,
@@ -62,4 +63,5 @@ __all__ = [
     "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
     "Lease", "XeroSyncState",
+    "UPLOAD_STATES", "DocumentFile", "XeroAttachment",
 ]

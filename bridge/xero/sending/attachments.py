@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bridge.billing import files
 from bridge.billing.files import Owner
 from bridge.extensions import db
-from bridge.models import DocumentFile, XeroAttachment, utcnow
+from bridge.models import SENDING_ACTIONS, DocumentFile, XeroAttachment, XeroCopy, utcnow
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroError
 from bridge.xero.sending import activity
@@ -35,6 +35,58 @@ class Upload:
     file_name: str
     outcome: str
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class FileInXero:
+    """One file as the Files section shows it: in the last Xero copy or not, and why not."""
+
+    file: DocumentFile
+    # done, failed, unknown, pending; "waiting" (never tried on this copy); None: not copied yet.
+    state: str | None
+    error: str | None = None
+
+    @property
+    def deletable(self) -> bool:
+        """Only a file that never reached Xero (nor may have) can be deleted in Bridge."""
+        return not files.in_xero(self.file)
+
+
+@dataclass(frozen=True)
+class FilesInXero:
+    """A document's files against its last Xero copy (the Files section, the Retry notice)."""
+
+    rows: list[FileInXero]
+    # The Xero document the files go to (the last successful copy or bill), if any.
+    xero_id: str | None
+
+    @property
+    def waiting(self) -> list[FileInXero]:
+        """Files the last copy in Xero lacks (never tried, refused, or the answer was lost)."""
+        return [row for row in self.rows if row.state not in (None, "done")]
+
+
+def last_sent(owner: Owner) -> XeroCopy | None:
+    """The newest successful copy (invoice) or bill (expense): where the files go."""
+    of = XeroCopy.invoice_id == owner.invoice_id if owner.invoice_id is not None \
+        else XeroCopy.expense_id == owner.expense_id
+    return db.session.scalar(select(XeroCopy).where(of, XeroCopy.state == "done",
+                                                    XeroCopy.action.in_(SENDING_ACTIONS))
+                             .order_by(XeroCopy.completed_at.desc(), XeroCopy.id.desc()).limit(1))
+
+
+def files_in_xero(owner: Owner) -> FilesInXero:
+    """The document's files, each with its upload to the last copy in Xero."""
+    rows = files.files_of(owner)
+    last = last_sent(owner)
+    if last is None:
+        return FilesInXero([FileInXero(row, None) for row in rows], None)
+    uploads = {u.file_id: u for u in db.session.scalars(select(XeroAttachment).where(
+        XeroAttachment.tenant_id == last.tenant_id, XeroAttachment.xero_id == last.xero_id,
+        XeroAttachment.file_id.in_([row.id for row in rows])))} if rows else {}
+    return FilesInXero([FileInXero(row, uploads[row.id].state if row.id in uploads else "waiting",
+                                   uploads[row.id].error if row.id in uploads else None) for row in rows],
+                       last.xero_id)
 
 
 def not_uploaded(owner: Owner, tenant_id: str | None, xero_id: str | None) -> list[DocumentFile]:

@@ -137,8 +137,6 @@ def upload_one(file_id: int, tenant_id: str, xero_id: str, user_id: int | None) 
         with XeroClient(tenant_id) as client:
             found = _look_in_xero(client, xero_id, name) if look_first else None
             if found is not None:
-                _log(owner, tenant_id, user_id, "ok", f"Found {name} in Xero: its upload had gone through.",
-                     {"FileName": name}, found)
                 element = found
             else:
                 element = client.upload_attachment(xero_id, name, content, include_online=online,
@@ -150,7 +148,7 @@ def upload_one(file_id: int, tenant_id: str, xero_id: str, user_id: int | None) 
     except Exception as error:
         _unknown(upload_id, owner, user_id, sent, error)
         raise
-    return _done(upload_id, owner, user_id, sent, element)
+    return _done(upload_id, owner, user_id, sent, element, found=found is not None)
 
 
 def _limit_problem(row: DocumentFile) -> str | None:
@@ -208,12 +206,14 @@ def _sent(row: DocumentFile, online: bool) -> dict:
             "IncludeOnline": online}
 
 
-def _done(upload_id: int, owner: Owner, user_id, sent: dict, element: dict) -> Upload:
+def _done(upload_id: int, owner: Owner, user_id, sent: dict, element: dict, found: bool = False) -> Upload:
     upload = db.session.get(XeroAttachment, upload_id)
     upload.state, upload.completed_at, upload.error = "done", utcnow(), None
     upload.xero_attachment_id = str(element.get("AttachmentID") or "") or None
     online = " (shown with the online invoice)" if upload.include_online else ""
-    _log(owner, upload.tenant_id, user_id, "ok", f"Uploaded {upload.file_name} to Xero{online}.", sent, element)
+    summary = (f"Found {upload.file_name} in Xero: its upload had gone through." if found
+               else f"Uploaded {upload.file_name} to Xero{online}.")
+    _log(owner, upload.tenant_id, user_id, "ok", summary, {"FileName": upload.file_name} if found else sent, element)
     db.session.commit()
     return Upload(upload.file_name, "done")
 

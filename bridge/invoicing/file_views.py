@@ -64,14 +64,16 @@ def _section(document, owner: Owner, status: int = 200, form: FileUploadForm | N
     return body, code, headers
 
 
-@bp.get("/<any(invoices, expenses):kind>/<int:document_id>/files")
+@bp.get("/invoices/<int:document_id>/files", defaults={"kind": "invoices"})
+@bp.get("/expenses/<int:document_id>/files", defaults={"kind": "expenses"})
 def files_section(kind: str, document_id: int):
     """The Files section alone (HTMX refresh), or as a page."""
     document, owner = _document(kind, document_id)
     return _section(document, owner)
 
 
-@bp.post("/<any(invoices, expenses):kind>/<int:document_id>/files")
+@bp.post("/invoices/<int:document_id>/files", defaults={"kind": "invoices"})
+@bp.post("/expenses/<int:document_id>/files", defaults={"kind": "expenses"})
 def file_upload(kind: str, document_id: int):
     """Keep an uploaded file with the document; a refusal is said at the field (422)."""
     document, owner = _document(kind, document_id)
@@ -133,7 +135,8 @@ def file_delete(file_id: int):
     return _section(document, owner, 200, trigger={"showMessage": message, "filesChanged": True})
 
 
-@bp.post("/<any(invoices, expenses):kind>/<int:document_id>/xero/files")
+@bp.post("/invoices/<int:document_id>/xero/files", defaults={"kind": "invoices"})
+@bp.post("/expenses/<int:document_id>/xero/files", defaults={"kind": "expenses"})
 def files_retry(kind: str, document_id: int):
     """Retry: upload the files the last copy (or bill) in Xero lacks, each exactly once."""
     document, owner = _document(kind, document_id)

@@ -63,8 +63,7 @@ SKIPPED = {
     "invoicing.file_download": "a download (an invoice's supporting file, an expense's receipt)",
 }
 # Pages the URL map holds once but a person sees in another state too.
-EXTRA = [("invoicing.copy_modal", {"action": "update"}),
-         ("invoicing.files_section", {"kind": "expenses", "document_id": "expense_id"})]
+EXTRA = [("invoicing.copy_modal", {"action": "update"})]
 
 # Finds what wraps: a number, an amount or a date (by its cell's class, or by its look) inside a
 # table cell or a fact must sit on one line.
@@ -161,8 +160,8 @@ def _prepare(client, sandbox, password: str) -> dict:
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
         "field_id": answers.notes_custom_field_id,
-        ("invoicing.files_section", "kind"): "invoices", ("invoicing.files_section", "document_id"): invoice.id,
-        ("invoicing.files_retry", "kind"): "invoices", ("invoicing.files_retry", "document_id"): invoice.id,
+        ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
+        ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,
         ("workspace.settings_service_type_edit", "item_id"): _first(ServiceType).id,
         ("workspace.settings_tax_rate_edit", "item_id"): _first(TaxRate).id,
@@ -204,7 +203,7 @@ def page_urls(app, ids: dict) -> list[tuple[str, str]]:
                 continue
             values = {}
             for name in rule.arguments:
-                value = ids.get((rule.endpoint, name), ids.get(name))
+                value = (rule.defaults or {}).get(name) or ids.get((rule.rule, name), ids.get((rule.endpoint, name), ids.get(name)))
                 assert value is not None, (
                     f"{rule.rule} ({rule.endpoint}) needs a value for <{name}>: add it to the ids "
                     "_prepare returns, or to SKIPPED with the reason")
@@ -212,7 +211,6 @@ def page_urls(app, ids: dict) -> list[tuple[str, str]]:
             pages.append((rule.endpoint, url_for(rule.endpoint, **values)))
         for endpoint, args in EXTRA:
             name = "-".join([endpoint, *(f"{key}-{value}" for key, value in args.items())])
-            args = {key: ids.get(value, value) for key, value in args.items()}
             pages.append((name, url_for(endpoint, **{**_args(app, endpoint, ids), **args})))
     return pages
 

@@ -23,6 +23,19 @@ from bridge.xero.sending.attachments import files_in_xero
 ENVELOPE = 256 * 1024
 
 
+def allow_large_files():
+    """An upload may be larger than the app's request limit (MAX_CONTENT_LENGTH): its own limit
+    is set before anything reads the body (CSRF protection reads the form first)."""
+    if request.endpoint == "invoicing.file_upload":
+        request.max_content_length = files.max_bytes() + ENVELOPE
+
+
+@bp.record_once
+def _first_of_all(state) -> None:
+    """allow_large_files runs before every other before_request function of the app."""
+    state.app.before_request_funcs.setdefault(None, []).insert(0, allow_large_files)
+
+
 def _document(kind: str, document_id: int):
     """The invoice or expense the URL names (404 when it does not exist)."""
     if kind == "invoices":
@@ -77,9 +90,7 @@ def files_section(kind: str, document_id: int):
 def file_upload(kind: str, document_id: int):
     """Keep an uploaded file with the document; a refusal is said at the field (422)."""
     document, owner = _document(kind, document_id)
-    # Files may be larger than the app's request limit (MAX_CONTENT_LENGTH): this route's own.
-    request.max_content_length = files.max_bytes() + ENVELOPE
-    form = FileUploadForm()
+    form = FileUploadForm()  # the request's limit was raised by allow_large_files
     if not form.validate():
         return _section(document, owner, 422, form)
     upload = form.file.data

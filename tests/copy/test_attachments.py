@@ -289,3 +289,45 @@ def test_a_file_can_be_deleted_before_it_is_uploaded(app, admin, invoice):
     answer = admin.post(f"/files/{row.id}/delete", headers={"HX-Request": "true"})
     assert answer.status_code == 200 and "Deleted draft.pdf" in answer.headers["HX-Trigger"]
     assert stored() == [] and not path.exists()
+
+
+def test_a_file_larger_than_the_apps_request_limit_is_taken_with_csrf_on(database_url, users, app):
+    """CSRF protection reads the form before the view: the upload's own limit (10 MiB) holds,
+    not MAX_CONTENT_LENGTH (2 MiB); past it, a 413 that says the limit."""
+    import re
+
+    from tests.conftest import ADMIN, form_token, make_app
+
+    served = make_app(database_url, WTF_CSRF_ENABLED=True)
+    http = served.test_client()
+    with served.app_context():
+        invoice = make_invoice_for(served)
+    token = form_token(http.get("/login").get_data(as_text=True))
+    http.post("/login", data={"email": ADMIN["email"], "password": ADMIN["password"], "csrf_token": token})
+    page = http.get(f"/invoices/{invoice}").get_data(as_text=True)
+    header = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    big = PDF + b"x" * (3 * 1024 * 1024)
+    answer = http.post(f"/invoices/{invoice}/files", data={"file": (io.BytesIO(big), "scan.pdf")},
+                       content_type="multipart/form-data", headers={"HX-Request": "true", "X-CSRFToken": header})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    too_big = PDF + b"x" * (11 * 1024 * 1024)
+    refused = http.post(f"/invoices/{invoice}/files", data={"file": (io.BytesIO(too_big), "huge.pdf")},
+                        content_type="multipart/form-data", headers={"HX-Request": "true", "X-CSRFToken": header})
+    assert refused.status_code == 413 and "Nothing was saved" in refused.get_data(as_text=True)
+    assert [row.size for row in stored()] == [len(big)]
+
+
+def make_invoice_for(app) -> int:
+    """A minimal invoice in the database the app uses."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from bridge.billing.service import InvoiceData, LineData, create_invoice
+    from bridge.models import Company
+
+    company = Company(name="Big Files Ltd", default_currency="NZD")
+    db.session.add(company)
+    db.session.commit()
+    return create_invoice(InvoiceData(client_id=company.id, subject="Scans", issue_date=dt.date(2026, 3, 2),
+                                      due_date=dt.date(2026, 4, 1),
+                                      lines=(LineData("Scan", Decimal("1"), Decimal("10.00")),))).id

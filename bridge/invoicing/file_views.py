@@ -157,7 +157,7 @@ def files_retry(kind: str, document_id: int):
         problems = upload_invoice_files(document_id, current_user.id)
     else:
         problems = upload_receipts(document_id, current_user.id)
-    message = problems[0] if problems else "Every file is in Xero now."
+    message = " ".join(problems) if problems else "Every file is in Xero now."
     if not is_htmx():
         flash(message, "warning" if problems else "success")
         return go_to(_page_url(owner))
@@ -165,4 +165,6 @@ def files_retry(kind: str, document_id: int):
     trigger = {"showMessage": message, "filesRetried": True}
     if owner.invoice_id is not None:
         trigger["xeroCopied"] = {"invoice": document_id}
+    if request.form.get("from_modal"):
+        trigger["closeModal"] = True  # the copy modal's Retry: the page shows the outcome
     return _section(document, owner, 200, trigger=trigger)

@@ -110,3 +110,25 @@ def test_send_a_bill_with_a_receipt_and_see_it_in_the_sandbox(page, bridge, bill
     expect(bill.locator("#attachments")).to_contain_text("receipt.jpg")
     expect(bill.locator("#attachments")).to_contain_text("image/jpeg")
     snap(bill, "files-sandbox-bill")
+
+
+def test_a_file_xero_did_not_take_is_retried_from_the_modal(page, bridge, invoice, xero_sandbox):
+    log_in(page, bridge, ADMIN["email"], ADMIN["password"])
+    page.wait_for_url(bridge.url + "/")
+    page.goto(f"{bridge.url}/invoices/{invoice.id}")
+    add_file(page, "Timesheet March.pdf", PDF, "application/pdf")
+    # Xero fails every try of the upload (the invoice's PUT /Invoices does not match the prefix).
+    xero_sandbox.control("faults", kind="503", count=4, method="PUT", path_prefix="/api.xro/2.0/Invoices/")
+    modal = open_modal(page)
+    pick_contact(modal, "Northwind Studio")
+    submit(modal)
+    # The transport retries the upload with its backoff (real sleeps here) before giving up.
+    expect(modal).to_contain_text("Invoice copied", timeout=40_000)
+    notice = modal.locator(".files-waiting")
+    expect(notice).to_contain_text("1 file not uploaded to Xero yet: Timesheet March.pdf")
+    both_sizes(page, "modal-retry")
+    settled(page, lambda: notice.locator("button:has-text('Retry')").click())
+    expect(page.locator("#modal")).not_to_be_visible()
+    expect(page.locator("#document-files")).to_contain_text("In Xero")
+    expect(page.locator("#xero-copy-state")).not_to_contain_text("not uploaded to Xero yet")
+    expect(page.locator("#xero-copy-state")).to_contain_text("Uploaded Timesheet March.pdf to Xero")

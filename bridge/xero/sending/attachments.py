@@ -101,17 +101,12 @@ def not_uploaded(owner: Owner, tenant_id: str | None, xero_id: str | None) -> li
 
 
 def upload_files(owner: Owner, tenant_id: str, xero_id: str, user_id: int | None) -> list[str]:
-    """Upload every file of the document that this Xero document lacks; what to tell the person
-    about those that did not go (nothing when all went)."""
+    """Upload every file of the document that this Xero document lacks; one sentence per file
+    that did not go, with why (nothing when all went). Retry: the files' section and Xero box."""
     ids = [row.id for row in not_uploaded(owner, tenant_id, xero_id)]
     db.session.commit()
     outcomes = [upload_one(file_id, tenant_id, xero_id, user_id) for file_id in ids]
-    missed = [o for o in outcomes if o.outcome != "done"]
-    if not missed:
-        return []
-    count = "1 file" if len(missed) == 1 else f"{len(missed)} files"
-    reasons = " ".join(f"{o.file_name}: {o.message}" for o in missed if o.message)
-    return [f"{count} not uploaded to Xero yet. {reasons} Retry from the {owner.noun}'s page."]
+    return [f"{o.file_name} was not uploaded to Xero: {o.message}" for o in outcomes if o.outcome != "done"]
 
 
 def upload_one(file_id: int, tenant_id: str, xero_id: str, user_id: int | None) -> Upload:

@@ -186,6 +186,8 @@ def test_copying_uploads_each_file_once_with_its_online_choice(connected, admin,
     assert stored()[1].include_online is False  # the choice is the file's default from now on
     log = [a.summary for a in db.session.scalars(select(XeroActivity).where(XeroActivity.operation == "attachment"))]
     assert log == ["Uploaded timesheet.pdf to Xero (shown with the online invoice).", "Uploaded photo.png to Xero."]
+    log_page = text(admin.get("/settings/marketplace/xero/activity"))
+    assert "Upload file" in log_page and "Uploaded photo.png to Xero." in log_page
     page = text(admin.get(f"/invoices/{invoice.id}"))
     assert "In Xero" in page and "Uploaded timesheet.pdf to Xero" in page and "not uploaded to Xero yet" not in page
     # After the upload the file stays: Bridge says it stays in Xero.

@@ -17,6 +17,7 @@ from bridge.extensions import db
 from bridge.models import DocumentFile, XeroActivity, XeroAttachment
 from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
+from tests.copy.bulk import bulk_sleeps  # noqa: F401  (fixture)
 from tests.copy.conftest import northwind, post_copy, recorded, sandbox_invoices, text
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -333,3 +334,28 @@ def make_invoice_for(app) -> int:
     return create_invoice(InvoiceData(client_id=company.id, subject="Scans", issue_date=dt.date(2026, 3, 2),
                                       due_date=dt.date(2026, 4, 1),
                                       lines=(LineData("Scan", Decimal("1"), Decimal("10.00")),))).id
+
+
+def test_a_bulk_copy_uploads_each_invoices_files_once(connected, admin, workspace, sandbox, users, bulk_sleeps):
+    from bridge.xero.invoices.bulk.jobs import run_job
+    from tests.copy.bulk import many_invoices, queued_job
+
+    ids = many_invoices(workspace, 3)
+    for invoice_id, name in zip(ids, ("a.pdf", "b.png", None)):
+        if name:
+            files.add(Owner(invoice_id=invoice_id), io.BytesIO(PDF if name.endswith("pdf") else PNG), name,
+                      user_id=None, include_online=name.endswith("pdf"))
+    progress = run_job(queued_job(ids, users["admin"].id))
+    assert progress.done == 3
+    by_name = {}
+    for copy in sandbox_invoices():
+        for attachment in in_xero(copy["InvoiceID"]):
+            by_name.setdefault(attachment["FileName"], []).append(attachment)
+    assert sorted(by_name) == ["a.pdf", "b.png"] and all(len(found) == 1 for found in by_name.values())
+    assert by_name["a.pdf"][0]["IncludeOnline"] is True
+    assert [u.state for u in uploads()] == ["done", "done"]
+    # A second bulk copy updates the same copies: no file is sent again.
+    assert run_job(queued_job(ids, users["admin"].id)).done == 3
+    assert len(sandbox_invoices()) == 3
+    assert sum(len(in_xero(c["InvoiceID"])) for c in sandbox_invoices()) == 2
+    assert [u.state for u in uploads()] == ["done", "done"]

@@ -132,3 +132,18 @@ def test_a_file_xero_did_not_take_is_retried_from_the_modal(page, bridge, invoic
     expect(page.locator("#document-files")).to_contain_text("In Xero")
     expect(page.locator("#xero-copy-state")).not_to_contain_text("not uploaded to Xero yet")
     expect(page.locator("#xero-copy-state")).to_contain_text("Uploaded Timesheet March.pdf to Xero")
+
+
+def test_a_file_over_the_limit_is_stopped_in_the_browser_before_it_is_sent(page, bridge, invoice):
+    bridge.app.config["ATTACHMENT_MAX_BYTES"] = 1000
+    log_in(page, bridge, ADMIN["email"], ADMIN["password"])
+    page.wait_for_url(bridge.url + "/")
+    page.goto(f"{bridge.url}/invoices/{invoice.id}")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    field = page.locator("#document-files input[type=file]")
+    field.set_input_files({"name": "big.pdf", "mimeType": "application/pdf", "buffer": PDF + b"x" * 2000})
+    page.locator("#document-files button:has-text('Upload')").click()
+    expect(page.locator("#document-files")).to_contain_text("No supporting files yet")
+    assert "larger than 1000 bytes" in field.evaluate("input => input.validationMessage")
+    assert posts == [] and db.session.scalar(db.select(DocumentFile.id)) is None

@@ -73,9 +73,9 @@ XERO_SANDBOX_CLIENT_SECRET = "sandbox-demo-secret-not-a-real-credential"
 # ("legacy") scopes; newer apps get the granular ones only.
 XERO_SCOPE_SETS = {
     "legacy": "openid profile email offline_access accounting.settings.read "
-    "accounting.contacts accounting.transactions",
+    "accounting.contacts accounting.transactions accounting.attachments",
     "granular": "openid profile email offline_access accounting.settings.read "
-    "accounting.contacts accounting.invoices accounting.payments.read",
+    "accounting.contacts accounting.invoices accounting.payments.read accounting.attachments",
 }
 
 
@@ -201,6 +201,11 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         # The webhook's own, much smaller limit: Xero's event batches are a few KB.
         "WEBHOOK_MAX_CONTENT_LENGTH": int(os.environ.get("WEBHOOK_MAX_CONTENT_LENGTH", str(64 * 1024))),
+        # Invoices' supporting files and expenses' receipts: the folder that keeps them (never
+        # under static/ or any served path; made on first upload) and the largest file taken.
+        # Xero takes at most 10 MB per attachment through the API (XERO_API_NOTES.md §19).
+        "ATTACHMENTS_FOLDER": os.environ.get("ATTACHMENTS_FOLDER", "").strip() or str(INSTANCE_DIR / "attachments"),
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         # Login throttling (Flask-Limiter): "memory://" counts per process, which is right for
         # one machine; several machines must share one store, e.g. "redis://host:6379/0".
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

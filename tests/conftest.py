@@ -5,6 +5,7 @@ The schema is created once per run; each test starts from empty tables.
 """
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def pytest_configure(config):
     )
 
 
+# Where the apps of this run keep uploaded files (bridge.billing.files): never instance/.
+ATTACHMENTS_FOLDER = tempfile.mkdtemp(prefix="bridge-test-attachments-")
+
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
 MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}
 
@@ -68,6 +72,8 @@ def make_app(database_url: str, **overrides):
         # puts the production limits back.
         "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
         "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
+        # Uploaded files go to a folder of this run, never instance/.
+        "ATTACHMENTS_FOLDER": ATTACHMENTS_FOLDER,
     }
     config.update(overrides)
     return create_app(config)

@@ -84,7 +84,8 @@ def _answer(expense: Expense, result: CopyResult):
         body += render_template("invoicing/_payments.html", document=expense, currency=expense.currency,
                                 form=payments["payment_form"], action=payments["payment_action"],
                                 oob=True)
-        return body, status, {"HX-Trigger": json.dumps({"showMessage": message})}
+        # billSent: the Receipts section shows which receipts reached the bill.
+        return body, status, {"HX-Trigger": json.dumps({"showMessage": message, "billSent": True})}
     status = 202 if result.outcome == "in_progress" else 422
     if not is_htmx():
         flash(result.refusal.message if result.refusal else "Still sending to Xero.", "error")

@@ -9,6 +9,8 @@ from bridge.errors import render_error
 from bridge.invoicing import bp
 from bridge.invoicing.copy_forms import CopyForm, NewContactForm, ResumeForm
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
+from bridge.billing import files
+from bridge.billing.files import Owner
 from bridge.billing.service import get_invoice
 from bridge.xero.settings import reference
 from bridge.xero.sending import contacts
@@ -52,6 +54,7 @@ def copy_submit(invoice_id: int):
     if not ready.ready:
         kind = "reconnect" if ready.needs_reconnect else "not_ready"
         return _modal(modal, form, 422, refusal=Refusal(kind, not_ready_message(ready)))
+    _keep_online_choices(invoice_id)
     if not form.validate():
         return _modal(modal, form, 422)
     contact = form.contact.data
@@ -62,6 +65,15 @@ def copy_submit(invoice_id: int):
         decisions=form.decisions(), branding_theme_id=form.branding_theme_id.data,
     )
     return _answer(modal, form, result)
+
+
+def _keep_online_choices(invoice_id: int) -> None:
+    """The modal's "show with the online invoice" per file, kept as each file's default
+    (also when the copy is refused: the modal shows them as they were ticked)."""
+    shown = {int(v) for v in request.form.getlist("shown_file") if v.isdigit()}
+    ticked = {int(v) for v in request.form.getlist("online_file") if v.isdigit()}
+    if shown:
+        files.set_online(Owner(invoice_id=invoice_id), {file_id: file_id in ticked for file_id in shown})
 
 
 @bp.post("/invoices/<int:invoice_id>/xero/copy/resume")

@@ -25,6 +25,7 @@ from bridge.models.copies import (
     XeroCopyJob,
     XeroDocument,
 )
+from bridge.models.files import UPLOAD_STATES, DocumentFile, XeroAttachment
 from bridge.models.invoicing import (
     INVOICE_STATUSES,
     PAYMENT_SOURCES,
@@ -72,4 +73,5 @@ __all__ = [
     "Lease", "XeroSyncState",
     "TRACKING_SOURCES", "TrackingMapping", "TrackingOptionMapping", "XeroBrandingTheme",
     "XeroTrackingCategory", "XeroTrackingOption",
+    "UPLOAD_STATES", "DocumentFile", "XeroAttachment",
 ]

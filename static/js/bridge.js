@@ -114,3 +114,14 @@
     });
   });
 })();
+
+// A file larger than the upload field's data-max-bytes is refused before it is sent (the server
+// checks again): the field says why and the form stays as it is.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches('input[type="file"][data-max-bytes]')) { return; }
+  var file = input.files && input.files[0];
+  var tooLarge = file && file.size > Number(input.dataset.maxBytes);
+  input.setCustomValidity(tooLarge ? input.dataset.tooLarge : "");
+  if (tooLarge) { input.reportValidity(); }
+});

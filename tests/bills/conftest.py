@@ -27,7 +27,8 @@ DEFAULT_ACCOUNT, PRINTING_ACCOUNT, TAX = "429", "310", "INPUT2"
 def no_waiting(monkeypatch):
     """Retries and rate-limit waits do not sleep (they are counted)."""
     sleeps = []
-    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.contacts", "bridge.xero.bills.batch"):
+    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.contacts", "bridge.xero.bills.batch",
+                   "bridge.xero.sending.attachments"):
         monkeypatch.setattr(f"{module}.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 

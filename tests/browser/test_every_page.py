@@ -9,6 +9,7 @@ page fails on horizontal scrolling of the page itself, on any console error, on 
 a date that wraps. Full-page screenshots go to BRIDGE_SCREENSHOTS, or a temporary folder; the
 folder is printed.
 """
+import io
 import os
 import shutil
 import tempfile
@@ -35,6 +36,8 @@ from tests.conftest import empty_all_tables, make_app
 from tests.live import SANDBOX_CLIENT, LiveServer, Sandbox
 from tests.marketplace.conftest import AU, CALLBACK, NZ, Xero
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 # GET endpoints that are not pages a person opens, and why. Anything else in the URL map is visited.
@@ -57,6 +60,7 @@ SKIPPED = {
     "invoicing.copy_preview": "an HTMX partial (the copy modal's preview)",
     "invoicing.copy_state": "an HTMX partial (the invoice page's Xero box)",
     "invoicing.bill_state": "an HTMX partial (the expense page's Xero box)",
+    "invoicing.file_download": "a download (an invoice's supporting file, an expense's receipt)",
 }
 # Pages the URL map holds once but a person sees in another state too.
 EXTRA = [("invoicing.copy_modal", {"action": "update"})]
@@ -128,12 +132,18 @@ def _prepare(client, sandbox, password: str) -> dict:
     with XeroClient(SUGGESTED_TENANT) as xero_client:
         contact = xero_client.find_contact_by_name(invoice.client.name)
     assert contact, f"{invoice.client.name} is not a contact in the sandbox's demo organisation"
+    # A supporting file (shown with the online invoice) and a receipt, uploaded with the copy and the bill.
+    expense = _first(Expense, Expense.currency == "NZD")
+    for kind, document_id, name in (("invoices", invoice.id, "Timesheet March.pdf"), ("expenses", expense.id, "receipt.png")):
+        content = PDF if name.endswith(".pdf") else PNG
+        added = client.post(f"/{kind}/{document_id}/files", content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(content), name), "include_online": "y"})
+        assert added.status_code == 302, added.get_data(as_text=True)
     copied = client.post(f"/invoices/{invoice.id}/xero/copy", headers={"HX-Request": "true"}, data={
         "attempt_key": str(uuid4()), "action": "create", "tax_type": "OUTPUT2",
         "contact": f"{contact['ContactID']}|{contact['Name']}"})
     assert "copied to Xero" in copied.get_data(as_text=True), copied.get_data(as_text=True)
 
-    expense = _first(Expense, Expense.currency == "NZD")
     sent = client.post(f"/expenses/{expense.id}/xero", headers={"HX-Request": "true"},
                        data={"attempt_key": str(uuid4()), "action": "create"})
     assert sent.status_code == 200, sent.get_data(as_text=True)
@@ -150,6 +160,8 @@ def _prepare(client, sandbox, password: str) -> dict:
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
         "field_id": answers.notes_custom_field_id,
+        ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
+        ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,
         ("workspace.settings_service_type_edit", "item_id"): _first(ServiceType).id,
         ("workspace.settings_tax_rate_edit", "item_id"): _first(TaxRate).id,
@@ -191,7 +203,7 @@ def page_urls(app, ids: dict) -> list[tuple[str, str]]:
                 continue
             values = {}
             for name in rule.arguments:
-                value = ids.get((rule.endpoint, name), ids.get(name))
+                value = (rule.defaults or {}).get(name) or ids.get((rule.rule, name), ids.get((rule.endpoint, name), ids.get(name)))
                 assert value is not None, (
                     f"{rule.rule} ({rule.endpoint}) needs a value for <{name}>: add it to the ids "
                     "_prepare returns, or to SKIPPED with the reason")

@@ -31,7 +31,8 @@ COPY_FIELDS = {"tax_type": GST}
 def no_waiting(monkeypatch):
     """Retries and rate-limit waits in the copy service do not sleep (they are counted)."""
     sleeps = []
-    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.documents", "bridge.xero.sending.contacts"):
+    for module in ("bridge.xero.sending.attempt", "bridge.xero.sending.documents", "bridge.xero.sending.contacts",
+                   "bridge.xero.sending.attachments"):
         monkeypatch.setattr(f"{module}.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 

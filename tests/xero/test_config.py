@@ -72,11 +72,11 @@ def test_one_credential_alone_is_refused(env):
 
 @pytest.mark.parametrize("value, expected", [
     (None, "openid profile email offline_access accounting.settings.read "
-           "accounting.contacts accounting.transactions"),
+           "accounting.contacts accounting.transactions accounting.attachments"),
     ("legacy", "openid profile email offline_access accounting.settings.read "
-               "accounting.contacts accounting.transactions"),
+               "accounting.contacts accounting.transactions accounting.attachments"),
     ("granular", "openid profile email offline_access accounting.settings.read "
-                 "accounting.contacts accounting.invoices accounting.payments.read"),
+                 "accounting.contacts accounting.invoices accounting.payments.read accounting.attachments"),
     ("offline_access  accounting.invoices.read", "offline_access accounting.invoices.read"),
 ])
 def test_scopes(env, value, expected):

@@ -10,7 +10,8 @@ Each public operation is a few lines here; the work is done by
 - bridge.xero.api.connection: the organisation's stored tokens, refreshed single-flight, and
   its status;
 - bridge.xero.api.wire: bodies with Decimal money and YYYY-MM-DD dates;
-- bridge.xero.api.contacts: the contact operations (a mixin of XeroClient).
+- bridge.xero.api.contacts, bridge.xero.api.attachments: the contact and attachment
+  operations (mixins of XeroClient).
 
 Whether this talks to real Xero or the sandbox is decided by configuration only
 (bridge.config._xero_endpoints).
@@ -32,6 +33,7 @@ from sqlalchemy import Engine
 from bridge.extensions import db
 from bridge.models import XeroConnection
 from bridge.xero.api import wire
+from bridge.xero.api.attachments import AttachmentCalls
 from bridge.xero.api.contacts import ContactCalls
 from bridge.xero.api.auth import XeroIdentity, XeroTenant, states_match
 from bridge.xero.api.connection import StoredConnection, save_connection
@@ -46,6 +48,7 @@ __all__ = ["XeroClient", "XeroTenant", "states_match"]
 
 JSON = "application/json"
 PDF = "application/pdf"
+OCTET_STREAM = "application/octet-stream"
 # Xero's URL length cap is about 50 GUIDs in IDs= (XERO_API_NOTES.md §3.7).
 IDS_PER_REQUEST = 40
 PAGE_SIZE = 100
@@ -53,7 +56,7 @@ HISTORY_NOTE_MAX = 250
 IDEMPOTENCY_KEY_MAX = 128
 
 
-class XeroClient(ContactCalls):
+class XeroClient(ContactCalls, AttachmentCalls):
     """Xero's identity and accounting APIs, for one organisation (tenant_id).
 
     Without a tenant_id only the connect-time calls work (authorization_url,
@@ -349,7 +352,8 @@ class XeroClient(ContactCalls):
     def _api(self, method: str, path: str, *, op: str | None = None,
              path_args: Mapping | None = None, params: Mapping | None = None,
              payload: object = None, idempotency_key: str | None = None,
-             accept: str = JSON, modified_since: datetime | None = None) -> requests.Response:
+             accept: str = JSON, modified_since: datetime | None = None,
+             content: bytes | None = None) -> requests.Response:
         """One Accounting API call for the bound tenant."""
         if not self.tenant_id:
             raise RuntimeError("this XeroClient has no tenant_id")
@@ -361,6 +365,9 @@ class XeroClient(ContactCalls):
         if payload is not None:
             body = wire.encode(payload)
             headers["Content-Type"] = JSON
+        elif content is not None:
+            body = content
+            headers["Content-Type"] = OCTET_STREAM
         if idempotency_key is not None:
             if not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
                 raise ValueError("an Idempotency-Key has 1 to 128 characters")

@@ -20,7 +20,8 @@ from bridge.models import (
     SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroCurrency, XeroSettings,
 )
 from bridge.xero.bills import mapping as bill_mapping
-from bridge.xero.sending import activity, contacts, ledger, payloads
+from bridge.billing.files import Owner
+from bridge.xero.sending import activity, attachments, contacts, ledger, payloads
 from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once, valid_key
@@ -283,7 +284,8 @@ def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | 
 
 
 def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: str) -> CopyResult:
-    """Xero has the bill: record it (its total is what payments settle), link the supplier."""
+    """Xero has the bill: record it (its total is what payments settle), link the supplier, then
+    upload the expense's receipts to it (one call each)."""
     expense = db.session.get(Expense, row.expense_id)
     copy_attempt.mark_done(row, element)  # the bill's total and status go to the ledger
     contact = element.get("Contact") or {}
@@ -296,7 +298,17 @@ def finish_bill(row: XeroCopy, element: dict, user_id: int | None, operation: st
                     f"({xero_status_label(row.xero_status)}) in Xero.", tenant_id=row.tenant_id, user_id=user_id,
                     expense_id=row.expense_id, request=row.payload, response=element)
     db.session.commit()
-    return copy_attempt.result(row)
+    row_id = row.id
+    notes = attachments.upload_files(Owner(expense_id=row.expense_id), row.tenant_id, row.xero_id, user_id)
+    return copy_attempt.result(db.session.get(XeroCopy, row_id), tuple(notes))
+
+
+def upload_receipts(expense_id: int, user_id: int | None) -> list[str]:
+    """Retry: the expense's receipts its last bill in Xero lacks, uploaded now (what did not go)."""
+    row = last_done(expense_id)
+    if row is None:
+        return [NOT_SENT]
+    return attachments.upload_files(Owner(expense_id=expense_id), row.tenant_id, row.xero_id, user_id)
 
 
 def bill_label(row: XeroCopy) -> str:

@@ -6,7 +6,8 @@
 
 The exactly-once frame is bridge.xero.sending.once; the sending and recording of one attempt
 (and the recovery of a lost answer) are in bridge.xero.sending.attempt. This module registers
-what only an invoice knows: its update, and what follows Xero's answer (number, contact, note, PDF).
+what only an invoice knows: its update, and what follows Xero's answer (number, contact, note, PDF,
+the invoice's supporting files: bridge.xero.sending.attachments).
 
 Exactly once: the attempt key (made when the modal opens) is a unique XeroCopy row,
 committed as `pending` before Xero is called, and it is the Idempotency-Key sent to Xero.
@@ -28,7 +29,8 @@ from bridge.billing.service import get_invoice
 from bridge.models import Invoice, XeroCopy, XeroDocument, utcnow
 from bridge.xero.invoices import mapping
 from bridge.xero.invoices import options as copy_options
-from bridge.xero.sending import activity, documents, ending, ledger, payloads
+from bridge.billing.files import Owner
+from bridge.xero.sending import activity, attachments, documents, ending, ledger, payloads
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_done, register, result, stored_payload
 from bridge.xero.sending.contacts import Contact, link
 from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
@@ -187,7 +189,17 @@ def finish_invoice(row: XeroCopy, element: dict, user_id: int | None, operation:
     notes += documents.add_note(row_id, user_id)
     if readiness().settings.pdfs_by == "xero":
         notes += documents.store_pdf(row_id, user_id)
+    row = db.session.get(XeroCopy, row_id)
+    notes += attachments.upload_files(Owner(invoice_id=row.invoice_id), row.tenant_id, row.xero_id, user_id)
     return result(db.session.get(XeroCopy, row_id), tuple(notes))
+
+
+def upload_invoice_files(invoice_id: int, user_id: int | None) -> list[str]:
+    """Retry: the invoice's files its last copy in Xero lacks, uploaded now (what did not go)."""
+    row = last_done(invoice_id)
+    if row is None:
+        return [NOT_COPIED]
+    return attachments.upload_files(Owner(invoice_id=invoice_id), row.tenant_id, row.xero_id, user_id)
 
 
 def after_copy(invoice: Invoice, row: XeroCopy) -> list[str]:

@@ -23,6 +23,7 @@ OPERATIONS = {
     "copy": "Copy invoice", "update": "Update copy", "recover": "Look for a lost copy",
     "note": "History note", "pdf": "Fetch PDF", "contact": "Create contact",
     "bill": "Send expense as bill", "bill_update": "Update bill", "contact_lookup": "Find contact",
+    "attachment": "Upload file",
 }
 
 

@@ -28,7 +28,8 @@ from bridge.xero.sending import activity
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import options as copy_options
 from bridge.xero.settings.readiness import readiness
-from bridge.xero.sending import documents
+from bridge.billing.files import Owner
+from bridge.xero.sending import attachments, documents
 from bridge.xero.invoices import mapping
 from bridge.xero.invoices.bulk.batches import Batches, batch_key
 from bridge.xero.api.client import XeroClient
@@ -193,6 +194,7 @@ class _Run:
             if updates:
                 self.batches.send_updates(updates)
         self.add_notes()
+        self.add_files()
 
     def next_chunk(self) -> list[int]:
         """The next (up to) 50 invoices of the job that have no row yet."""
@@ -285,3 +287,15 @@ class _Run:
             if not self.held.renew():
                 raise LeaseLost()
             documents.add_note(row_id, self.user_id)
+
+    def add_files(self) -> None:
+        """The invoices' supporting files, after the notes (one call per file)."""
+        rows = db.session.execute(select(XeroCopy.id, XeroCopy.invoice_id, XeroCopy.xero_id).where(
+            XeroCopy.job_id == self.job_id, XeroCopy.state == "done").order_by(XeroCopy.id)).all()
+        db.session.commit()
+        for _, invoice_id, xero_id in rows:
+            if not attachments.not_uploaded(Owner(invoice_id=invoice_id), self.tenant_id, xero_id):
+                continue
+            if not self.held.renew():
+                raise LeaseLost()
+            attachments.upload_files(Owner(invoice_id=invoice_id), self.tenant_id, xero_id, self.user_id)

@@ -285,6 +285,25 @@ def test_a_limit_lowered_since_is_refused_before_any_call(connected, admin, invo
     assert attachment_puts(sandbox, xero_id) == [] and uploads() == []
 
 
+def test_a_connection_without_the_attachments_scope_is_told_to_reconnect_and_keeps_working(
+        connected, admin, invoice, sandbox):
+    """A connection made before Bridge sent files lacks accounting.attachments: no upload is
+    tried (Xero's 401 would mark the whole connection as needing reconnect), the copy goes."""
+    from bridge.models import XeroConnection
+
+    row = db.session.scalar(select(XeroConnection))
+    row.scopes = " ".join(s for s in row.scopes.split() if s != "accounting.attachments")
+    db.session.commit()
+    upload(admin, invoice, "timesheet.pdf", PDF)
+    answer = post_copy(admin, invoice, contact=northwind())
+    assert answer.status_code == 200 and "Invoice copied" in text(answer)
+    assert "an admin must reconnect Xero once" in text(answer)
+    xero_id = sandbox_invoices()[0]["InvoiceID"]
+    assert attachment_puts(sandbox, xero_id) == [] and uploads() == []
+    db.session.refresh(row)
+    assert row.status == "active"
+
+
 def test_a_file_can_be_deleted_before_it_is_uploaded(app, admin, invoice):
     upload(admin, invoice, "draft.pdf", PDF)
     (row,) = stored()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bridge.billing import files
 from bridge.billing.files import Owner
 from bridge.extensions import db
-from bridge.models import SENDING_ACTIONS, DocumentFile, XeroAttachment, XeroCopy, utcnow
+from bridge.models import SENDING_ACTIONS, DocumentFile, XeroAttachment, XeroConnection, XeroCopy, utcnow
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroError
 from bridge.xero.sending import activity
@@ -113,7 +113,7 @@ def upload_one(file_id: int, tenant_id: str, xero_id: str, user_id: int | None) 
     """One file to one Xero document, exactly once (see the module's docstring)."""
     row = db.session.get(DocumentFile, file_id)
     name, owner = row.file_name, Owner(row.invoice_id, row.expense_id)
-    problem = _limit_problem(row)
+    problem = _limit_problem(row) or _no_permission(tenant_id)
     if problem:
         _log(owner, tenant_id, user_id, "error", f"{name} was not uploaded: {problem}", _sent(row, False), None)
         db.session.commit()
@@ -144,6 +144,20 @@ def upload_one(file_id: int, tenant_id: str, xero_id: str, user_id: int | None) 
         _unknown(upload_id, owner, user_id, sent, error)
         raise
     return _done(upload_id, owner, user_id, sent, element, found=found is not None)
+
+
+ATTACHMENTS_SCOPE = "accounting.attachments"
+
+
+def _no_permission(tenant_id: str) -> str | None:
+    """Why Xero would refuse the upload for want of its scope, asked before calling: a
+    connection made before Bridge sent files lacks it, and Xero's 401 would then mark the
+    whole connection as needing reconnect, stopping every copy, not only the files."""
+    granted = db.session.scalar(select(XeroConnection.scopes).where(XeroConnection.tenant_id == tenant_id))
+    if granted and ATTACHMENTS_SCOPE not in granted.split():
+        return ("Xero has not allowed Bridge to send files to this organisation yet: an admin must "
+                "reconnect Xero once (Settings > App Marketplace > Xero), then use Retry.")
+    return None
 
 
 def _limit_problem(row: DocumentFile) -> str | None:

@@ -3,8 +3,10 @@ TEST_DATABASE_URL says so), a client, a CLI runner and an `auth` helper.
 
 The schema is created once per run; each test starts from empty tables.
 """
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,7 @@ def pytest_configure(config):
 
 # Where the apps of this run keep uploaded files (bridge.billing.files): never instance/.
 ATTACHMENTS_FOLDER = tempfile.mkdtemp(prefix="bridge-test-attachments-")
+atexit.register(shutil.rmtree, ATTACHMENTS_FOLDER, ignore_errors=True)
 
 ADMIN = {"email": "admin@example.com", "password": "admin-password-1", "name": "Ada Admin"}
 MEMBER = {"email": "member@example.com", "password": "member-password-1", "name": "Max Member"}

@@ -5,6 +5,8 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.xero.api import wire
 from bridge.xero.api.dates import (
@@ -142,3 +144,14 @@ def test_http_date_headers_are_aware_utc():
     assert parse_http_date("Mon, 07 Dec 2026 16:19:44 +0200") == datetime(2026, 12, 7, 14, 19, 44, tzinfo=timezone.utc)
     assert parse_http_date(None) is None and parse_http_date("yesterday") is None
     assert parse_http_date("Mon, 07 Dec 2026 14:19:44 -0000") is None  # no zone said: not trusted
+
+
+@given(st.dictionaries(st.text(max_size=20), st.one_of(
+    st.text(max_size=60), st.integers(), st.lists(st.text(max_size=20), max_size=3)), max_size=5))
+def test_the_query_is_written_as_urlencode_writes_it(params):
+    """bridge.xero.api.adapter.query_text is a faster urlencode(doseq=True): the same bytes."""
+    from urllib.parse import urlencode
+
+    from bridge.xero.api.adapter import query_text
+
+    assert query_text(params) == urlencode(params, doseq=True)

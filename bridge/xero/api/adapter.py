@@ -13,7 +13,7 @@ import functools
 import os
 import time
 from typing import Callable, Mapping
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -99,13 +99,18 @@ class XeroAdapter(HTTPAdapter):
         return request.path_url if not proxies else super().request_url(request, proxies)
 
     def build_response(self, req, resp):
-        """requests' Response of urllib3's answer, as requests builds it but for its cookies."""
+        """requests' Response of urllib3's answer, as requests builds it but for its cookies,
+        and read whole at once (Bridge never streams an answer; requests would read it
+        through a chain of generators, chunk by chunk). urllib3's headers are already
+        case-insensitive, so they are not copied into another dict."""
         response = requests.Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
+        response.headers = resp.headers
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw, response.reason, response.url = resp, resp.reason, req.url
         response.request, response.connection = req, self
+        response._content = resp.read(decode_content=True)  # noqa: SLF001 (what .content fills)
+        response._content_consumed = True
         return response
 
 
@@ -114,16 +119,35 @@ def prepared(method: str, url: str, params: Mapping | None, headers: dict,
     """The request as requests prepares it, without a Session.
 
     The URL is Bridge's own (a configured base, a path whose ids are quoted), so its query is
-    appended encoded as requests would encode it (urlencode, doseq) rather than parsed again.
+    appended encoded as requests would encode it (urlencode, doseq: see query_text) rather than
+    parsed again.
     The headers are checked once, by http.client as it sends them (a name or value with a line
     break is refused there), not also by requests; requests prepares the body.
     """
     request = requests.PreparedRequest()
     request.prepare_method(method)
-    request.url = f"{url}?{urlencode(params, doseq=True)}" if params else url
+    request.url = f"{url}?{query_text(params)}" if params else url
     request.headers = CaseInsensitiveDict({**BASE_HEADERS, **headers})
     request.prepare_body(body, None)
     return request
+
+
+# quote_plus's escapes of ASCII as a str.translate table: the same text, made in C rather
+# than by quote's per-character loop (a `where` of a few names is a few hundred characters).
+_PLUS_ESCAPES = {c: f"%{c:02X}" for c in range(128)
+                 if chr(c) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"}
+_PLUS_ESCAPES[ord(" ")] = "+"
+
+
+def query_text(params: Mapping) -> str:
+    """urlencode(params, doseq=True), byte for byte, for str and number values."""
+    return "&".join(f"{_plus(key)}={_plus(value)}" for key, values in params.items()
+                    for value in (values if isinstance(values, (list, tuple)) else (values,)))
+
+
+def _plus(value) -> str:
+    text = str(value)
+    return text.translate(_PLUS_ESCAPES) if text.isascii() else quote_plus(text)
 
 
 @functools.lru_cache(maxsize=1)

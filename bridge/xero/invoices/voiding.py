@@ -24,6 +24,7 @@ from bridge.xero.sending.explain import Refusal
 from bridge.xero.settings.readiness import readiness
 
 ALREADY_VOIDED = "This invoice is already voided."
+ENDED = {"void": "voided", "delete": "deleted"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _finish(invoice_id: int, action: str, fates: list[CopyFate], user_id: int | 
     invoice = db.session.get(Invoice, invoice_id)
     number = invoice.number
     ended = "; in Xero " + ", ".join(
-        f"{fate.document.number or 'a copy without a number'} was {fate.action}d" for fate in fates) if fates else ""
+        f"{fate.document.number or 'a copy without a number'} was {ENDED[fate.action]}" for fate in fates) if fates else ""
     verb = "Deleted" if action == "delete" else "Voided"
     tenant = readiness().tenant_id
     if action == "delete":

@@ -76,7 +76,7 @@ class Invoice(db.Model):
 
     @property
     def changed_since_copied(self) -> bool:
-        return bool(self.copied_at and self.edited_at and self.edited_at > self.copied_at)
+        return bool(self.copied_at and self.edited_at and self.edited_at > self.copied_at and not self.voided)
 
     @property
     def amount_due(self) -> Decimal:

@@ -167,3 +167,34 @@ def test_bad_key_is_refused_at_the_field(connected, admin, invoice, hx):
     response = post_void(admin, invoice.id, key="not-a-key")
     assert response.status_code == 422 and "This window is out of date" in text(response)
     assert fresh(invoice.id) is not None
+
+
+def test_a_voided_invoice_shows_everywhere(connected, admin, invoice, sandbox, hx):
+    """The table and its filter, the PDF stamped VOID, the bulk copy skipping it, reconcile."""
+    from bridge.xero.invoices.bulk.plan import sort_invoices
+    from bridge.xero.settings.readiness import readiness
+    from bridge.xero.sync import reconcile
+    from tests.invoicing.test_show_and_pdf import pdf_strings
+
+    first = copied(admin, invoice, initial_status="AUTHORISED")
+    sandbox.control(f"organisations/{NZ_TENANT}/payments", invoice=first["InvoiceID"], amount="10.00")
+    resync(first)
+    assert post_void(admin, invoice.id, bridge_only="y").status_code == 200
+    table = text(admin.get("/?status=voided", headers=hx))
+    assert invoice.number in table and "Voided" in table
+    assert invoice.number not in text(admin.get("/?status=sent", headers=hx))
+    drawn = pdf_strings(admin.get(f"/invoices/{invoice.id}/pdf").data)
+    assert "VOID" in drawn and "nothing is owed on it" in drawn
+    ready, blocked = sort_invoices([invoice.id], NZ_TENANT, readiness())
+    assert ready == [] and [b.reason for b in blocked] == ["Voided: a voided invoice is not copied to Xero."]
+    [item] = reconcile.differences(NZ_TENANT)
+    assert item.explained and item.bridge.status == "Voided"
+    assert item.reasons[0].words == f"Voided in Bridge only: its copy is still live in Xero ({invoice.number} (Awaiting Payment))"
+
+
+def test_a_voided_invoice_whose_copies_ended_agrees_with_xero(connected, admin, invoice):
+    from bridge.xero.sync import reconcile
+
+    copied(admin, invoice, initial_status="AUTHORISED")
+    assert post_void(admin, invoice.id).status_code == 200
+    assert reconcile.differences(NZ_TENANT) == []

@@ -14,6 +14,10 @@ Voiding or deleting a Bridge invoice ends each of its live copies the same way, 
 copy (bridge.xero.invoices.voiding):
 
     problem = end_copy(tenant_id, xero_id, key, user_id, reason="with invoice 2026-0042")
+
+The call is XERO_API_NOTES.md §19's "POST the document with Status VOIDED or DELETED", in the
+shape of the spec's updateInvoice (spec/xero_accounting.yaml, which wins for shapes):
+POST /Invoices/{InvoiceID} with {"Invoices": [{"InvoiceID", "Status"}]} (XeroClient.update_invoice).
 """
 from uuid import UUID, uuid5
 

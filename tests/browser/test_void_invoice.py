@@ -84,3 +84,29 @@ def test_delete_a_draft_invoice_with_its_draft_copy(page, bridge, invoice, sandb
     expect(page.locator("h1 .status")).to_have_text("Deleted")
     db.session.expire_all()
     assert db.session.get(Invoice, invoice_id) is None
+
+
+def test_paid_in_xero_refuses_then_voids_in_bridge_only(page, bridge, invoice, sandbox):
+    configure(initial_status="AUTHORISED")
+    copy_to_northwind(page, bridge, invoice)
+    (copy,) = sandbox_invoices()
+    # In "Xero": part-paid; Bridge has not synced it, so it still offers to void the copy.
+    page.goto(f"{sandbox.url}/_ui/{NZ_TENANT}/invoices/{copy['InvoiceID']}")
+    page.fill("#amount", "50.00")
+    page.click("text=Add payment")
+    expect(page.locator("#amount-due")).to_have_text("347.33")
+
+    page.goto(f"{bridge.url}/invoices/{invoice.id}")
+    dialog = open_dialog(page)
+    settled(page, lambda: dialog.locator("button[type=submit]", has_text="Void with its copy in Xero").click())
+    expect(dialog.locator(".refusal")).to_contain_text(
+        f"Xero did not end the copy {invoice.number}, so nothing changed in Bridge.")
+    expect(dialog.locator(".void-copies")).to_contain_text("has payments in Xero, so Xero cannot void it")
+    look(page, "void-4-refused")
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).status == "sent"
+
+    dialog.locator("button[type=submit]", has_text="Void in Bridge only").click()
+    expect(page.locator("#invoice-status .badge").first).to_have_text("Voided")
+    expect(page.locator(".flash-success")).to_contain_text("its copies in Xero were left as they are")
+    assert [i["Status"] for i in sandbox_invoices()] == ["AUTHORISED"]

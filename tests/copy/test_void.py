@@ -198,3 +198,33 @@ def test_a_voided_invoice_whose_copies_ended_agrees_with_xero(connected, admin, 
     copied(admin, invoice, initial_status="AUTHORISED")
     assert post_void(admin, invoice.id).status_code == 200
     assert reconcile.differences(NZ_TENANT) == []
+
+
+def test_without_javascript_the_dialog_is_a_page_and_a_refusal_keeps_it(connected, admin, invoice, sandbox):
+    first = copied(admin, invoice, initial_status="AUTHORISED")
+    page = admin.get(f"/invoices/{invoice.id}/void")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert f'action="/invoices/{invoice.id}/void"' in page.get_data(as_text=True)
+    assert 'name="csrf_token"' in page.get_data(as_text=True)
+    sandbox.control(f"organisations/{NZ_TENANT}/payments", invoice=first["InvoiceID"], amount="10.00")
+    refused = post_void(admin, invoice.id, hx=False)
+    assert refused.status_code == 422 and "<html" in refused.get_data(as_text=True)
+    assert "Void in Bridge only" in text(refused) and fresh(invoice.id).status == "sent"
+
+
+def test_a_voided_invoice_needs_no_attention(connected, admin, invoice, hx, app):
+    from bridge.invoicing.attention import needing_attention
+    from bridge.models import utcnow
+    from bridge.xero.settings.readiness import readiness
+
+    copied(admin, invoice, initial_status="AUTHORISED")
+    changed = fresh(invoice.id)
+    changed.edited_at = utcnow()
+    db.session.commit()
+    with app.test_request_context():
+        assert [item.key for item in needing_attention(readiness())] == ["changed"]
+    assert invoice.number in text(admin.get("/?xero=changed", headers=hx))
+    assert post_void(admin, invoice.id).status_code == 200
+    with app.test_request_context():
+        assert needing_attention(readiness()) == []
+    assert invoice.number not in text(admin.get("/?xero=changed", headers=hx))

@@ -101,7 +101,7 @@ def test_paid_in_xero_refuses_then_voids_in_bridge_only(page, bridge, invoice, s
     settled(page, lambda: dialog.locator("button[type=submit]", has_text="Void with its copy in Xero").click())
     expect(dialog.locator(".refusal")).to_contain_text(
         f"Xero did not end the copy {invoice.number}, so nothing changed in Bridge.")
-    expect(dialog.locator(".void-copies")).to_contain_text("has payments in Xero, so Xero cannot void it")
+    expect(dialog.locator(".void-copies")).to_contain_text("has payments in Xero, so Xero cannot void it: refund or credit it in Xero")
     look(page, "void-4-refused")
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).status == "sent"

@@ -105,7 +105,7 @@ def test_money_applied_in_xero_refuses_and_changes_nothing_until_a_bridge_only_v
     assert response.status_code == 422
     page = text(response)
     assert f"Xero did not end the copy {invoice.number}, so nothing changed in Bridge." in page
-    assert "has payments in Xero, so Xero cannot void it" in page  # read again from Xero
+    assert "has payments in Xero, so Xero cannot void it: refund or credit it in Xero" in page  # read again from Xero
     assert "Void in Bridge only" in page
     assert fresh(invoice.id).status == "sent" and in_xero(first["InvoiceID"])["Status"] == "AUTHORISED"
     # Another try without confirming asks Xero nothing: the ledger now knows it is paid.
@@ -126,7 +126,7 @@ def test_a_synced_payment_shows_before_anything_is_sent(connected, admin, invoic
     sandbox.control(f"organisations/{NZ_TENANT}/payments", invoice=first["InvoiceID"], amount="10.00")
     resync(first)
     dialog = text(admin.get(f"/invoices/{invoice.id}/void", headers=hx))
-    assert "has payments in Xero, so Xero cannot void it" in dialog and "Void in Bridge only" in dialog
+    assert "has payments in Xero, so Xero cannot void it: refund or credit it in Xero" in dialog and "Void in Bridge only" in dialog
     assert f"Void invoice {invoice.number} with its copy" not in dialog
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from bridge.billing.service import delete_invoice, get_invoice, void_invoice
 from bridge.extensions import db
-from bridge.models import Invoice, XeroDocument
+from bridge.models import ZERO, Invoice, XeroDocument
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroError
 from bridge.xero.sending import activity, ending, ledger
-from bridge.xero.sending.explain import Refusal
+from bridge.xero.sending.explain import Detail, Refusal
 from bridge.xero.settings.readiness import readiness
 
 ALREADY_VOIDED = "This invoice is already voided."
@@ -77,8 +77,20 @@ def plan_end(invoice_id: int) -> EndPlan:
             fates.append(CopyFate(document, None, _unreachable(document, ready.connected)))
             continue
         how = ending.how_to_end(document)
-        fates.append(CopyFate(document, how, None if how else ending.why_not(document)))
+        fates.append(CopyFate(document, how, None if how else why_not(document)))
     return EndPlan(invoice, action, fates)
+
+
+def why_not(document: XeroDocument) -> str:
+    """Why Xero cannot end this copy of an invoice being voided, in words (and what can be done)."""
+    number = document.number or "without a number"
+    if document.status == "PAID" or (document.amount_paid or ZERO) > ZERO:
+        return (f"The copy {number} has payments in Xero, so Xero cannot void it: refund or credit it "
+                "in Xero, or void the invoice in Bridge only.")
+    if (document.amount_credited or ZERO) > ZERO:
+        return (f"The copy {number} has credit applied in Xero, so Xero cannot void it: remove the credit "
+                "in Xero first, or void the invoice in Bridge only.")
+    return f"The copy {number} is {document.status} in Xero, so Bridge cannot end it."
 
 
 def _unreachable(document: XeroDocument, connected: bool) -> str:
@@ -115,6 +127,10 @@ def end_invoice(invoice_id: int, *, attempt_key: str, user_id: int | None,
         if problem is not None:
             if problem.kind != "unavailable":
                 _read_again(document.tenant_id, document.xero_id, invoice_id)
+                # Xero's messages verbatim, without the copy modal's hints ("create a new copy").
+                number = document.number or "without a number"
+                problem = Refusal(problem.kind, f"Xero did not end the copy {number}, so nothing changed in "
+                                  "Bridge.", tuple(Detail(d.message, None) for d in problem.details))
             return Outcome(plan.action, invoice.number, False, problem)
     return _finish(invoice_id, plan.action, plan.copies, user_id)
 

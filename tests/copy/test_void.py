@@ -157,6 +157,10 @@ def test_voided_invoice_refuses_status_switch_and_copy(connected, admin, invoice
     assert post_void(admin, invoice.id).status_code == 200
     assert fresh(invoice.id).status == "voided"
     assert admin.post(f"/invoices/{invoice.id}/status", data={"status": "draft"}).status_code == 400
+    assert admin.get(f"/invoices/{invoice.id}/edit").status_code == 302
+    assert admin.post(f"/invoices/{invoice.id}/edit", data={"subject": "Changed"}).status_code == 302
+    assert fresh(invoice.id).subject == "Website refresh" and "Edit</a>" not in admin.get(
+        f"/invoices/{invoice.id}").get_data(as_text=True)
     response = admin.get(f"/invoices/{invoice.id}/xero/copy", headers=hx)
     assert response.status_code == 409 and "voided" in text(response)
     # Opening the dialog again only says so.

@@ -17,6 +17,7 @@ DEFAULT_LOCALE = "en"
 STATUS_LABELS = {
     "draft": "Draft",
     "sent": "Sent",
+    "voided": "Voided",
     "unpaid": "Unpaid",
     "partially_paid": "Partially paid",
     "paid": "Paid",

@@ -191,6 +191,24 @@ def delete(row: DocumentFile) -> None:
     path.unlink(missing_ok=True)
 
 
+def forget_all(owner: Owner) -> list[Path]:
+    """Drop every file row of a document being deleted (with its uploads' records); the stored
+    paths, to unlink once the caller has committed (a failed commit keeps them)."""
+    rows = files_of(owner)
+    paths = [path_of(row) for row in rows]
+    for row in rows:
+        for upload in list(row.uploads):
+            db.session.delete(upload)
+        db.session.delete(row)
+    db.session.flush()
+    return paths
+
+
+def unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def set_online(owner: Owner, chosen: dict[int, bool]) -> None:
     """Keep the copy modal's "show with the online invoice" choice per file (the next default)."""
     for row in files_of(owner):

@@ -1,21 +1,27 @@
 """Creating and changing invoices: plain arguments in, one transaction, nothing half-written."""
 import datetime as dt
+from pathlib import Path
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from bridge.extensions import db
+from bridge.billing import files
 from bridge.billing.numbering import next_invoice_number
 from bridge.billing.totals import InvoiceTotals, apply_totals, line_amounts, sum_lines
-from bridge.models import INVOICE_STATUSES, Company, Invoice, InvoiceLine, ServiceType, TaxRate, utcnow
+from bridge.models import (
+    Company, Invoice, InvoiceLine, ServiceType, TaxRate, XeroActivity, XeroCopy, XeroDocument, utcnow,
+)
 
 # Payment terms of a new invoice until the workspace gets a setting for them.
 DEFAULT_PAYMENT_DAYS = 30
 # Lines per invoice (README "Limits"): the editor, the page and the PDF stay fast at this
 # many (bench/invoice_size_bench.py); a longer invoice is refused with a message.
 MAX_LINES = 200
+# What the status switch on the invoice page moves between; "voided" is reached by voiding.
+SWITCHABLE_STATUSES = ("draft", "sent")
 
 
 class InvoiceError(ValueError):
@@ -181,15 +187,38 @@ def copied_content(invoice: Invoice) -> tuple:
 
 
 def set_status(invoice_id: int, status: str) -> Invoice:
-    """Mark an invoice as sent or back to draft."""
-    if status not in INVOICE_STATUSES:
-        raise InvoiceError("status", f"Status must be one of: {', '.join(INVOICE_STATUSES)}.")
+    """Mark an invoice as sent or back to draft (voiding is void_invoice's, with its copies)."""
+    if status not in SWITCHABLE_STATUSES:
+        raise InvoiceError("status", f"Status must be one of: {', '.join(SWITCHABLE_STATUSES)}.")
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
+    if invoice.status == "voided":
+        raise InvoiceError("status", f"Invoice {invoice.number} is voided: its status no longer changes.")
     invoice.status = status
     db.session.commit()
     return invoice
+
+
+def void_invoice(invoice: Invoice) -> None:
+    """Mark the invoice voided: nothing is owed on it any more (the caller commits, once its
+    copies in Xero have ended or the person chose to void it in Bridge only)."""
+    invoice.status = "voided"
+
+
+def delete_invoice(invoice: Invoice) -> list[Path]:
+    """Delete a draft invoice with its lines, custom values and supporting files, and Bridge's
+    record of its copies (all ended in Xero by then); activity log entries stay, unlinked.
+    The caller commits, then removes the files' stored paths this returns (files.unlink_all)."""
+    if invoice.payments:
+        raise InvoiceError("status", f"Invoice {invoice.number} has payments recorded: void it instead.")
+    stored = files.forget_all(files.Owner(invoice_id=invoice.id))
+    db.session.execute(delete(XeroCopy).where(XeroCopy.invoice_id == invoice.id))
+    db.session.execute(delete(XeroDocument).where(XeroDocument.invoice_id == invoice.id))
+    db.session.execute(update(XeroActivity).where(XeroActivity.invoice_id == invoice.id).values(invoice_id=None))
+    db.session.delete(invoice)
+    db.session.flush()
+    return stored
 
 
 def _fill(invoice: Invoice, data: InvoiceData) -> None:

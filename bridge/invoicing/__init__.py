@@ -6,6 +6,7 @@ bp = Blueprint("invoicing", __name__)
 
 from bridge.invoicing import (  # noqa: E402,F401
     bill_views, bulk_views, cells, copy_views, editor, file_views, pdf, recording, routes,
+    void_views,
 )
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402

@@ -16,7 +16,7 @@ from bridge.xero.settings import reference
 from bridge.xero.sending import contacts
 from bridge.xero.invoices import options as copy_options
 from bridge.xero.settings.readiness import readiness
-from bridge.xero.invoices.copy import NOT_COPIED, copy_invoice, resume_copy
+from bridge.xero.invoices.copy import NOT_COPIED, VOIDED, copy_invoice, resume_copy
 from bridge.xero.sending.attempt import CopyResult
 from bridge.xero.sending.once import not_ready_message
 from bridge.xero.api.errors import XeroError
@@ -36,6 +36,9 @@ def copy_modal(invoice_id: int):
     ready = readiness()
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
+    invoice = get_invoice(invoice_id) or abort(404)
+    if invoice.voided:
+        return render_error(409, VOIDED)
     problem = _read_reference(ready.tenant_id)
     modal = _modal_data(invoice_id, action, ready)
     if action == "update" and modal.last_copy is None:

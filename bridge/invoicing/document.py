@@ -25,6 +25,7 @@ ENCODING = "cp1252"
 _FALLBACKS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"})
 GREY = (91, 100, 117)
 RULE = (214, 219, 227)
+VOID_RED = (190, 30, 45)
 SHADE = (242, 244, 248)
 LEFT, RIGHT, WIDTH = 15, 195, 180
 LINE_COLUMNS = (("Description", 76, "LEFT"), ("Qty", 16, "RIGHT"), ("Unit price", 26, "RIGHT"),
@@ -77,6 +78,20 @@ class InvoicePDF(FPDF):
     """A4 page with the issuer, the invoice number and the page count in the footer."""
 
     footer_text = ""
+    # A voided invoice: every page is stamped VOID across its middle.
+    void = False
+
+    def header(self):
+        """Drawn by fpdf2 at the top of every page, before its content: the VOID stamp."""
+        if not self.void:
+            return
+        self.set_font("Helvetica", "B", 110)
+        self.set_text_color(*VOID_RED)
+        with self.local_context(fill_opacity=0.18, text_color=VOID_RED):
+            with self.rotation(35, x=105, y=150):
+                self.text(42, 175, "VOID")
+        self.set_text_color(0)
+        self.set_xy(LEFT, 15)
 
     def footer(self):
         """Drawn by fpdf2 at the bottom of every page."""
@@ -95,6 +110,7 @@ def invoice_pdf(invoice, issuer: Issuer = Issuer(), compress: bool = True) -> by
     pdf = InvoicePDF(format="A4")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_compression(compress)
+    pdf.void = bool(getattr(invoice, "voided", False))
     footer = [name, f"Tax number {issuer.tax_number}" if issuer.tax_number else "", f"Invoice {invoice.number}"]
     pdf.footer_text = pdf_text("  |  ".join(part for part in footer if part))
     pdf.set_title(pdf_text(f"Invoice {invoice.number}"))
@@ -143,6 +159,11 @@ def _header(pdf: FPDF, invoice, issuer: Issuer) -> None:
     pdf.set_font("Helvetica", "B", 22)
     pdf.set_text_color(31, 41, 55)
     pdf.cell(80, 10, "INVOICE", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if pdf.void:
+        pdf.set_x(115)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.set_text_color(*VOID_RED)
+        pdf.cell(80, 6, "VOID - nothing is owed on it", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     pdf.ln(1)
     facts = [("Invoice number", invoice.number), ("Issue date", day(invoice.issue_date)),

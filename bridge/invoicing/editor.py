@@ -27,8 +27,11 @@ def new():
 
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
 def edit(invoice_id: int):
-    """Change an invoice's header and lines; the number stays."""
+    """Change an invoice's header and lines; the number stays. A voided invoice no longer changes."""
     invoice = get_invoice(invoice_id) or abort(404)
+    if invoice.voided:
+        flash(f"Invoice {invoice.number} is voided: it no longer changes.", "info")
+        return go_to(url_for("invoicing.show", invoice_id=invoice.id))
     form = InvoiceForm() if request.method == "POST" else InvoiceForm(data=invoice_form_data(invoice))
     return _handle(form, invoice=invoice)
 

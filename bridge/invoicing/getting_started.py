@@ -122,7 +122,8 @@ def _copy_step(copied) -> Step:
         named = f" as {row.xero_number}." if row.xero_number and row.xero_number != number else "."
         return Step("copy", "Copy an invoice to Xero", text, True, f"Invoice {number} is in Xero{named}",
                     needs=("settings",))
-    newest = db.session.execute(select(Invoice.id, Invoice.number)
+    # A voided invoice is not copied: the step offers the newest other one.
+    newest = db.session.execute(select(Invoice.id, Invoice.number).where(Invoice.status != "voided")
                                 .order_by(Invoice.issue_date.desc(), Invoice.id.desc()).limit(1)).first()
     if newest is None:
         return Step("copy", "Copy an invoice to Xero", text, False,

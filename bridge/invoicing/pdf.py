@@ -25,7 +25,9 @@ def pdf(invoice_id: int):
     """Download the invoice as a PDF."""
     invoice = get_invoice(invoice_id, full=True) or abort(404)
     try:
-        from_xero = xero_pdf(invoice_id, current_user.id)
+        # A voided invoice is Bridge's own PDF stamped VOID (Xero's would show its copy unvoided
+        # after a Bridge-only void).
+        from_xero = None if invoice.voided else xero_pdf(invoice_id, current_user.id)
     except PdfUnavailable as error:
         return render_error(503, error.message)
     content = from_xero.content if from_xero else invoice_pdf(invoice, issuer())

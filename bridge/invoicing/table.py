@@ -11,9 +11,10 @@ from bridge.models import SENDING_ACTIONS, Company, CustomField, Invoice, XeroCo
 
 
 def changed_since_copied() -> ColumnElement[bool]:
-    """Invoice.changed_since_copied in SQL: edited after its newest copy or update."""
+    """Invoice.changed_since_copied in SQL: edited after its newest copy or update (a voided
+    invoice is not copied again, so never counts)."""
     return and_(Invoice.copied_at.is_not(None), Invoice.edited_at.is_not(None),
-                Invoice.edited_at > Invoice.copied_at)
+                Invoice.edited_at > Invoice.copied_at, Invoice.status != "voided")
 
 
 # Made once: a new alias per request would miss SQLAlchemy's statement cache (compiled each time).
@@ -22,10 +23,12 @@ NEWER_COPY = aliased(XeroCopy, name="newer_copy")
 
 def refused_ids() -> Select:
     """Ids of the invoices whose newest copy or update failed (Xero refused it, or it could not be
-    sent): a failed attempt with no newer one, found through the index on xero_copies.invoice_id."""
+    sent): a failed attempt with no newer one, found through the index on xero_copies.invoice_id.
+    A voided invoice is not copied again: its refusal no longer needs attention."""
     newer = NEWER_COPY
     return select(XeroCopy.invoice_id).where(
         XeroCopy.invoice_id.is_not(None), XeroCopy.state == "failed", XeroCopy.action.in_(SENDING_ACTIONS),
+        XeroCopy.invoice_id.not_in(select(Invoice.id).where(Invoice.status == "voided")),
         ~select(newer.id).where(newer.invoice_id == XeroCopy.invoice_id, newer.action.in_(SENDING_ACTIONS),
                                 newer.id > XeroCopy.id).exists())
 

@@ -10,7 +10,8 @@ from bridge.models.auth import User
 from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
 from bridge.models.workspace import Company, CustomFieldValue, ServiceType, TaxRate
 
-INVOICE_STATUSES = ("draft", "sent")
+# voided: voided by a person (with its copies in Xero, or in Bridge only): nothing is owed on it.
+INVOICE_STATUSES = ("draft", "sent", "voided")
 # credited: settled by credit notes (or over/prepayments) alone, no money received.
 PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "credited")
 
@@ -75,13 +76,17 @@ class Invoice(db.Model):
 
     @property
     def changed_since_copied(self) -> bool:
-        return bool(self.copied_at and self.edited_at and self.edited_at > self.copied_at)
+        return bool(self.copied_at and self.edited_at and self.edited_at > self.copied_at and not self.voided)
 
     @property
     def amount_due(self) -> Decimal:
-        if self.ended_in_xero:
+        if self.ended_in_xero or self.voided:
             return ZERO
         return self.payable_total - self.amount_paid - (self.amount_credited or ZERO)
+
+    @property
+    def voided(self) -> bool:
+        return self.status == "voided"
 
     def __repr__(self) -> str:
         return f"<Invoice {self.number}>"

@@ -38,6 +38,7 @@ from bridge.xero.settings import reference, tracking
 from bridge.xero.settings.readiness import readiness, tax_percent, xero_status_label
 
 NOT_COPIED = "This invoice has not been copied to Xero yet: use Copy to Xero."
+VOIDED = "This invoice is voided: a voided invoice is not copied to Xero."
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, dec
         raise LookupError(f"No invoice {invoice_id}.")
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Copy to Xero, Update existing or Create new.")
+    if invoice.voided:
+        raise CopyRefused(None, VOIDED)
     currency = reference.currency_problem(ready.tenant_id, invoice.currency)
     if currency:
         raise CopyRefused(None, currency)

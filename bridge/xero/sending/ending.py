@@ -9,6 +9,15 @@ copy's attempt key, committed before Xero is called and sent as the Idempotency-
 of the same attempt finds it done and does not ask Xero again. A voided invoice keeps its
 number in Xero (§10.4), so when the new copy carries the same number the old one is renamed
 "<number>-VOID" in the same call.
+
+Voiding or deleting a Bridge invoice ends each of its live copies the same way, one call per
+copy (bridge.xero.invoices.voiding):
+
+    problem = end_copy(tenant_id, xero_id, key, user_id, reason="with invoice 2026-0042")
+
+The call is XERO_API_NOTES.md §19's "POST the document with Status VOIDED or DELETED", in the
+shape of the spec's updateInvoice (spec/xero_accounting.yaml, which wins for shapes):
+POST /Invoices/{InvoiceID} with {"Invoices": [{"InvoiceID", "Status"}]} (XeroClient.update_invoice).
 """
 from uuid import UUID, uuid5
 
@@ -50,16 +59,31 @@ def why_not(document: XeroDocument, noun: str = "invoice") -> str:
 
 def end_first(plan: Plan, attempt_key: str, user_id: int | None) -> Refusal | None:
     """End each of plan.ending in Xero (once); the first refusal, or None when all ended."""
+    number = plan.payload.get("InvoiceNumber") if plan.payload else None
     for xero_id in plan.ending:
-        problem = _end_one(plan, xero_id, str(uuid5(UUID(attempt_key), xero_id)), user_id)
+        problem = end_copy(plan.tenant_id, xero_id, ending_key(attempt_key, xero_id), user_id,
+                           renumber_if=number)
         if problem is not None:
             return problem
     return None
 
 
-def _end_one(plan: Plan, xero_id: str, key: str, user_id: int | None) -> Refusal | None:
+def ending_key(attempt_key: str, xero_id: str) -> str:
+    """The Idempotency-Key (and XeroCopy.attempt_key) of ending one copy within an attempt."""
+    return str(uuid5(UUID(attempt_key), xero_id))
+
+
+def end_copy(tenant_id: str, xero_id: str, key: str, user_id: int | None, *,
+             renumber_if: str | None = None, reason: str = "before sending a new one",
+             unchanged: str = "nothing new was sent") -> Refusal | None:
+    """Void or delete one copy in Xero exactly once under `key`; None once it has ended.
+
+    renumber_if: a voided copy numbered so is renamed "<number>-VOID" (a new copy takes the
+    number); reason: the end of the activity log's sentence ("Voided the copy … in Xero <reason>.");
+    unchanged: what a refusal or a lost answer left as it was, in its message.
+    """
     document = db.session.scalar(select(XeroDocument).where(
-        XeroDocument.tenant_id == plan.tenant_id, XeroDocument.xero_id == xero_id))
+        XeroDocument.tenant_id == tenant_id, XeroDocument.xero_id == xero_id))
     row = db.session.scalar(select(XeroCopy).where(XeroCopy.attempt_key == key))
     if row is None:
         if document is None or not document.live:
@@ -68,19 +92,19 @@ def _end_one(plan: Plan, xero_id: str, key: str, user_id: int | None) -> Refusal
         if action is None:
             return Refusal("locked", why_not(document))
         payload = {"InvoiceID": xero_id, "Status": "DELETED" if action == "delete" else "VOIDED"}
-        if action == "void" and plan.payload and plan.payload.get("InvoiceNumber") == document.number:
+        if action == "void" and renumber_if and renumber_if == document.number:
             payload["InvoiceNumber"] = f"{document.number}{VOID_SUFFIX}"
         row = XeroCopy(invoice_id=document.invoice_id, expense_id=document.expense_id,
-                       tenant_id=plan.tenant_id, attempt_key=key, action=action, state="pending",
+                       tenant_id=tenant_id, attempt_key=key, action=action, state="pending",
                        xero_id=xero_id, payload=activity.as_text(payload), attempted_at=utcnow(),
                        created_by_id=user_id)
-        if _lost_before(plan.tenant_id, xero_id):
+        if _lost_before(tenant_id, xero_id):
             row.state = "unknown"  # an earlier try's answer was lost: look in Xero first
         db.session.add(row)
         db.session.commit()
     if row.state == "done":
         return None
-    return _send(row.id, user_id)
+    return _send(row.id, user_id, reason, unchanged)
 
 
 def _lost_before(tenant_id: str, xero_id: str) -> bool:
@@ -90,7 +114,7 @@ def _lost_before(tenant_id: str, xero_id: str) -> bool:
         XeroCopy.action.in_(("void", "delete")), XeroCopy.state == "unknown").limit(1)) is not None
 
 
-def _send(row_id: int, user_id: int | None) -> Refusal | None:
+def _send(row_id: int, user_id: int | None, reason: str, unchanged: str) -> Refusal | None:
     """Ask Xero to end the row's document; a lost answer is checked in Xero before re-sending."""
     row = db.session.get(XeroCopy, row_id)
     tenant, xero_id, key, action = row.tenant_id, row.xero_id, row.attempt_key, row.action
@@ -104,21 +128,21 @@ def _send(row_id: int, user_id: int | None) -> Refusal | None:
             else:
                 element = client.update_invoice(xero_id, payload, idempotency_key=key)
     except FINAL_ERRORS as error:
-        return _refused(row_id, error, user_id)
+        return _refused(row_id, error, user_id, unchanged)
     except XeroError as error:
-        return _lost(row_id, error, user_id)
+        return _lost(row_id, error, user_id, unchanged)
     row = db.session.get(XeroCopy, row_id)
     mark_done(row, element)
     verb = "Deleted" if action == "delete" else "Voided"
-    activity.record(action, "ok", f"{verb} the earlier copy {element.get('InvoiceNumber') or ''} in Xero "
-                    "before sending a new one.", tenant_id=tenant, user_id=user_id,
+    activity.record(action, "ok", f"{verb} the copy {element.get('InvoiceNumber') or ''} in Xero "
+                    f"{reason}.", tenant_id=tenant, user_id=user_id,
                     invoice_id=row.invoice_id, expense_id=row.expense_id, request=row.payload,
                     response=element)
     db.session.commit()
     return None
 
 
-def _refused(row_id: int, error: XeroError, user_id: int | None) -> Refusal:
+def _refused(row_id: int, error: XeroError, user_id: int | None, unchanged: str) -> Refusal:
     row = db.session.get(XeroCopy, row_id)
     problem = refusal(error, action="update")
     row.state, row.completed_at = "failed", utcnow()
@@ -128,11 +152,11 @@ def _refused(row_id: int, error: XeroError, user_id: int | None) -> Refusal:
                     invoice_id=row.invoice_id, expense_id=row.expense_id, request=row.payload,
                     response=row.messages or str(error))
     db.session.commit()
-    return Refusal(problem.kind, "Xero did not end the earlier copy, so nothing new was sent. "
+    return Refusal(problem.kind, f"Xero did not end the copy {_number(row)}, so {unchanged}. "
                    + problem.message, problem.details)
 
 
-def _lost(row_id: int, error: XeroError, user_id: int | None) -> Refusal:
+def _lost(row_id: int, error: XeroError, user_id: int | None, unchanged: str) -> Refusal:
     db.session.rollback()
     row = db.session.get(XeroCopy, row_id)
     row.state, row.error_kind = "unknown", "unavailable"
@@ -141,5 +165,12 @@ def _lost(row_id: int, error: XeroError, user_id: int | None) -> Refusal:
                     user_id=user_id, invoice_id=row.invoice_id, expense_id=row.expense_id,
                     request=row.payload, response=str(error))
     db.session.commit()
-    return Refusal("unavailable", f"Xero did not answer while ending the earlier copy: {error} "
-                   "Nothing new was sent. Try again: Bridge checks in Xero first and ends it once.")
+    return Refusal("unavailable", f"Xero did not answer while ending the copy {_number(row)}: {error} "
+                   f"So {unchanged}. Try again: Bridge checks in Xero first and ends it once.")
+
+
+def _number(row: XeroCopy) -> str:
+    """The copy's number as Xero last gave it (its ledger row), for messages."""
+    document = db.session.scalar(select(XeroDocument).where(
+        XeroDocument.tenant_id == row.tenant_id, XeroDocument.xero_id == row.xero_id))
+    return (document.number if document is not None else None) or "without a number"

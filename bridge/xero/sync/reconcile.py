@@ -27,8 +27,8 @@ from bridge.xero.settings import setup
 from bridge.xero.settings.readiness import xero_status_label
 
 # What resolves a reason; the page turns each into a link or a button, the CLI into words.
-UPDATE, CREATE, SYNC, VOID, VOID_NEWER, RECORD, LOOK = (
-    "update", "create", "sync", "void", "void_newer", "record", "look")
+UPDATE, CREATE, SYNC, VOID, VOID_NEWER, RECORD, LOOK, SETTLE_IN_XERO = (
+    "update", "create", "sync", "void", "void_newer", "record", "look", "settle_in_xero")
 ACTION_WORDS = {
     UPDATE: "Update existing",
     CREATE: "Create new, if it should still be billed (or nothing)",
@@ -37,6 +37,7 @@ ACTION_WORDS = {
     VOID_NEWER: "Void the newest copy in Xero, if the client pays the earlier one",
     RECORD: "Record the payment in Xero too, or remove it from Bridge",
     LOOK: "Look at it in Bridge and in Xero",
+    SETTLE_IN_XERO: "Credit, refund or void it in Xero",
 }
 # The differences a reason can explain.
 TOTAL, PAID, DUE, SETTLED, CONTENT = "total", "paid", "due", "settled", "content"
@@ -150,9 +151,12 @@ def _compare(found: _Document) -> Item | None:
     live = [row for row in copies if row.live]
     newest = live[-1] if live else copies[-1]
     is_invoice = isinstance(document, Invoice)
+    voided = is_invoice and document.voided
+    if voided and not live:
+        return None  # voided in Bridge with every copy ended in Xero: both say nothing is owed
     own_total = document.total if is_invoice else document.amount
     bridge = Figures(own_total, document.amount_paid, document.amount_due,
-                     status_label(document.payment_status))
+                     status_label("voided" if voided else document.payment_status))
     xero = Figures(newest.total if live else None, _sum(r.amount_paid for r in live),
                    _sum(r.amount_due for r in live), xero_status_label(newest.status), newest.number)
     found_differences = _differences(document, own_total, newest if live else None, bridge, xero, live)
@@ -192,6 +196,12 @@ def _reasons(found: _Document, live: list[XeroDocument], newest: XeroDocument) -
     """Every known reason that applies to the document, in the order a person would act on them."""
     document, currency = found.document, found.document.currency
     reasons = []
+    if isinstance(document, Invoice) and document.voided:
+        copies = ", ".join(f"{row.number or 'without a number'} ({xero_status_label(row.status)})" for row in live)
+        reasons.append(Reason(f"Voided in Bridge only: its {'copies are' if len(live) > 1 else 'copy is'} still "
+                              f"live in Xero ({copies})", SETTLE_IN_XERO,
+                              frozenset({TOTAL, PAID, DUE, SETTLED, CONTENT}), live[-1].xero_id))
+        return reasons + _payment_reasons(found, live, newest, currency)
     if not live:
         reasons.append(_ended(document, newest))
     elif isinstance(document, Invoice):

@@ -174,6 +174,9 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
     theme_problem = tracking.theme_problem(tenant_id, accounts.branding_theme_id)
     items, blocked = [], []
     for invoice in invoices:
+        if invoice.voided:
+            blocked.append(Blocked(invoice, "Voided: a voided invoice is not copied to Xero.", "invoice"))
+            continue
         if invoice.id in busy:
             blocked.append(Blocked(invoice, "Another bulk copy is sending this invoice now: wait for "
                                    "it to finish.", "invoice"))

@@ -330,7 +330,10 @@ def _summary(pdf: FPDF, invoice) -> None:
     pdf.set_y(top)
     totals = [("Subtotal", money(invoice.subtotal, invoice.currency), ""),
               ("Tax", money(invoice.tax_total, invoice.currency), "")]
-    if invoice.amount_paid or invoice.amount_credited:
+    if getattr(invoice, "voided", False):  # nothing is owed on a voided invoice: say 0, not its total
+        totals.append(("Total", money(invoice.total, invoice.currency), ""))
+        totals.append(("Amount due", money(invoice.amount_due, invoice.currency), "B"))
+    elif invoice.amount_paid or invoice.amount_credited:
         totals.append(("Total", money(invoice.total, invoice.currency), ""))
         totals.append(("Paid", money(-(invoice.amount_paid + (invoice.amount_credited or 0)), invoice.currency), ""))
         totals.append(("Amount due", money(invoice.amount_due, invoice.currency), "B"))

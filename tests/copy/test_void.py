@@ -189,6 +189,7 @@ def test_a_voided_invoice_shows_everywhere(connected, admin, invoice, sandbox, h
     assert invoice.number not in text(admin.get("/?status=sent", headers=hx))
     drawn = pdf_strings(admin.get(f"/invoices/{invoice.id}/pdf").data)
     assert "VOID" in drawn and "nothing is owed on it" in drawn
+    assert "Total due" not in drawn and "Amount due" in drawn and "NZ$0.00" in drawn
     ready, blocked = sort_invoices([invoice.id], NZ_TENANT, readiness())
     assert ready == [] and [b.reason for b in blocked] == ["Voided: a voided invoice is not copied to Xero."]
     [item] = reconcile.differences(NZ_TENANT)

@@ -17,12 +17,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 import requests
+from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_bench import CLIENT, UNLIMITED, start as start_sandbox  # noqa: E402
@@ -103,10 +106,26 @@ def bench_app(folder: str):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bridge.sqlite",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
         "XERO_CLIENT_ID": CLIENT["id"], "XERO_CLIENT_SECRET": CLIENT["secret"],
-        "XERO_CALLS_PER_MINUTE": UNLIMITED,
+        "XERO_CALLS_PER_MINUTE": UNLIMITED, "ATTACHMENTS_FOLDER": f"{folder}/files",
         **{key: base + path for key, path in XERO_SANDBOX_PATHS.items()},
     })
     return app, server
+
+
+@contextmanager
+def connected_bench(seeded: Callable[[], dict] | None = None) -> Iterator[tuple[Flask, dict]]:
+    """A fresh Bridge on a temporary SQLite file, connected to the sandbox (its own port) and
+    seeded (by `seeded`, else this module's seed); inside its app context: (app, the seed's
+    ids). The sandbox stops at the end."""
+    with tempfile.TemporaryDirectory() as folder:
+        app, server = bench_app(folder)
+        try:
+            with app.app_context():
+                db.create_all()
+                connect()
+                yield app, (seeded or seed)()
+        finally:
+            server.shutdown()
 
 
 def calls() -> int:
@@ -135,51 +154,45 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=20, help="copies per scenario")
     parser.add_argument("--opens", type=int, default=50, help="modal openings timed")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        app, server = bench_app(folder)
-        with app.app_context():
-            db.create_all()
-            connect()
-            ids = seed()
-            n = args.copies
-            configure(ids)
-            per_operation("copy: contact known, no note, Bridge's PDFs", n, lambda i: copy(ids, new_invoice(ids)))
-            configure(ids, notes_custom_field_id=ids["note"])
-            per_operation("copy: contact known, with a note", n,
-                          lambda i: copy(ids, new_invoice(ids, note=f"Cost centre {i}")))
-            configure(ids, pdfs_by="xero")
-            copied = []
-            per_operation("copy: contact known, no note, Xero's PDF (fetched once)", n,
-                          lambda i: copied.append(new_invoice(ids)) or copy(ids, copied[-1]))
-            per_operation("update existing (GET current, POST; + Xero's PDF)", n,
-                          lambda i: copy(ids, copied[i], action="update"))
+    with connected_bench() as (app, ids):
+        n = args.copies
+        configure(ids)
+        per_operation("copy: contact known, no note, Bridge's PDFs", n, lambda i: copy(ids, new_invoice(ids)))
+        configure(ids, notes_custom_field_id=ids["note"])
+        per_operation("copy: contact known, with a note", n,
+                      lambda i: copy(ids, new_invoice(ids, note=f"Cost centre {i}")))
+        configure(ids, pdfs_by="xero")
+        copied = []
+        per_operation("copy: contact known, no note, Xero's PDF (fetched once)", n,
+                      lambda i: copied.append(new_invoice(ids)) or copy(ids, copied[-1]))
+        per_operation("update existing (GET current, POST; + Xero's PDF)", n,
+                      lambda i: copy(ids, copied[i], action="update"))
 
-            browser = app.test_client()
-            browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
-            per_operation("PDF download of a copied invoice (Xero's PDF, kept)", n * 5,
-                          lambda i: _ok(browser.get(f"/invoices/{copied[i % n]}/pdf")))
+        browser = app.test_client()
+        browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
+        per_operation("PDF download of a copied invoice (Xero's PDF, kept)", n * 5,
+                      lambda i: _ok(browser.get(f"/invoices/{copied[i % n]}/pdf")))
 
-            invoice_id = copied[0]
-            hx = {"HX-Request": "true"}
-            _ok(browser.get(f"/invoices/{invoice_id}/xero/copy", headers=hx))  # warm up
-            before, samples = calls(), []
-            for _ in range(args.opens):
-                started = time.perf_counter()
-                _ok(browser.get(f"/invoices/{invoice_id}/xero/copy", headers=hx))
-                samples.append((time.perf_counter() - started) * 1000)
-            print(f"{'open the modal (reference data cached)':<58} {(calls() - before) / args.opens:5.2f} calls  "
-                  f"median {statistics.median(samples):5.1f} ms, p95 {sorted(samples)[int(len(samples) * .95) - 1]:5.1f} ms")
-            before, samples = calls(), []
-            for i in range(args.opens):
-                started = time.perf_counter()
-                _ok(browser.get(f"/invoices/{invoice_id}/xero/preview?tax_type={'NONE' if i % 2 else 'OUTPUT2'}",
-                                headers=hx))
-                samples.append((time.perf_counter() - started) * 1000)
-            print(f"{'re-render the preview (tax rate changed)':<58} {(calls() - before) / args.opens:5.2f} calls  "
-                  f"median {statistics.median(samples):5.1f} ms")
-            db.session.remove()
-            db.engine.dispose()
-        server.shutdown()
+        invoice_id = copied[0]
+        hx = {"HX-Request": "true"}
+        _ok(browser.get(f"/invoices/{invoice_id}/xero/copy", headers=hx))  # warm up
+        before, samples = calls(), []
+        for _ in range(args.opens):
+            started = time.perf_counter()
+            _ok(browser.get(f"/invoices/{invoice_id}/xero/copy", headers=hx))
+            samples.append((time.perf_counter() - started) * 1000)
+        print(f"{'open the modal (reference data cached)':<58} {(calls() - before) / args.opens:5.2f} calls  "
+              f"median {statistics.median(samples):5.1f} ms, p95 {sorted(samples)[int(len(samples) * .95) - 1]:5.1f} ms")
+        before, samples = calls(), []
+        for i in range(args.opens):
+            started = time.perf_counter()
+            _ok(browser.get(f"/invoices/{invoice_id}/xero/preview?tax_type={'NONE' if i % 2 else 'OUTPUT2'}",
+                            headers=hx))
+            samples.append((time.perf_counter() - started) * 1000)
+        print(f"{'re-render the preview (tax rate changed)':<58} {(calls() - before) / args.opens:5.2f} calls  "
+              f"median {statistics.median(samples):5.1f} ms")
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _ok(response):

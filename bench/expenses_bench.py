@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
@@ -26,7 +25,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import EMAIL, PASSWORD, _ok, bench_app, calls, connect  # noqa: E402
+from bench.copy_bench import connected_bench, EMAIL, PASSWORD, _ok, calls  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.xero.settings import reference  # noqa: E402
 from bridge.xero.settings import setup
@@ -77,58 +76,52 @@ def main() -> None:
     parser.add_argument("--expenses", type=int, default=100, help="expenses sent at once")
     parser.add_argument("--singles", type=int, default=20, help="expenses sent one by one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        app, server = bench_app(folder)
-        with app.app_context():
-            db.create_all()
-            connect()
-            ids = seed()
-            browser = app.test_client()
-            browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
-            hx = {"HX-Request": "true"}
+    with connected_bench(seed) as (app, ids):
+        browser = app.test_client()
+        browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
+        hx = {"HX-Request": "true"}
 
-            expense_ids = new_expenses(ids, args.expenses)
-            before = Counter({op: count for (_, op), count in call_counts().items()})
-            total_before, started = calls(), time.perf_counter()
-            page = _ok(browser.post(f"/budgets/{ids['budget']}/xero", data={"expense_ids": expense_ids}, headers=hx))
-            batches, sent = 0, 0
-            while True:
-                form = dict(re.findall(r'name="(items-\d+|total)"(?: type="hidden")? value="([^"]+)"',
-                                       page.get_data(as_text=True)))
-                if not any(key.startswith("items-") for key in form):
-                    break
-                page = _ok(browser.post(f"/budgets/{ids['budget']}/xero/batch", data=form, headers=hx))
-                batches += 1
-                sent += page.get_data(as_text=True).count("bulk-done")
-            elapsed = (time.perf_counter() - started) * 1000
-            print(f"send {args.expenses} expenses at once ({len(SUPPLIERS)} suppliers, none linked yet): "
-                  f"{batches} page batches, {sent} bills")
-            print(f"  {calls() - total_before} Xero calls (target <= 4): {by_operation(before)}")
-            print(f"  {elapsed:.0f} ms in all, {elapsed / args.expenses:.1f} ms per expense")
+        expense_ids = new_expenses(ids, args.expenses)
+        before = Counter({op: count for (_, op), count in call_counts().items()})
+        total_before, started = calls(), time.perf_counter()
+        page = _ok(browser.post(f"/budgets/{ids['budget']}/xero", data={"expense_ids": expense_ids}, headers=hx))
+        batches, sent = 0, 0
+        while True:
+            form = dict(re.findall(r'name="(items-\d+|total)"(?: type="hidden")? value="([^"]+)"',
+                                   page.get_data(as_text=True)))
+            if not any(key.startswith("items-") for key in form):
+                break
+            page = _ok(browser.post(f"/budgets/{ids['budget']}/xero/batch", data=form, headers=hx))
+            batches += 1
+            sent += page.get_data(as_text=True).count("bulk-done")
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"send {args.expenses} expenses at once ({len(SUPPLIERS)} suppliers, none linked yet): "
+              f"{batches} page batches, {sent} bills")
+        print(f"  {calls() - total_before} Xero calls (target <= 4): {by_operation(before)}")
+        print(f"  {elapsed:.0f} ms in all, {elapsed / args.expenses:.1f} ms per expense")
 
-            singles = new_expenses(ids, args.singles)
-            total_before, started = calls(), time.perf_counter()
-            for expense_id in singles:
-                result = send_expense(expense_id, attempt_key=str(uuid4()), action="create", user_id=ids["user"],
-                                      source_url=f"http://bench.test/expenses/{expense_id}")
-                if not result.ok:
-                    raise SystemExit(f"send failed: {result.refusal}")
-            elapsed = (time.perf_counter() - started) * 1000 / args.singles
-            print(f"send one expense (supplier linked):  {(calls() - total_before) / args.singles:.2f} calls, "
-                  f"{elapsed:.1f} ms each")
-            total_before, started = calls(), time.perf_counter()
-            for expense_id in singles:
-                _ok(browser.get(f"/expenses/{expense_id}"))
-            elapsed = (time.perf_counter() - started) * 1000 / args.singles
-            print(f"expense page with its Xero box:      {(calls() - total_before) / args.singles:.2f} calls, "
-                  f"{elapsed:.1f} ms each")
-            total_before, started = calls(), time.perf_counter()
-            _ok(browser.get(f"/budgets/{ids['budget']}"))
-            print(f"budget page of {args.expenses + args.singles} expenses:       {calls() - total_before} calls, "
-                  f"{(time.perf_counter() - started) * 1000:.1f} ms")
-            db.session.remove()
-            db.engine.dispose()
-        server.shutdown()
+        singles = new_expenses(ids, args.singles)
+        total_before, started = calls(), time.perf_counter()
+        for expense_id in singles:
+            result = send_expense(expense_id, attempt_key=str(uuid4()), action="create", user_id=ids["user"],
+                                  source_url=f"http://bench.test/expenses/{expense_id}")
+            if not result.ok:
+                raise SystemExit(f"send failed: {result.refusal}")
+        elapsed = (time.perf_counter() - started) * 1000 / args.singles
+        print(f"send one expense (supplier linked):  {(calls() - total_before) / args.singles:.2f} calls, "
+              f"{elapsed:.1f} ms each")
+        total_before, started = calls(), time.perf_counter()
+        for expense_id in singles:
+            _ok(browser.get(f"/expenses/{expense_id}"))
+        elapsed = (time.perf_counter() - started) * 1000 / args.singles
+        print(f"expense page with its Xero box:      {(calls() - total_before) / args.singles:.2f} calls, "
+              f"{elapsed:.1f} ms each")
+        total_before, started = calls(), time.perf_counter()
+        _ok(browser.get(f"/budgets/{ids['budget']}"))
+        print(f"budget page of {args.expenses + args.singles} expenses:       {calls() - total_before} calls, "
+              f"{(time.perf_counter() - started) * 1000:.1f} ms")
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

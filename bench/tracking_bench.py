@@ -17,14 +17,13 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import time
 import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import EMAIL, PASSWORD, bench_app, calls, configure, connect, copy, new_invoice, seed  # noqa: E402
+from bench.copy_bench import connected_bench, EMAIL, PASSWORD, calls, configure, copy, new_invoice, seed  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import CustomField, CustomFieldValue, XeroBrandingTheme, XeroTrackingCategory, XeroTrackingOption  # noqa: E402
 from bridge.xero.api.client import XeroClient  # noqa: E402
@@ -89,63 +88,57 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--opens", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        app, server = bench_app(folder)
-        with app.app_context():
-            db.create_all()
-            connect()
-            ids = seed()
-            office = CustomField(name="Office", field_type="select", options_text="\n".join(OFFICES))
-            db.session.add(office)
-            db.session.commit()
-            ids["office"] = office.id
-            tracked(ids)
-            n = args.copies
-            copied = []
-            per_operation("copy with tracking and a theme: contact known, no note", n,
-                          lambda i: copied.append(office_invoice(ids, i)) or copy(ids, copied[-1]))
-            tracked(ids, notes_custom_field_id=ids["note"])
-            per_operation("copy with tracking and a theme: with a note", n,
-                          lambda i: copy(ids, office_invoice(ids, i, note=f"Cost centre {i}")))
-            tracked(ids)
+    with connected_bench() as (app, ids):
+        office = CustomField(name="Office", field_type="select", options_text="\n".join(OFFICES))
+        db.session.add(office)
+        db.session.commit()
+        ids["office"] = office.id
+        tracked(ids)
+        n = args.copies
+        copied = []
+        per_operation("copy with tracking and a theme: contact known, no note", n,
+                      lambda i: copied.append(office_invoice(ids, i)) or copy(ids, copied[-1]))
+        tracked(ids, notes_custom_field_id=ids["note"])
+        per_operation("copy with tracking and a theme: with a note", n,
+                      lambda i: copy(ids, office_invoice(ids, i, note=f"Cost centre {i}")))
+        tracked(ids)
 
-            browser = app.test_client()
-            browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
-            hx = {"HX-Request": "true"}
-            browser.get(f"/invoices/{copied[0]}/xero/copy", headers=hx)  # warm up
-            before, samples = calls(), []
-            for i in range(args.opens):
-                started = time.perf_counter()
-                page = browser.get(f"/invoices/{copied[i % n]}/xero/copy", headers=hx)
-                samples.append((time.perf_counter() - started) * 1000)
-                if page.status_code != 200 or "Region: North" not in page.get_data(as_text=True) \
-                        and "Region: South" not in page.get_data(as_text=True):
-                    raise SystemExit(f"the modal does not preview the tracking (HTTP {page.status_code})")
-            print(f"{'open the copy modal (tracking previewed, themes offered)':<62} "
-                  f"{(calls() - before) / args.opens:5.2f} calls  median {statistics.median(samples):5.1f} ms")
+        browser = app.test_client()
+        browser.post("/login", data={"email": EMAIL, "password": PASSWORD})
+        hx = {"HX-Request": "true"}
+        browser.get(f"/invoices/{copied[0]}/xero/copy", headers=hx)  # warm up
+        before, samples = calls(), []
+        for i in range(args.opens):
+            started = time.perf_counter()
+            page = browser.get(f"/invoices/{copied[i % n]}/xero/copy", headers=hx)
+            samples.append((time.perf_counter() - started) * 1000)
+            if page.status_code != 200 or "Region: North" not in page.get_data(as_text=True) \
+                    and "Region: South" not in page.get_data(as_text=True):
+                raise SystemExit(f"the modal does not preview the tracking (HTTP {page.status_code})")
+        print(f"{'open the copy modal (tracking previewed, themes offered)':<62} "
+              f"{(calls() - before) / args.opens:5.2f} calls  median {statistics.median(samples):5.1f} ms")
 
-            bulk_ids = [office_invoice(ids, i) for i in range(args.invoices)]
-            job = bulk_plan.select_invoices(bulk_ids, user_id=ids["user"], link_template="http://bench.test/invoices/{id}")
-            bulk_plan.queue_job(job.id, None)
-            before, started = calls(), time.perf_counter()
-            progress = run_job(job.id)
-            wall = time.perf_counter() - started
-            print(f"bulk copy of {args.invoices:,} five-line invoices with tracking and the theme: "
-                  f"{calls() - before} calls, {progress.done} copied, {progress.failed} not, {wall:.1f} s")
+        bulk_ids = [office_invoice(ids, i) for i in range(args.invoices)]
+        job = bulk_plan.select_invoices(bulk_ids, user_id=ids["user"], link_template="http://bench.test/invoices/{id}")
+        bulk_plan.queue_job(job.id, None)
+        before, started = calls(), time.perf_counter()
+        progress = run_job(job.id)
+        wall = time.perf_counter() - started
+        print(f"bulk copy of {args.invoices:,} five-line invoices with tracking and the theme: "
+              f"{calls() - before} calls, {progress.done} copied, {progress.failed} not, {wall:.1f} s")
 
-            with XeroClient(NZ_TENANT) as client:
-                made = [i for i in client.get_invoices(where='Type=="ACCREC"')
-                        if "xero_copy=" in (i.get("Url") or "")]
-                themes = {t["BrandingThemeID"]: t["Name"] for t in client.get_branding_themes()}
-                pdf = client.get_invoice_pdf(made[0]["InvoiceID"])
-            tracked_lines = sum(1 for i in made for line in i["LineItems"] if line.get("Tracking"))
-            both = sum(1 for i in made for line in i["LineItems"] if len(line.get("Tracking") or []) == 2)
-            print(f"check: {len(made)} invoices in the sandbox, {tracked_lines} lines tracked ({both} with both "
-                  f"categories), themes {sorted({themes.get(i.get('BrandingThemeID')) for i in made})}, "
-                  f"Xero's PDF names the theme: {'Agency' in pdf_text(pdf)}")
-            db.session.remove()
-            db.engine.dispose()
-        server.shutdown()
+        with XeroClient(NZ_TENANT) as client:
+            made = [i for i in client.get_invoices(where='Type=="ACCREC"')
+                    if "xero_copy=" in (i.get("Url") or "")]
+            themes = {t["BrandingThemeID"]: t["Name"] for t in client.get_branding_themes()}
+            pdf = client.get_invoice_pdf(made[0]["InvoiceID"])
+        tracked_lines = sum(1 for i in made for line in i["LineItems"] if line.get("Tracking"))
+        both = sum(1 for i in made for line in i["LineItems"] if len(line.get("Tracking") or []) == 2)
+        print(f"check: {len(made)} invoices in the sandbox, {tracked_lines} lines tracked ({both} with both "
+              f"categories), themes {sorted({themes.get(i.get('BrandingThemeID')) for i in made})}, "
+              f"Xero's PDF names the theme: {'Agency' in pdf_text(pdf)}")
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ answer's retry (a GET, not a second POST).
 """
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from uuid import uuid4
 
@@ -20,7 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.copy_bench import bench_app, calls, configure, connect, copy, new_invoice, per_operation, seed  # noqa: E402
+from bench.copy_bench import connected_bench, calls, configure, copy, new_invoice, per_operation  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.models import Invoice  # noqa: E402
 from bridge.xero.invoices.voiding import end_invoice  # noqa: E402
@@ -64,34 +63,28 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=20, help="invoices per scenario")
     args = parser.parse_args()
     n = args.invoices
-    with tempfile.TemporaryDirectory() as folder:
-        app, server = bench_app(folder)
-        with app.app_context():
-            db.create_all()
-            connect()
-            ids = seed()
-            configure(ids, initial_status="AUTHORISED")
-            approved = [new_invoice(ids) for _ in range(n * 3)]
-            for invoice_id in approved:
-                copy(ids, invoice_id)
-            keys = [str(uuid4()) for _ in range(n)]
-            per_operation("void a sent invoice with one approved copy", n,
-                          lambda i: end(ids, approved[i], keys[i]))
-            per_operation("the same submit again (double click)", n, lambda i: end(ids, approved[i], keys[i]))
-            per_operation("void, answer lost (1 POST), then the retry", n,
-                          lambda i: lost_then_retried(ids, approved[n + i]))
-            print(f"{'  of which the retry alone (GET, no second POST)':<58} {sum(retried) / n:5.2f} calls")
-            configure(ids, initial_status="DRAFT")
-            drafts = [new_invoice(ids) for _ in range(n)]
-            for invoice_id in drafts:
-                copy(ids, invoice_id)
-            per_operation("delete a draft invoice with one draft copy", n,
-                          lambda i: end(ids, drafts[i], expect="deleted"))
-            never = [new_invoice(ids) for _ in range(n)]
-            per_operation("delete a never-copied draft", n, lambda i: end(ids, never[i], expect="deleted"))
-            db.session.remove()
-            db.engine.dispose()
-        server.shutdown()
+    with connected_bench() as (app, ids):
+        configure(ids, initial_status="AUTHORISED")
+        approved = [new_invoice(ids) for _ in range(n * 3)]
+        for invoice_id in approved:
+            copy(ids, invoice_id)
+        keys = [str(uuid4()) for _ in range(n)]
+        per_operation("void a sent invoice with one approved copy", n,
+                      lambda i: end(ids, approved[i], keys[i]))
+        per_operation("the same submit again (double click)", n, lambda i: end(ids, approved[i], keys[i]))
+        per_operation("void, answer lost (1 POST), then the retry", n,
+                      lambda i: lost_then_retried(ids, approved[n + i]))
+        print(f"{'  of which the retry alone (GET, no second POST)':<58} {sum(retried) / n:5.2f} calls")
+        configure(ids, initial_status="DRAFT")
+        drafts = [new_invoice(ids) for _ in range(n)]
+        for invoice_id in drafts:
+            copy(ids, invoice_id)
+        per_operation("delete a draft invoice with one draft copy", n,
+                      lambda i: end(ids, drafts[i], expect="deleted"))
+        never = [new_invoice(ids) for _ in range(n)]
+        per_operation("delete a never-copied draft", n, lambda i: end(ids, never[i], expect="deleted"))
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class CreditNote(db.Model):
     # The allocation to the invoice's copy made in the same action as the copy.
     allocation_state: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
     allocation_id: Mapped[str | None] = mapped_column(String(36))
+    # The Idempotency-Key of the allocation asked last (a lost answer is asked again with it).
+    allocation_key: Mapped[str | None] = mapped_column(String(140))
     allocation_error: Mapped[str | None] = mapped_column(Text)
     copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

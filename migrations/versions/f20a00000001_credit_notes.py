@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('xero_remaining', MONEY, nullable=True),
     sa.Column('allocation_state', sa.String(length=10), server_default='none', nullable=False),
     sa.Column('allocation_id', sa.String(length=36), nullable=True),
+    sa.Column('allocation_key', sa.String(length=140), nullable=True),
     sa.Column('allocation_error', sa.Text(), nullable=True),
     sa.Column('copied_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

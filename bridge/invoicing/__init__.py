@@ -1,11 +1,11 @@
 """Invoices with their lines, the invoice table with its custom fields, the local PDFs,
-Copy to Xero, and Send to Xero for budget expenses (bills)."""
+Copy to Xero, credit notes (and their copies), and Send to Xero for budget expenses (bills)."""
 from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
 from bridge.invoicing import (  # noqa: E402,F401
-    bill_views, bulk_views, cells, copy_views, editor, pdf, recording, routes,
+    bill_views, bulk_views, cells, copy_views, credit_note_views, editor, pdf, recording, routes,
 )
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402

@@ -118,7 +118,7 @@ def _build(invoice: Invoice, data: CreditNoteData) -> CreditNote:
     lines = [_copy_line(position, line) for position, line in enumerate(sources)]
     if data.kind == "amount":
         lines = [_amount_line(invoice, data.amount)]
-    note = CreditNote(invoice=invoice, kind=data.kind, reason=reason, currency=invoice.currency,
+    note = CreditNote(invoice_id=invoice.id, kind=data.kind, reason=reason, currency=invoice.currency,
                       issue_date=data.issue_date, lines=lines)
     apply_totals(note)
     return note

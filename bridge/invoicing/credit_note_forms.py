@@ -27,7 +27,7 @@ class LineChoices(SelectMultipleField):
 
 
 class CreditNoteForm(FlaskForm):
-    kind = RadioField("What to credit", choices=KINDS, default="whole",
+    kind = RadioField("What to credit", choices=options(KINDS), default="whole",
                       validators=[DataRequired("Choose what to credit.")])
     line_ids = LineChoices("Lines to credit", coerce=int, choices=[])
     amount = DecimalInput("Amount before tax", description="Taxed at the rate of the invoice's first line.")
@@ -44,7 +44,7 @@ class CreditNoteForm(FlaskForm):
         """The form with the invoice's lines to choose from; new: its currency and today's date."""
         form = cls(formdata=formdata) if formdata is not None else cls(
             formdata=None, data={"currency": invoice.currency, "issue_date": max(dt.date.today(), invoice.issue_date)})
-        form.line_ids.choices = [(line.id, line.description) for line in invoice.lines]
+        form.line_ids.choices = options((line.id, line.description) for line in invoice.lines)
         return form
 
     def to_data(self, invoice_id: int) -> CreditNoteData:

@@ -23,7 +23,9 @@ from bridge.models import SENDING_ACTIONS, CreditNote, XeroCopy, utcnow
 from bridge.xero.api.client import XeroClient
 from bridge.xero.credit_notes import allocation, mapping
 from bridge.xero.sending import activity, documents, ledger, payloads
-from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, mark_done, register, result, stored_payload
+from bridge.xero.sending.attempt import (
+    CopyResult, DocumentKind, Plan, mark_done, operation_of, register, result, stored_payload,
+)
 from bridge.xero.sending.once import CopyRefused, last_done, not_ready_message, resume_of, send_once
 from bridge.xero.settings import reference, tracking
 from bridge.xero.settings.readiness import readiness, xero_status_label
@@ -141,7 +143,7 @@ def finish_note(row: XeroCopy, element: dict, user_id: int | None, operation: st
         notes = adopt_number(note, row.xero_number)
     note.copied_at = utcnow()
     verb = "Copied" if row.action == "create" else "Updated the copy of"
-    activity.record(operation, "ok", f"{verb} credit note {ours} as {row.xero_number} "
+    activity.record(operation_of(row), "ok", f"{verb} credit note {ours} as {row.xero_number} "
                     f"({xero_status_label(row.xero_status)}) in Xero.", tenant_id=row.tenant_id,
                     user_id=user_id, invoice_id=note.invoice_id, credit_note_id=note.id,
                     request=row.payload, response=element)

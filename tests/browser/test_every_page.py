@@ -9,11 +9,13 @@ page fails on horizontal scrolling of the page itself, on any console error, on 
 a date that wraps. Full-page screenshots go to BRIDGE_SCREENSHOTS, or a temporary folder; the
 folder is printed.
 """
+import datetime as dt
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -23,6 +25,7 @@ from flask import url_for
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from bridge.billing.credit_notes import CreditNoteData, create_credit_note
 from bridge.demo import ADMIN_EMAIL, seed_demo
 from bridge.extensions import db
 from bridge.models import Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
@@ -44,6 +47,7 @@ SKIPPED = {
     "favicon": "the icon browsers ask for by themselves: checked as each page loads",
     "health.healthz": "JSON for monitoring, not a page",
     "invoicing.pdf": "a download (the invoice's PDF)",
+    "invoicing.credit_note_download": "a download (the credit note's PDF)",
     "workspace.settings_organisation_logo": "a download (the organisation's logo)",
     "marketplace.xero_connect": "a redirect to Xero's consent screen",
     "marketplace.xero_callback": "a redirect: Xero's answer to the consent",
@@ -139,6 +143,9 @@ def _prepare(client, sandbox, password: str) -> dict:
     assert sent.status_code == 200, sent.get_data(as_text=True)
     assert client.post("/marketplace/xero/sync", headers={"HX-Request": "true"}).status_code == 200
 
+    note = create_credit_note(CreditNoteData(invoice.id, "amount", "Goodwill for a late delivery", invoice.currency,
+                                             max(invoice.issue_date, dt.date.today()), amount=Decimal("10.00")))
+
     others = list(db.session.scalars(select(Invoice.id).where(Invoice.id != invoice.id).limit(3)))
     job = bulk_plan.select_invoices(others, user_id=admin_id, link_template="http://bridge.test/invoices/{id}")
 
@@ -149,7 +156,7 @@ def _prepare(client, sandbox, password: str) -> dict:
     return {
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
-        "field_id": answers.notes_custom_field_id,
+        "field_id": answers.notes_custom_field_id, "note_id": note.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,
         ("workspace.settings_service_type_edit", "item_id"): _first(ServiceType).id,
         ("workspace.settings_tax_rate_edit", "item_id"): _first(TaxRate).id,

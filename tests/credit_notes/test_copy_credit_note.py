@@ -219,3 +219,22 @@ def test_a_credit_note_made_in_xero_shows_as_credit_applied(connected, admin, in
     invoice = db.session.get(Invoice, invoice.id)
     assert invoice.amount_credited == Decimal("40.00") and invoice.amount_due == Decimal("357.33")
     assert "Credit applied" in text(admin.get(f"/invoices/{invoice.id}"))
+
+
+def test_update_existing_keeps_number_and_status(connected, admin, invoice, sandbox):
+    copy_invoice_approved(admin, invoice)
+    configure(initial_status="DRAFT")
+    note = credit_lines(invoice, 1, reason="Hosting not used")
+    assert post_note_copy(admin, note).status_code == 200
+    first = note_copy(note)
+    db.session.get(CreditNote, note.id).lines[0].description = "Hosting, March (not used)"
+    db.session.commit()
+    before = writes(sandbox)
+    response = post_note_copy(admin, note, action="update")
+    assert response.status_code == 200, text(response)
+    assert "updated in Xero as CN-2026-0001" in text(response)
+    assert [w[0] for w in writes(sandbox)[len(before):]] == ["GET", "POST"]
+    copied = xero_credit_note(first.xero_id)
+    assert copied["Status"] == "DRAFT" and copied["CreditNoteNumber"] == "CN-2026-0001"
+    assert [l["Description"] for l in copied["LineItems"]] == ["Hosting, March (not used)"]
+    assert len(copied["LineItems"]) == 1

@@ -238,3 +238,31 @@ def test_update_existing_keeps_number_and_status(connected, admin, invoice, sand
     assert copied["Status"] == "DRAFT" and copied["CreditNoteNumber"] == "CN-2026-0001"
     assert [l["Description"] for l in copied["LineItems"]] == ["Hosting, March (not used)"]
     assert len(copied["LineItems"]) == 1
+
+
+def test_a_lost_allocation_answer_is_asked_again_once(connected, admin, invoice, sandbox, monkeypatch):
+    invoice_copy = copy_invoice_approved(admin, invoice)
+    note = credit_lines(invoice, 1)
+    real_send, lost = HTTPAdapter.send, []
+
+    def send(adapter, request, **kwargs):
+        response = real_send(adapter, request, **kwargs)
+        if request.method == "PUT" and "/Allocations" in request.url and not lost:
+            lost.append(request)
+            raise requests.ReadTimeout("read timed out (simulated)")
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    key = str(uuid4())
+    first = post_note_copy(admin, note, key=key)
+    assert first.status_code == 200 and lost
+    assert "Bridge cannot tell yet whether the credit was applied" in text(first)
+    db.session.expire_all()
+    assert db.session.get(CreditNote, note.id).allocation_state == "unknown"
+    assert "Apply credit" in text(admin.get(f"/credit-notes/{note.id}"))
+    again = post_note_copy(admin, note, key=key)  # Try again: the same window
+    assert again.status_code == 200 and "Applied NZD 52.33" in text(again)
+    assert str(xero_invoice(invoice_copy.xero_id)["AmountCredited"]) == "52.33"  # applied once
+    assert [w for w in writes(sandbox) if w == ("PUT", "/CreditNotes")] == [("PUT", "/CreditNotes")]
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).amount_due == Decimal("345.00")

@@ -137,14 +137,16 @@ def _prepare(client, sandbox, password: str) -> dict:
         "contact": f"{contact['ContactID']}|{contact['Name']}"})
     assert "copied to Xero" in copied.get_data(as_text=True), copied.get_data(as_text=True)
 
+    # A credit note of an invoice the client still owes on.
+    owed = _first(Invoice, Invoice.payment_status == "unpaid")
+    note = create_credit_note(CreditNoteData(owed.id, "amount", "Goodwill for a late delivery", owed.currency,
+                                             max(owed.issue_date, dt.date.today()), amount=Decimal("10.00")))
+
     expense = _first(Expense, Expense.currency == "NZD")
     sent = client.post(f"/expenses/{expense.id}/xero", headers={"HX-Request": "true"},
                        data={"attempt_key": str(uuid4()), "action": "create"})
     assert sent.status_code == 200, sent.get_data(as_text=True)
     assert client.post("/marketplace/xero/sync", headers={"HX-Request": "true"}).status_code == 200
-
-    note = create_credit_note(CreditNoteData(invoice.id, "amount", "Goodwill for a late delivery", invoice.currency,
-                                             max(invoice.issue_date, dt.date.today()), amount=Decimal("10.00")))
 
     others = list(db.session.scalars(select(Invoice.id).where(Invoice.id != invoice.id).limit(3)))
     job = bulk_plan.select_invoices(others, user_id=admin_id, link_template="http://bridge.test/invoices/{id}")

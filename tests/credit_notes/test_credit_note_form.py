@@ -96,3 +96,13 @@ def test_the_pdf_is_the_invoice_layout_titled_credit_note(admin, invoice):
     plain = credit_note_pdf(note, compress=False)
     assert b"CREDIT NOTE" in plain and b"Credits invoice" in plain and b"2026-0001" in plain
     assert b"Total credit" in plain and b"Hosting was not used" in plain
+
+
+def test_the_credit_note_pattern_is_a_setting(admin, invoice):
+    bad = admin.post("/settings/invoices", data={"invoice_number_pattern": "{year}-{seq:04}",
+                                                 "credit_note_number_pattern": "CR {seq}"})
+    assert bad.status_code == 422 and "Use only letters" in text(bad)
+    assert admin.post("/settings/invoices", data={"invoice_number_pattern": "{year}-{seq:04}",
+                                                  "credit_note_number_pattern": "CR-{seq:03}"}).status_code == 302
+    post_form(admin, invoice, kind="amount", amount="10.00")
+    assert db.session.scalars(select(CreditNote)).one().number == "CR-001"

@@ -115,7 +115,7 @@ def credit_note_copy_submit(note_id: int):
 def credit_note_copy_resume(note_id: int):
     """Check again on an attempt (in progress, or its answer lost): its outcome or recovery."""
     form = NoteCopyForm()
-    if not form.attempt_key.data:
+    if not form.validate():  # CSRF and the attempt key
         abort(400)
     try:
         result = resume_note_copy(note_id, form.attempt_key.data, current_user.id)

@@ -106,3 +106,9 @@ def test_the_credit_note_pattern_is_a_setting(admin, invoice):
                                                   "credit_note_number_pattern": "CR-{seq:03}"}).status_code == 302
     post_form(admin, invoice, kind="amount", amount="10.00")
     assert db.session.scalars(select(CreditNote)).one().number == "CR-001"
+
+
+def test_credit_notes_need_a_login(client, invoice):
+    for url in (f"/invoices/{invoice.id}/credit-notes/new", "/credit-notes/1", "/credit-notes/1/pdf"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]

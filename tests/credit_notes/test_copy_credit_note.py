@@ -266,3 +266,13 @@ def test_a_lost_allocation_answer_is_asked_again_once(connected, admin, invoice,
     assert [w for w in writes(sandbox) if w == ("PUT", "/CreditNotes")] == [("PUT", "/CreditNotes")]
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).amount_due == Decimal("345.00")
+
+
+def test_reconcile_explains_a_credit_note_not_in_xero_yet(connected, admin, invoice, sandbox):
+    from bridge.xero.sync import reconcile
+
+    copy_invoice_approved(admin, invoice)
+    credit_lines(invoice, 1)
+    (item,) = reconcile.differences(NZ_TENANT)
+    assert item.unexplained == []
+    assert any("Credit note CN-2026-0001 (NZ$52.33) is in Bridge only" in r.words for r in item.reasons)

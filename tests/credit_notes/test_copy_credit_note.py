@@ -276,3 +276,18 @@ def test_reconcile_explains_a_credit_note_not_in_xero_yet(connected, admin, invo
     (item,) = reconcile.differences(NZ_TENANT)
     assert item.unexplained == []
     assert any("Credit note CN-2026-0001 (NZ$52.33) is in Bridge only" in r.words for r in item.reasons)
+
+
+def test_manual_status_is_asked_in_the_modal(connected, admin, invoice, sandbox):
+    copy_invoice_approved(admin, invoice)
+    configure(initial_status="MANUAL")
+    note = credit_lines(invoice, 1)
+    modal = admin.get(f"/credit-notes/{note.id}/xero/copy", headers={"HX-Request": "true"})
+    assert 'name="status"' in modal.get_data(as_text=True)
+    refused = post_note_copy(admin, note, status="PAID")
+    assert refused.status_code == 422 and "Choose the status the credit note gets in Xero." in text(refused)
+    assert note_copy(note) is None
+    assert post_note_copy(admin, note, status="SUBMITTED").status_code == 200
+    assert xero_credit_note(note_copy(note).xero_id)["Status"] == "SUBMITTED"
+    db.session.expire_all()
+    assert db.session.get(CreditNote, note.id).allocation_state == "none"  # only approved credit is applied

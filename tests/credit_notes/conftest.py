@@ -2,10 +2,8 @@
 connected, set up, an invoice of two lines at GST 15%), plus helpers that copy the invoice
 approved, make a credit note in Bridge, copy it and run the payment sync."""
 import datetime as dt
-from decimal import Decimal
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import select
 
 from bridge.billing.credit_notes import CreditNoteData, create_credit_note
@@ -70,8 +68,3 @@ def note_copy(note) -> XeroCopy | None:
     db.session.expire_all()
     return db.session.scalar(select(XeroCopy).where(XeroCopy.credit_note_id == note.id, XeroCopy.state == "done")
                              .order_by(XeroCopy.id.desc()).limit(1))
-
-
-@pytest.fixture
-def money():
-    return Decimal

@@ -12,11 +12,11 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import CreditNote, Invoice, XeroActivity, XeroCopy
+from bridge.models import CreditNote, Invoice, XeroActivity
 from bridge.xero.api.client import XeroClient
 from bridge.xero_sandbox.seed import NZ_TENANT
 from tests.credit_notes.conftest import (
-    configure, copy_invoice_approved, credit_lines, note_copy, post_note_copy, recorded, sync_now, text,
+    configure, copy_invoice_approved, credit_lines, note_copy, post_note_copy, sync_now, text,
     xero_credit_note, xero_invoice,
 )
 

@@ -22,7 +22,7 @@ from bridge.extensions import db
 from bridge.models import SENDING_ACTIONS, CreditNote, XeroCopy, utcnow
 from bridge.xero.api.client import XeroClient
 from bridge.xero.credit_notes import allocation, mapping
-from bridge.xero.sending import activity, documents, ledger, payloads
+from bridge.xero.sending import activity, documents, payloads
 from bridge.xero.sending.attempt import (
     CopyResult, DocumentKind, Plan, mark_done, operation_of, register, result, stored_payload,
 )

@@ -54,6 +54,8 @@ XERO_URLS = {
     "XERO_INVOICE_URL": "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={invoice_id}",
     # Where people open a bill Bridge sent (a budget expense) in Xero.
     "XERO_BILL_URL": "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={invoice_id}",
+    # Where people open a credit note Bridge copied ({invoice_id}: its CreditNoteID).
+    "XERO_CREDIT_NOTE_URL": "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={invoice_id}",
 }
 # The same endpoints on the local sandbox, relative to XERO_SANDBOX_URL.
 XERO_SANDBOX_PATHS = {
@@ -64,6 +66,7 @@ XERO_SANDBOX_PATHS = {
     "XERO_API_URL": "/api.xro/2.0",
     "XERO_INVOICE_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
     "XERO_BILL_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
+    "XERO_CREDIT_NOTE_URL": "/_ui/{tenant_id}/invoices/{invoice_id}",
 }
 XERO_SANDBOX_DEFAULT_URL = "http://127.0.0.1:5050"
 # The sandbox's public demo client: not a secret, it only works against the sandbox.

@@ -1,4 +1,5 @@
-"""Invoice numbers from the workspace's pattern, e.g. {year}-{seq:04} -> 2026-0001."""
+"""Invoice numbers from the workspace's pattern, e.g. {year}-{seq:04} -> 2026-0001, and credit
+notes' from their own pattern, e.g. CN-{year}-{seq:04} -> CN-2026-0001."""
 import datetime as dt
 import re
 
@@ -6,9 +7,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
-from bridge.models import Invoice, NumberSequence, WorkspaceSettings
+from bridge.models import CreditNote, Invoice, NumberSequence, WorkspaceSettings
 
 DEFAULT_PATTERN = "{year}-{seq:04}"
+DEFAULT_CREDIT_NOTE_PATTERN = "CN-{year}-{seq:04}"
 _PLACEHOLDER = re.compile(r"\{(year|seq)(?::0?([0-9]))?\}")
 # What an invoice number may hold around the placeholders: it is shown, printed, put in file
 # names and sent to Xero, so no markup, spaces or quotes.
@@ -43,15 +45,28 @@ def current_pattern() -> str:
     return settings.invoice_number_pattern if settings else DEFAULT_PATTERN
 
 
+def credit_note_pattern() -> str:
+    settings = db.session.get(WorkspaceSettings, 1)
+    return (settings.credit_note_number_pattern if settings else None) or DEFAULT_CREDIT_NOTE_PATTERN
+
+
 def next_invoice_number(issue_date: dt.date | None = None) -> str:
     """Reserve the next free number in this transaction (commit with the invoice).
 
     The sequence row is bumped with an UPDATE, which locks it until commit, so two
     requests never get the same number; numbers already taken by hand are skipped.
     """
-    pattern = current_pattern()
+    return _next_number("invoice", current_pattern(), Invoice, issue_date)
+
+
+def next_credit_note_number(issue_date: dt.date | None = None) -> str:
+    """Reserve the next free credit note number (its own pattern and sequence), as for invoices."""
+    return _next_number("credit_note", credit_note_pattern(), CreditNote, issue_date)
+
+
+def _next_number(prefix: str, pattern: str, model, issue_date: dt.date | None) -> str:
     year = (issue_date or dt.date.today()).year
-    key = f"invoice:{render(pattern, year, 0)}" if "{year}" in pattern else f"invoice:{pattern}"
+    key = f"{prefix}:{render(pattern, year, 0)}" if "{year}" in pattern else f"{prefix}:{pattern}"
     if db.session.scalar(select(NumberSequence).where(NumberSequence.key == key)) is None:
         _create_sequence(key)
     while True:
@@ -62,7 +77,7 @@ def next_invoice_number(issue_date: dt.date | None = None) -> str:
         )
         seq = db.session.scalar(select(NumberSequence.last_value).where(NumberSequence.key == key))
         number = render(pattern, year, seq)
-        if db.session.scalar(select(Invoice.id).where(Invoice.number == number)) is None:
+        if db.session.scalar(select(model.id).where(model.number == number)) is None:
             return number
 
 

@@ -1,12 +1,13 @@
 """Invoices with their lines, the invoice table with its custom fields, the local PDFs,
-Copy to Xero, Send to Xero for budget expenses (bills), and the files of invoices and expenses."""
+Copy to Xero, credit notes (and their copies), Send to Xero for budget expenses (bills), and
+the files of invoices and expenses."""
 from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
 from bridge.invoicing import (  # noqa: E402,F401
-    bill_views, bulk_views, cells, copy_views, editor, file_views, pdf, recording, routes,
-    void_views,
+    bill_views, bulk_views, cells, copy_views, credit_note_views, editor, file_views, pdf,
+    recording, routes, void_views,
 )
 from bridge.invoicing.custom_values import display_value  # noqa: E402
 from bridge.invoicing.forms import plain_number  # noqa: E402

@@ -1,6 +1,7 @@
 """The local invoice PDF, drawn with fpdf2 and the core Helvetica font: the issuing
 organisation (Settings > Organisation) with its logo, the client, the lines, a tax summary per
-rate, the totals and how to pay.
+rate, the totals and how to pay. A credit note is drawn with the same layout (credit_note_pdf):
+titled CREDIT NOTE, with the invoice it credits among its facts, its reason, and its total credit.
 
 Core fonts only know Windows-1252 (WinAnsiEncoding), so every text goes through
 pdf_text: accents that fall outside it lose their accent, anything else becomes '?'.
@@ -11,6 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from fpdf import FPDF
@@ -69,9 +71,9 @@ def _drawable(char: str) -> str:
         return "?"
 
 
-def pdf_filename(number: str) -> str:
-    """invoice-<number>.pdf with anything unsafe in a header or a file system replaced."""
-    return f"invoice-{re.sub(r'[^A-Za-z0-9._-]+', '-', number).strip('-') or 'draft'}.pdf"
+def pdf_filename(number: str, kind: str = "invoice") -> str:
+    """invoice-<number>.pdf (or credit-note-...) with anything unsafe in a header or a file system replaced."""
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9._-]+', '-', number).strip('-') or 'draft'}.pdf"
 
 
 class InvoicePDF(FPDF):
@@ -104,22 +106,58 @@ class InvoicePDF(FPDF):
         self.cell(WIDTH / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
+class Heading(NamedTuple):
+    """What names the document: its title, what it is called in the footer, its facts."""
+
+    title: str
+    name: str
+    facts: list
+
+
+def invoice_facts(invoice) -> list:
+    facts = [("Invoice number", invoice.number), ("Issue date", day(invoice.issue_date)),
+             ("Due date", day(invoice.due_date))]
+    if invoice.purchase_order_number:
+        facts.append(("Purchase order", invoice.purchase_order_number))
+    return facts
+
+
 def invoice_pdf(invoice, issuer: Issuer = Issuer(), compress: bool = True) -> bytes:
     """The PDF of an invoice (models.Invoice with client, lines and their rates loaded)."""
+    return _document_pdf(invoice, issuer, compress, Heading("INVOICE", "Invoice", invoice_facts(invoice)))
+
+
+def credit_note_pdf(note, issuer: Issuer = Issuer(), compress: bool = True) -> bytes:
+    """The PDF of a credit note (models.CreditNote with its invoice, client and lines loaded):
+    the invoice's layout, titled CREDIT NOTE, referring to the invoice it credits."""
+    invoice = note.invoice
+    invoice_number = invoice.xero_number or invoice.number
+    facts = [("Credit note number", note.number), ("Date", day(note.issue_date)),
+             ("Credits invoice", invoice_number), ("Invoice date", day(invoice.issue_date))]
+    if invoice.purchase_order_number:
+        facts.append(("Purchase order", invoice.purchase_order_number))
+    view = SimpleNamespace(
+        number=note.number, client=invoice.client, subject=f"Credit for invoice {invoice_number}: {invoice.subject}",
+        currency=note.currency, lines=note.lines, subtotal=note.subtotal, tax_total=note.tax_total,
+        total=note.total, notes=None, reason=note.reason, credit=True)
+    return _document_pdf(view, issuer, compress, Heading("CREDIT NOTE", "Credit note", facts))
+
+
+def _document_pdf(invoice, issuer: Issuer, compress: bool, heading: Heading) -> bytes:
     name = issuer.name or ""
     pdf = InvoicePDF(format="A4")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_compression(compress)
     pdf.void = bool(getattr(invoice, "voided", False))
-    footer = [name, f"Tax number {issuer.tax_number}" if issuer.tax_number else "", f"Invoice {invoice.number}"]
+    footer = [name, f"Tax number {issuer.tax_number}" if issuer.tax_number else "", f"{heading.name} {invoice.number}"]
     pdf.footer_text = pdf_text("  |  ".join(part for part in footer if part))
-    pdf.set_title(pdf_text(f"Invoice {invoice.number}"))
+    pdf.set_title(pdf_text(f"{heading.name} {invoice.number}"))
     pdf.set_author(pdf_text(name or "Bridge"))
     pdf.set_creator("Bridge")
     pdf.set_margins(LEFT, 15, LEFT)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
-    _header(pdf, invoice, issuer)
+    _header(pdf, heading, issuer)
     _parties(pdf, invoice, issuer)
     _lines(pdf, invoice)
     _summary(pdf, invoice)
@@ -147,8 +185,8 @@ def _logo(pdf: FPDF, logo: bytes) -> float:
     return height * scale
 
 
-def _header(pdf: FPDF, invoice, issuer: Issuer) -> None:
-    """Logo (or the issuer's name) on the left; INVOICE, number and dates on the right."""
+def _header(pdf: FPDF, heading: Heading, issuer: Issuer) -> None:
+    """Logo (or the issuer's name) on the left; INVOICE (or CREDIT NOTE), number and dates on the right."""
     top = pdf.get_y()
     logo_height = _logo(pdf, issuer.logo) if issuer.logo else 0
     if not logo_height:
@@ -158,7 +196,7 @@ def _header(pdf: FPDF, invoice, issuer: Issuer) -> None:
     pdf.set_xy(115, top)
     pdf.set_font("Helvetica", "B", 22)
     pdf.set_text_color(31, 41, 55)
-    pdf.cell(80, 10, "INVOICE", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(80, 10, heading.title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if pdf.void:
         pdf.set_x(115)
         pdf.set_font("Helvetica", "B", 11)
@@ -166,11 +204,7 @@ def _header(pdf: FPDF, invoice, issuer: Issuer) -> None:
         pdf.cell(80, 6, "VOID - nothing is owed on it", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     pdf.ln(1)
-    facts = [("Invoice number", invoice.number), ("Issue date", day(invoice.issue_date)),
-             ("Due date", day(invoice.due_date))]
-    if invoice.purchase_order_number:
-        facts.append(("Purchase order", invoice.purchase_order_number))
-    for label, value in facts:
+    for label, value in heading.facts:
         pdf.set_x(115)
         pdf.set_font("Helvetica", size=9)
         pdf.set_text_color(*GREY)
@@ -333,6 +367,8 @@ def _summary(pdf: FPDF, invoice) -> None:
     if getattr(invoice, "voided", False):  # nothing is owed on a voided invoice: say 0, not its total
         totals.append(("Total", money(invoice.total, invoice.currency), ""))
         totals.append(("Amount due", money(invoice.amount_due, invoice.currency), "B"))
+    elif getattr(invoice, "credit", False):
+        totals.append(("Total credit", money(invoice.total, invoice.currency), "B"))
     elif invoice.amount_paid or invoice.amount_credited:
         totals.append(("Total", money(invoice.total, invoice.currency), ""))
         totals.append(("Paid", money(-(invoice.amount_paid + (invoice.amount_credited or 0)), invoice.currency), ""))
@@ -354,6 +390,8 @@ def _payment(pdf: FPDF, invoice, issuer: Issuer) -> None:
     """How to pay (bank details, payment terms), then the invoice notes."""
     sections = [("How to pay", issuer.bank_details), ("Payment terms", issuer.payment_terms),
                 ("Notes", invoice.notes)]
+    if getattr(invoice, "credit", False):
+        sections = [("Reason", invoice.reason)]
     for title, text in sections:
         if not text:
             continue

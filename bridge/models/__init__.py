@@ -25,6 +25,7 @@ from bridge.models.copies import (
     XeroCopyJob,
     XeroDocument,
 )
+from bridge.models.credit_notes import ALLOCATION_STATES, CREDIT_KINDS, CreditNote, CreditNoteLine
 from bridge.models.files import UPLOAD_STATES, DocumentFile, XeroAttachment
 from bridge.models.invoicing import (
     INVOICE_STATUSES,
@@ -70,7 +71,7 @@ __all__ = [
     "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
     "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",
     "XeroPendingConsent", "XeroSettings", "XeroTaxRate",
-    "Lease", "XeroSyncState",
+    "Lease", "XeroSyncState", "ALLOCATION_STATES", "CREDIT_KINDS", "CreditNote", "CreditNoteLine",
     "TRACKING_SOURCES", "TrackingMapping", "TrackingOptionMapping", "XeroBrandingTheme",
     "XeroTrackingCategory", "XeroTrackingOption",
     "UPLOAD_STATES", "DocumentFile", "XeroAttachment",

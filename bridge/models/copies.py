@@ -1,4 +1,4 @@
-"""What Bridge sent to Xero: each copy of an invoice (or bill) and the activity log."""
+"""What Bridge sent to Xero: each copy of an invoice, bill or credit note, and the activity log."""
 import datetime as dt
 
 from decimal import Decimal
@@ -17,6 +17,9 @@ SENDING_ACTIONS = ("create", "update")
 # pending: being sent now; unknown: sent, but Xero's answer was lost (a retry looks in Xero
 # before sending again); done / failed: Xero's answer is recorded.
 COPY_STATES = ("pending", "unknown", "done", "failed")
+# A row is about exactly one of an invoice, an expense (its bill) or a credit note.
+ONE_OF_THREE = ("(CASE WHEN invoice_id IS NULL THEN 0 ELSE 1 END + CASE WHEN expense_id IS NULL "
+                "THEN 0 ELSE 1 END + CASE WHEN credit_note_id IS NULL THEN 0 ELSE 1 END) = 1")
 
 
 class XeroCopy(db.Model):
@@ -29,12 +32,13 @@ class XeroCopy(db.Model):
 
     __tablename__ = "xero_copies"
     __table_args__ = (
-        CheckConstraint("(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_document"),
+        CheckConstraint(ONE_OF_THREE, name="one_document"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     tenant_id: Mapped[str] = mapped_column(String(36))
     attempt_key: Mapped[str] = mapped_column(String(100), unique=True)
     action: Mapped[str] = mapped_column(String(10))
@@ -85,7 +89,7 @@ class XeroDocument(db.Model):
     __tablename__ = "xero_documents"
     __table_args__ = (
         UniqueConstraint("tenant_id", "xero_id", name="one_row_per_xero_document"),
-        CheckConstraint("(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_bridge_document"),
+        CheckConstraint(ONE_OF_THREE, name="one_bridge_document"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +97,7 @@ class XeroDocument(db.Model):
     xero_id: Mapped[str] = mapped_column(String(36), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     number: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str | None] = mapped_column(String(20))
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -166,6 +171,7 @@ class XeroActivity(db.Model):
     operation: Mapped[str] = mapped_column(String(40))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(10), index=True)
     summary: Mapped[str] = mapped_column(Text)
     request: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,8 @@ class XeroSyncState(db.Model):
     # The newest UpdatedDateUTC applied from GET /Payments, and from GET /Invoices.
     payments_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invoices_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Credit notes changed in Xero (allocations, refunds), read once Bridge has copied one.
+    credit_notes_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The XeroSettings.payments_synced_since the cursors were started from; a new value
     # (sync turned off and on again) starts them afresh from that moment.
     started_from: Mapped[datetime | None] = mapped_column(UTCDateTime)

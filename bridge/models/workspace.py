@@ -93,6 +93,9 @@ class WorkspaceSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Placeholders: {year}, {seq}; {seq:04} pads to four digits.
     invoice_number_pattern: Mapped[str] = mapped_column(String(60), default="{year}-{seq:04}")
+    # Credit notes' own numbers when Bridge numbers (bridge.billing.numbering).
+    credit_note_number_pattern: Mapped[str] = mapped_column(
+        String(60), default="CN-{year}-{seq:04}", server_default="CN-{year}-{seq:04}")
     # The CLDR locale money and dates are shown in (bridge.formatting), e.g. en, en_GB, de_CH.
     locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
     # An admin hid the home page's "Getting started" (for everyone); None: it shows until done.

@@ -172,8 +172,21 @@ class InvoiceNumberingForm(FlaskForm):
         description="{year} is the issue year; {seq} the running number, {seq:04} padded to four digits.",
     )
 
+    # Credit notes have their own pattern and sequence (used while Bridge numbers).
+    credit_note_number_pattern = StringField(
+        "Credit note number pattern",
+        [Optional(), Length(max=60)],
+        filters=[strip],
+        description="The same placeholders; e.g. CN-{year}-{seq:04}. Xero numbers them when Xero numbers invoices.",
+    )
+
     def validate_invoice_number_pattern(self, field):
         error = pattern_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+    def validate_credit_note_number_pattern(self, field):
+        error = pattern_error(field.data) if field.data else None
         if error:
             raise ValidationError(error)
 

@@ -9,12 +9,14 @@ page fails on horizontal scrolling of the page itself, on any console error, on 
 a date that wraps. Full-page screenshots go to BRIDGE_SCREENSHOTS, or a temporary folder; the
 folder is printed.
 """
+import datetime as dt
 import io
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -24,6 +26,7 @@ from flask import url_for
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from bridge.billing.credit_notes import CreditNoteData, create_credit_note
 from bridge.demo import ADMIN_EMAIL, seed_demo
 from bridge.extensions import db
 from bridge.models import Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
@@ -47,6 +50,7 @@ SKIPPED = {
     "favicon": "the icon browsers ask for by themselves: checked as each page loads",
     "health.healthz": "JSON for monitoring, not a page",
     "invoicing.pdf": "a download (the invoice's PDF)",
+    "invoicing.credit_note_download": "a download (the credit note's PDF)",
     "workspace.settings_organisation_logo": "a download (the organisation's logo)",
     "marketplace.xero_connect": "a redirect to Xero's consent screen",
     "marketplace.xero_callback": "a redirect: Xero's answer to the consent",
@@ -144,6 +148,11 @@ def _prepare(client, sandbox, password: str) -> dict:
         "contact": f"{contact['ContactID']}|{contact['Name']}"})
     assert "copied to Xero" in copied.get_data(as_text=True), copied.get_data(as_text=True)
 
+    # A credit note of an invoice the client still owes on.
+    owed = _first(Invoice, Invoice.payment_status == "unpaid")
+    note = create_credit_note(CreditNoteData(owed.id, "amount", "Goodwill for a late delivery", owed.currency,
+                                             max(owed.issue_date, dt.date.today()), amount=Decimal("10.00")))
+
     sent = client.post(f"/expenses/{expense.id}/xero", headers={"HX-Request": "true"},
                        data={"attempt_key": str(uuid4()), "action": "create"})
     assert sent.status_code == 200, sent.get_data(as_text=True)
@@ -159,7 +168,7 @@ def _prepare(client, sandbox, password: str) -> dict:
     return {
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
-        "field_id": answers.notes_custom_field_id,
+        "field_id": answers.notes_custom_field_id, "note_id": note.id,
         ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
         ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,

@@ -11,7 +11,8 @@ Each public operation is a few lines here; the work is done by
   its status;
 - bridge.xero.api.wire: bodies with Decimal money and YYYY-MM-DD dates;
 - bridge.xero.api.contacts, bridge.xero.api.attachments: the contact and attachment
-  operations (mixins of XeroClient).
+  operations (mixins of XeroClient);
+- bridge.xero.api.credit_notes: credit notes and their allocations (a mixin too).
 
 Whether this talks to real Xero or the sandbox is decided by configuration only
 (bridge.config._xero_endpoints).
@@ -35,6 +36,7 @@ from bridge.models import XeroConnection
 from bridge.xero.api import wire
 from bridge.xero.api.attachments import AttachmentCalls
 from bridge.xero.api.contacts import ContactCalls
+from bridge.xero.api.credit_notes import CreditNoteCalls
 from bridge.xero.api.auth import XeroIdentity, XeroTenant, states_match
 from bridge.xero.api.connection import StoredConnection, save_connection
 from bridge.xero.api.dates import format_if_modified_since, parse_http_date
@@ -56,7 +58,7 @@ HISTORY_NOTE_MAX = 250
 IDEMPOTENCY_KEY_MAX = 128
 
 
-class XeroClient(ContactCalls, AttachmentCalls):
+class XeroClient(ContactCalls, AttachmentCalls, CreditNoteCalls):
     """Xero's identity and accounting APIs, for one organisation (tenant_id).
 
     Without a tenant_id only the connect-time calls work (authorization_url,

@@ -22,7 +22,8 @@ TEXT_LIMIT = 4000
 OPERATIONS = {
     "copy": "Copy invoice", "update": "Update copy", "recover": "Look for a lost copy",
     "note": "History note", "pdf": "Fetch PDF", "contact": "Create contact",
-    "bill": "Send expense as bill", "bill_update": "Update bill", "contact_lookup": "Find contact",
+    "bill": "Send expense as bill", "bill_update": "Update bill", "credit_note": "Copy credit note",
+    "credit_note_update": "Update credit note", "allocate": "Allocate credit", "contact_lookup": "Find contact",
     "attachment": "Upload file",
 }
 
@@ -30,13 +31,13 @@ OPERATIONS = {
 def record(operation: str, outcome: str, summary: str, *, tenant_id: str | None = None,
            user_id: int | None = None, invoice_id: int | None = None,
            expense_id: int | None = None, request: object = None,
-           response: object = None) -> XeroActivity:
+           response: object = None, credit_note_id: int | None = None) -> XeroActivity:
     """Add one entry to the session (the caller commits); request/response hold no secrets."""
     if outcome not in ACTIVITY_OUTCOMES:
         raise ValueError(f"outcome must be one of {ACTIVITY_OUTCOMES}")
     entry = XeroActivity(
         operation=operation, outcome=outcome, summary=summary[:1000], tenant_id=tenant_id,
-        user_id=user_id, invoice_id=invoice_id, expense_id=expense_id,
+        user_id=user_id, invoice_id=invoice_id, expense_id=expense_id, credit_note_id=credit_note_id,
         request=as_text(request), response=as_text(response),
     )
     db.session.add(entry)

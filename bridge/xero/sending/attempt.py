@@ -1,9 +1,10 @@
 """One copy attempt against Xero: send it under its attempt key, record Xero's answer, and
 recover an attempt whose answer was lost (bridge.xero.invoices.copy explains the design).
 
-A row is an invoice's copy (ACCREC) or an expense's bill (ACCPAY, row.expense_id): the
-sending, the recovery and the bookkeeping are the same; what is done with Xero's answer
-differs (bridge.xero.bills.send finishes a bill).
+A row is an invoice's copy (ACCREC), an expense's bill (ACCPAY, row.expense_id) or a credit
+note's copy (ACCRECCREDIT, row.credit_note_id): the sending, the recovery and the bookkeeping
+are the same; which Xero calls send it, and what is done with Xero's answer, is its
+DocumentKind's (bridge.xero.bills.send finishes a bill, bridge.xero.credit_notes.copy a note).
 
 Every function takes a XeroCopy row id and commits before it calls Xero, so no database
 transaction stays open while Xero is asked.
@@ -20,7 +21,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, update
 
 from bridge.extensions import db
-from bridge.models import Expense, Invoice, XeroCopy, utcnow
+from bridge.models import CreditNote, Expense, Invoice, XeroCopy, utcnow
 from bridge.xero.api import transport
 from bridge.xero.api import wire
 from bridge.xero.api.client import XeroClient
@@ -79,21 +80,41 @@ class Plan:
     target: str | None
     note: str | None
     expense_id: int | None = None
+    credit_note_id: int | None = None
     # Earlier copies (Xero InvoiceIDs) to void or delete before this one is sent
     # (bridge.xero.sending.ending).
     ending: tuple[str, ...] = ()
 
 
+def _create_invoice(client: XeroClient, payload: dict, key: str) -> dict:
+    return client.create_invoices([payload], summarize_errors=False, idempotency_key=key)[0]
+
+
+def _update_invoice(client: XeroClient, target: str, payload: dict, key: str) -> dict:
+    return client.update_invoice(target, payload, idempotency_key=key)
+
+
+def _get_invoice(client: XeroClient, target: str) -> dict:
+    return client.get_invoice(target)
+
+
 @dataclass(frozen=True)
 class DocumentKind:
     """What only one kind of document knows. Its package registers it (bridge.xero.invoices.copy,
-    bridge.xero.bills.send), so this shared machinery never imports its users."""
+    bridge.xero.bills.send, bridge.xero.credit_notes.copy), so this shared machinery never
+    imports its users. The Xero calls default to /Invoices' (invoices and bills)."""
 
     name: str
     # The POST that makes the Xero document `current` (as Xero sent it) match ours now.
     update_payload: Callable[[Plan, dict], dict]
     # Xero has the document (row, Xero's element, user id, activity operation): record the rest.
     finish: Callable[[XeroCopy, dict, int | None, str], "CopyResult"]
+    # The calls that create (PUT), update (POST) and read the Xero document.
+    create: Callable[[XeroClient, dict, str], dict] = _create_invoice
+    update: Callable[[XeroClient, str, dict, str], dict] = _update_invoice
+    get: Callable[[XeroClient, str], dict] = _get_invoice
+    # The lost create's document in Xero, if it is there (client, payload, since).
+    find: Callable[[XeroClient, dict, datetime], dict | None] | None = None
 
 
 KINDS: dict[str, DocumentKind] = {}
@@ -104,8 +125,15 @@ def register(kind: DocumentKind) -> None:
     KINDS[kind.name] = kind
 
 
-def _kind(expense_id: int | None) -> DocumentKind:
-    name = "bill" if expense_id is not None else "invoice"
+def kind_name(row) -> str:
+    """The kind of a XeroCopy row (or Plan): a credit note's, a bill's or an invoice's."""
+    if getattr(row, "credit_note_id", None) is not None:
+        return "credit_note"
+    return "bill" if row.expense_id is not None else "invoice"
+
+
+def _kind(row) -> DocumentKind:
+    name = kind_name(row)
     try:
         return KINDS[name]
     except KeyError:
@@ -117,21 +145,21 @@ def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyR
     row = db.session.get(XeroCopy, row_id)
     tenant, key, action, target = row.tenant_id, row.attempt_key, row.action, row.xero_id
     payload = stored_payload(row.payload)
+    kind = _kind(row)
     db.session.commit()  # no transaction stays open while Xero is called
     try:
         with XeroClient(tenant) as client:
             if action == "update" and payload is None:
                 try:
-                    current = client.get_invoice(target)
+                    current = kind.get(client, target)
                 except XeroError as error:
                     return _failed(row_id, error, user_id, sent=None)
-                payload = _kind(plan.expense_id).update_payload(plan, current)
+                payload = kind.update_payload(plan, current)
                 _store_payload(row_id, payload)
             if action == "create":
-                element = client.create_invoices([payload], summarize_errors=False,
-                                                 idempotency_key=key)[0]
+                element = kind.create(client, payload, key)
             else:
-                element = client.update_invoice(target, payload, idempotency_key=key)
+                element = kind.update(client, target, payload, key)
     except FINAL_ERRORS as error:
         return _failed(row_id, error, user_id, sent=payload)
     except XeroError as error:
@@ -147,16 +175,19 @@ def attempt(row_id: int, user_id: int | None, plan: Plan | None = None) -> CopyR
 def _finish(row_id: int, element: dict, user_id: int | None, operation: str) -> CopyResult:
     """Xero has the document: its kind records it (number, contact, note, PDF...)."""
     row = db.session.get(XeroCopy, row_id)
-    return _kind(row.expense_id).finish(row, element, user_id, operation)
+    return _kind(row).finish(row, element, user_id, operation)
 
 
 def documents_of(row: XeroCopy) -> dict:
-    """The activity log's link to the row's invoice or expense."""
+    """The activity log's link to the row's invoice, expense or credit note (and its invoice)."""
+    if row.credit_note_id is not None:
+        note = db.session.get(CreditNote, row.credit_note_id)
+        return {"invoice_id": note.invoice_id, "credit_note_id": row.credit_note_id}
     return {"invoice_id": row.invoice_id, "expense_id": row.expense_id}
 
 
 def _noun(row: XeroCopy) -> str:
-    return "bill" if row.expense_id is not None else "invoice"
+    return document_kind(row)
 
 
 def stored_payload(text: str | None) -> dict | None:
@@ -177,14 +208,19 @@ def _store_payload(row_id: int, payload: dict) -> None:
 def mark_done(row: XeroCopy, element: dict) -> None:
     """The row's attempt succeeded: Xero's id, number (None when Xero gave none) and status;
     Xero's figures go to the ledger, and the invoice or expense is summed up from it."""
+    element = ledger.as_document(element)
     row.state, row.completed_at = "done", utcnow()
     row.xero_id = str(element.get("InvoiceID") or row.xero_id)
     row.xero_number, row.xero_status = element.get("InvoiceNumber") or None, element.get("Status")
     row.error = row.error_kind = row.messages = None
-    ledger.record(row.tenant_id, {**element, "InvoiceID": row.xero_id},
-                  invoice_id=row.invoice_id, expense_id=row.expense_id)
+    ledger.record(row.tenant_id, {**element, "InvoiceID": row.xero_id}, invoice_id=row.invoice_id,
+                  expense_id=row.expense_id, credit_note_id=row.credit_note_id)
     db.session.flush()
-    if row.invoice_id is not None:
+    if row.credit_note_id is not None:
+        ledger.summarise(CreditNote, {row.credit_note_id})
+        # The note is in Xero now: its invoice counts Xero's credit instead of the note's total.
+        ledger.summarise(Invoice, {db.session.get(CreditNote, row.credit_note_id).invoice_id})
+    elif row.invoice_id is not None:
         ledger.summarise(Invoice, {row.invoice_id})
     else:
         ledger.summarise(Expense, {row.expense_id})
@@ -202,7 +238,7 @@ def refuse(row_id: int, problem: Refusal, user_id: int | None) -> CopyResult:
 def _failed(row_id: int, error: XeroError, user_id: int | None, sent: dict | None) -> CopyResult:
     """Xero refused (or could not be asked): nothing changed there; the row keeps why."""
     row = db.session.get(XeroCopy, row_id)
-    number = (sent or {}).get("InvoiceNumber") or row.xero_number
+    number = (sent or {}).get("InvoiceNumber") or (sent or {}).get("CreditNoteNumber") or row.xero_number
     problem = refusal(error, action=row.action, number=number, document=document_kind(row))
     row.state, row.completed_at = "failed", utcnow()
     row.error, row.error_kind = problem.message, problem.kind
@@ -268,12 +304,14 @@ def _recover(row_id: int, user_id: int | None) -> CopyResult:
         db.session.commit()
         return attempt(row_id, user_id)  # the same POST again changes nothing twice
     db.session.commit()
+    find = _kind(row).find or find_copy
     try:
         with XeroClient(tenant) as client:
-            found = find_copy(client, payload, since)
+            found = find(client, payload, since)
     except XeroError as error:
         return _unknown(row_id, error, user_id, sent=payload)
-    summary = (f"Found the lost copy in Xero as {found.get('InvoiceNumber')}." if found else
+    number = found and (found.get("InvoiceNumber") or found.get("CreditNoteNumber"))
+    summary = (f"Found the lost copy in Xero as {number}." if found else
                "The lost copy is not in Xero: sending it again, marked so that Xero makes it only once.")
     activity.record("recover", "ok", summary, tenant_id=tenant, user_id=user_id,
                     **documents_of(row), request={"Url": payload.get("Url")},
@@ -324,6 +362,8 @@ def result(row: XeroCopy, notes: tuple[str, ...] = (), refusal_: Refusal | None 
 
 def operation_of(row: XeroCopy) -> str:
     """The activity log's name for the row's operation."""
+    if row.credit_note_id is not None:
+        return "credit_note" if row.action == "create" else "credit_note_update"
     if row.expense_id is not None:
         return "bill" if row.action == "create" else "bill_update"
     return "copy" if row.action == "create" else "update"
@@ -331,6 +371,8 @@ def operation_of(row: XeroCopy) -> str:
 
 def xero_url(row: XeroCopy) -> str | None:
     """Where people open the row's document in Xero's UI."""
+    if row.credit_note_id is not None:
+        return xero_invoice_url(row.tenant_id, row.xero_id, setting="XERO_CREDIT_NOTE_URL")
     if row.expense_id is not None:
         return xero_invoice_url(row.tenant_id, row.xero_id, setting="XERO_BILL_URL")
     return xero_invoice_url(row.tenant_id, row.xero_id)
@@ -353,5 +395,7 @@ def record_lost(row_id: int, error: Exception, user_id: int | None, sent: dict |
 
 
 def document_kind(row: XeroCopy) -> str:
-    """What the copy is in Xero: a bill (from an expense) or an invoice."""
+    """What the copy is in Xero: a credit note, a bill (from an expense) or an invoice."""
+    if getattr(row, "credit_note_id", None):
+        return "credit note"
     return "bill" if row.expense_id else "invoice"

@@ -8,6 +8,7 @@ from bridge.extensions import db
 from bridge.models import XeroCopy, utcnow
 from bridge.xero.sending import activity
 from bridge.xero.settings.readiness import readiness
+from bridge.xero.sending.attempt import documents_of
 from bridge.xero.sending.once import last_done
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroError
@@ -67,7 +68,8 @@ def store_pdf(row_id: int, user_id: int | None) -> list[str]:
     db.session.commit()
     try:
         with XeroClient(tenant) as client:
-            content = client.get_invoice_pdf(xero_id)
+            content = (client.get_credit_note_pdf(xero_id) if row.credit_note_id is not None
+                       else client.get_invoice_pdf(xero_id))
     except XeroError as error:
         _log("pdf", "error", f"Xero's PDF of {row.xero_number} was not fetched: {error}", row,
              user_id, None, str(error))
@@ -106,4 +108,4 @@ def xero_pdf(invoice_id: int, user_id: int | None) -> XeroPdf | None:
 
 def _log(operation, outcome, summary, row: XeroCopy, user_id, sent, answer) -> None:
     activity.record(operation, outcome, summary, tenant_id=row.tenant_id, user_id=user_id,
-                    invoice_id=row.invoice_id, request=sent, response=answer)
+                    **documents_of(row), request=sent, response=answer)

@@ -95,6 +95,8 @@ HINTS = {
         (IDEMPOTENCY_KEY, "This page is out of date: reload it and send again."),
     ] + STATUS_HINTS,
 }
+# A credit note is refused for the same reasons as an invoice (same lines, accounts, rates).
+HINTS["credit note"] = HINTS["invoice"]
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Iterable
 
 from sqlalchemy import select
 
+from bridge.billing.credit_notes import unsent_credit
 from bridge.billing.payments import refresh_many
 from bridge.extensions import db
-from bridge.models import ENDED_STATUSES, ZERO, Expense, Invoice, XeroDocument, utcnow
+from bridge.models import ENDED_STATUSES, ZERO, CreditNote, Expense, Invoice, XeroDocument, utcnow
 
 # Xero's field -> ours, for the amounts a document answer or summary carries.
 AMOUNTS = {"SubTotal": "sub_total", "TotalTax": "total_tax", "Total": "total",
@@ -31,9 +32,11 @@ def xero_key(value) -> str:
 
 
 def record(tenant_id: str, element: dict, *, invoice_id: int | None = None,
-           expense_id: int | None = None) -> XeroDocument | None:
+           expense_id: int | None = None, credit_note_id: int | None = None) -> XeroDocument | None:
     """Keep what Xero said of one of our documents (an answer to a create, update or void, or
-    a GET); the caller summarises and commits. None when the element has no InvoiceID."""
+    a GET); the caller summarises and commits. None when the element has no InvoiceID (or
+    CreditNoteID: a credit note's element is read as_document)."""
+    element = as_document(element)
     xero_id = xero_key(element.get("InvoiceID"))
     if not xero_id:
         return None
@@ -41,10 +44,39 @@ def record(tenant_id: str, element: dict, *, invoice_id: int | None = None,
         XeroDocument.tenant_id == tenant_id, XeroDocument.xero_id == xero_id))
     if row is None:
         row = XeroDocument(tenant_id=tenant_id, xero_id=xero_id, invoice_id=invoice_id,
-                           expense_id=expense_id)
+                           expense_id=expense_id, credit_note_id=credit_note_id)
         db.session.add(row)
     apply(row, element)
     return row
+
+
+def as_document(element: dict) -> dict:
+    """A Xero CreditNote element in an invoice's words (spec schema CreditNote): its id and
+    number under InvoiceID and InvoiceNumber, RemainingCredit as AmountDue, and the credit
+    allocated to invoices as AmountCredited; an invoice's element as it is."""
+    if "CreditNoteID" not in element:
+        return element
+    document = {**element, "InvoiceID": element["CreditNoteID"],
+                "InvoiceNumber": element.get("CreditNoteNumber")}
+    if element.get("RemainingCredit") is not None:
+        document["AmountDue"] = element["RemainingCredit"]
+    if "Allocations" in element:
+        document["AmountCredited"] = allocated(element)
+    if "Payments" in element:
+        document["AmountPaid"] = refunded(element)
+    return document
+
+
+def allocated(element: dict) -> Decimal:
+    """A credit note's credit applied to invoices: its allocations not deleted."""
+    return sum((Decimal(str(a.get("Amount") or 0)) for a in element.get("Allocations") or []
+                if not a.get("IsDeleted")), ZERO)
+
+
+def refunded(element: dict) -> Decimal:
+    """A credit note's credit paid back in cash: its refunds (payments) not deleted."""
+    return sum((Decimal(str(p.get("Amount") or 0)) for p in element.get("Payments") or []
+                if p.get("Status") != "DELETED"), ZERO)
 
 
 def apply(row: XeroDocument, element: dict) -> bool:
@@ -86,7 +118,7 @@ def documents_of(tenant_id: str, xero_ids: Iterable[str]) -> dict[str, XeroDocum
 
 def copies_of(model, document_id: int) -> list[XeroDocument]:
     """Every copy in Xero of an invoice (or expense), live or ended, oldest first."""
-    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    column = _column(model)
     return list(db.session.scalars(select(XeroDocument).where(column == document_id).order_by(XeroDocument.id)))
 
 
@@ -104,7 +136,7 @@ def why_totals_differ(invoice: Invoice, document: XeroDocument) -> str | None:
 
 def live_copies(model, document_id: int) -> list[XeroDocument]:
     """An invoice's (or expense's) copies still live in Xero, oldest first."""
-    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    column = _column(model)
     return list(db.session.scalars(select(XeroDocument).where(
         column == document_id, XeroDocument.status.not_in(ENDED_STATUSES) | XeroDocument.status.is_(None))
         .order_by(XeroDocument.id)))
@@ -121,7 +153,7 @@ def current_copies(model, ids: Iterable[int]) -> dict[int, XeroDocument]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    column = _column(model)
     copies = defaultdict(list)
     for row in db.session.scalars(select(XeroDocument).where(column.in_(ids)).order_by(XeroDocument.id)):
         copies[getattr(row, column.key)].append(row)
@@ -134,7 +166,7 @@ def summarise(model, ids: Iterable[int]) -> set[int]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return set()
-    column = XeroDocument.invoice_id if model is Invoice else XeroDocument.expense_id
+    column = _column(model)
     copies = defaultdict(list)
     for row in db.session.scalars(select(XeroDocument).where(column.in_(ids)).order_by(XeroDocument.id)):
         copies[getattr(row, column.key)].append(row)
@@ -143,22 +175,41 @@ def summarise(model, ids: Iterable[int]) -> set[int]:
         if document.id in copies and _sum_up(document, copies[document.id]):
             changed.add(document.id)
     db.session.flush()
+    if model is CreditNote:
+        return changed
     return changed | refresh_many(model, ids)
 
 
-def _sum_up(document: Invoice | Expense, rows: list[XeroDocument]) -> bool:
+def _column(model):
+    """The XeroDocument column that links to a document of `model`."""
+    return {Invoice: XeroDocument.invoice_id, Expense: XeroDocument.expense_id,
+            CreditNote: XeroDocument.credit_note_id}[model]
+
+
+def _sum_up(document: Invoice | Expense | CreditNote, rows: list[XeroDocument]) -> bool:
     """Set the document's Xero figures from its copies; True when any of them changed."""
     live = [row for row in rows if row.live]
     newest = current_copy(rows)
+    if isinstance(document, CreditNote):
+        return _set(document, {"xero_number": newest.number, "xero_status": newest.status,
+                               "xero_total": newest.total, "xero_allocated": newest.amount_credited,
+                               "xero_refunded": newest.amount_paid, "xero_remaining": newest.amount_due})
     credited = sum((row.amount_credited or ZERO for row in live), ZERO)
     total = newest.total if live else None
     if isinstance(document, Invoice):
+        # Credit notes Xero does not hold yet lower what is owed in Bridge too.
+        credited += unsent_credit(document.id)
         figures = {"xero_total": total, "xero_number": newest.number, "xero_status": newest.status,
                    "xero_ended_at": None if live else max(row.ended_at or utcnow() for row in rows),
                    "amount_credited": credited}
     else:
         figures = {"bill_total": total if live else document.bill_total,
                    "xero_status": newest.status, "amount_credited": credited}
+    return _set(document, figures)
+
+
+def _set(document, figures: dict) -> bool:
+    """Set the figures on the document; True when any changed."""
     changed = False
     for name, value in figures.items():
         if getattr(document, name) != value:

@@ -85,7 +85,8 @@ def resume_of(attempt_key: str, user_id: int | None, of_document) -> CopyResult:
 def pending_row(plan: Plan, key: str, user_id: int | None) -> XeroCopy:
     """The attempt's row, added to the session as pending (the caller commits it)."""
     row = XeroCopy(
-        invoice_id=plan.invoice_id, expense_id=plan.expense_id, tenant_id=plan.tenant_id,
+        invoice_id=plan.invoice_id, expense_id=plan.expense_id, credit_note_id=plan.credit_note_id,
+        tenant_id=plan.tenant_id,
         attempt_key=key, action=plan.action, state="pending", xero_id=plan.target,
         xero_contact_id=plan.choices.contact_id, payload=as_text(plan.payload),
         attempted_at=utcnow(), created_by_id=user_id, note_text=plan.note,

@@ -16,7 +16,7 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 
 from bridge.extensions import db
-from bridge.models import ENDED_STATUSES, ZERO, Expense, Invoice, Payment, XeroCopy, XeroDocument, utcnow
+from bridge.models import ENDED_STATUSES, ZERO, CreditNote, Expense, Invoice, Payment, XeroCopy, XeroDocument, utcnow
 from bridge.xero.sending import ledger
 
 INVOICE, EXPENSE = "invoice", "expense"
@@ -63,15 +63,15 @@ _id = ledger.xero_key
 def copied_documents(tenant_id: str, xero_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
     """{Xero InvoiceID: ("invoice" | "expense", our id)} for those ids that are ours."""
     return {xero_id: (INVOICE, row.invoice_id) if row.invoice_id is not None else (EXPENSE, row.expense_id)
-            for xero_id, row in ledger.documents_of(tenant_id, xero_ids).items()}
+            for xero_id, row in ledger.documents_of(tenant_id, xero_ids).items() if row.credit_note_id is None}
 
 
 def all_copied(tenant_id: str, with_live_payments_only: bool = False) -> list[str]:
     """The Xero InvoiceIDs of every live document we created in Xero (optionally: only those
     with live Xero payments, and those whose figures Bridge has not read yet)."""
     rows = db.session.scalars(select(XeroDocument).where(
-        XeroDocument.tenant_id == tenant_id, XeroDocument.status.not_in(ENDED_STATUSES)
-        | XeroDocument.status.is_(None)).order_by(XeroDocument.id)).all()
+        XeroDocument.tenant_id == tenant_id, XeroDocument.credit_note_id.is_(None),
+        XeroDocument.status.not_in(ENDED_STATUSES) | XeroDocument.status.is_(None)).order_by(XeroDocument.id)).all()
     if not with_live_payments_only:
         return [row.xero_id for row in rows]
     paid = set(db.session.execute(
@@ -213,7 +213,7 @@ def _keep_in_ledger(tenant_id: str, items: list[dict], touched: Touched) -> Touc
     rows = ledger.documents_of(tenant_id, (item.get("InvoiceID") for item in items))
     for item in items:
         row = rows.get(_id(item.get("InvoiceID")))
-        if row is None:
+        if row is None or row.credit_note_id is not None:
             continue
         kind = INVOICE if row.invoice_id is not None else EXPENSE
         document_id = row.invoice_id or row.expense_id
@@ -224,6 +224,36 @@ def _keep_in_ledger(tenant_id: str, items: list[dict], touched: Touched) -> Touc
                 XeroCopy.tenant_id == tenant_id, XeroCopy.xero_id == row.xero_id, XeroCopy.state == "done")
                 .values(xero_status=row.status, xero_number=row.number))
     return touched
+
+
+def has_credit_notes(tenant_id: str) -> bool:
+    """Whether Bridge copied a credit note to this organisation (then the sync reads credit notes)."""
+    return db.session.scalar(select(XeroDocument.id).where(
+        XeroDocument.tenant_id == tenant_id, XeroDocument.credit_note_id.is_not(None)).limit(1)) is not None
+
+
+def apply_credit_notes(tenant_id: str, items: list[dict], counts: Counts) -> None:
+    """Keep what Xero now says of our credit notes that changed (status, credit applied to
+    invoices, refunded, left) and sum each Bridge credit note up from it; their invoices are
+    summed up again too (a credit note voided in Xero gives its credit back)."""
+    documents = [ledger.as_document(item) for item in items]
+    rows = ledger.documents_of(tenant_id, (d.get("InvoiceID") for d in documents))
+    notes = set()
+    for document in documents:
+        row = rows.get(_id(document.get("InvoiceID")))
+        if row is None or row.credit_note_id is None:
+            continue
+        notes.add(row.credit_note_id)
+        if ledger.apply(row, document):
+            db.session.execute(update(XeroCopy).where(
+                XeroCopy.tenant_id == tenant_id, XeroCopy.xero_id == row.xero_id, XeroCopy.state == "done")
+                .values(xero_status=row.status, xero_number=row.number))
+    if not notes:
+        return
+    db.session.flush()
+    ledger.summarise(CreditNote, notes)
+    invoices = set(db.session.scalars(select(CreditNote.invoice_id).where(CreditNote.id.in_(notes))))
+    counts.invoices |= ledger.summarise(Invoice, invoices)
 
 
 def reconcile(tenant_id: str, invoices: list[dict], counts: Counts, *, add_unknown: bool) -> None:

@@ -172,6 +172,7 @@ def _run(tenant_id: str, settings: XeroSettings, client: XeroClient, lease: Held
         # First run, or sync turned off and on again: mirror from that moment on.
         state.recheck_requested = state.started_from is not None
         state.payments_cursor = state.invoices_cursor = state.started_from = since
+        state.credit_notes_cursor = since
     db.session.commit()  # nothing is held open while Xero is called
 
     def fetch_payments(mark: datetime, page: int) -> list[dict]:
@@ -202,9 +203,31 @@ def _run(tenant_id: str, settings: XeroSettings, client: XeroClient, lease: Held
         commit_page(tenant_id, "invoices_cursor", items)
     caught_up(tenant_id, "invoices_cursor", read_at)
 
+    if mirror.has_credit_notes(tenant_id):
+        _credit_notes(tenant_id, client, counts, lease, since)
+
     state = sync_state(tenant_id)
     if state.backfill_requested or state.recheck_requested:
         _reconcile_all(tenant_id, client, counts, lease, add_unknown=state.backfill_requested)
+
+
+def _credit_notes(tenant_id: str, client: XeroClient, counts: Counts, lease: HeldLease,
+                  since: datetime) -> None:
+    """The credit notes changed in Xero, once Bridge has copied one: their allocations (made or
+    deleted) and refunds onto Bridge's credit notes (the invoices' side is the invoice pass's)."""
+    def fetch_credit_notes(mark: datetime, page: int) -> list[dict]:
+        return client.get_credit_notes(modified_since=mark, page=page, page_size=PAGE_SIZE,
+                                       order=OLDEST_FIRST)
+
+    start = (sync_state(tenant_id).credit_notes_cursor or since) - OVERLAP
+    db.session.commit()
+    read_at = None
+    for items in changed_pages(fetch_credit_notes, start):
+        read_at = read_at or client.answered_at
+        keep(lease)
+        mirror.apply_credit_notes(tenant_id, items, counts)
+        commit_page(tenant_id, "credit_notes_cursor", items)
+    caught_up(tenant_id, "credit_notes_cursor", read_at)
 
 
 def changed_pages(fetch: Callable[[datetime, int], list[dict]],

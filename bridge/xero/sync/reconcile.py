@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from bridge.billing.credit_notes import credit_notes_of, unsent_credit
 from bridge.extensions import db
 from bridge.formatting import day, money, status_label
 from bridge.models import ZERO, Expense, Invoice, Payment, XeroDocument
@@ -211,7 +212,20 @@ def _reasons(found: _Document, live: list[XeroDocument], newest: XeroDocument) -
         reasons.append(Reason(f"{len(live)} copies are live in Xero ({numbers}): the client may be "
                               "billed twice", VOID, frozenset({PAID, DUE, SETTLED}), live[0].xero_id))
     reasons += _payment_reasons(found, live, newest, currency)
+    if isinstance(document, Invoice) and live:
+        reasons += _unsent_credit_reasons(document)
     return reasons
+
+
+def _unsent_credit_reasons(invoice: Invoice) -> list[Reason]:
+    """Credit notes Bridge holds that Xero does not yet: they lower what is due in Bridge only."""
+    unsent = [note for note in credit_notes_of(invoice.id) if note.xero_status is None]
+    if not unsent:
+        return []
+    numbers = ", ".join(note.number for note in unsent)
+    total = _sum(note.total for note in unsent)
+    return [Reason(f"Credit note {numbers} ({money(total, invoice.currency)}) is in Bridge only: copy it "
+                   "to Xero, where it is applied to this invoice", LOOK, frozenset({DUE, SETTLED}))]
 
 
 def _ended(document, newest: XeroDocument) -> Reason:
@@ -273,6 +287,8 @@ def _payment_reasons(found: _Document, live: list[XeroDocument], newest: XeroDoc
 def _summary_stale(document, live: list[XeroDocument], newest: XeroDocument) -> list[str]:
     """Bridge's summary of its copies (the ledger's) that no longer matches them: no known reason."""
     credited = _sum(row.amount_credited for row in live)
+    if isinstance(document, Invoice):
+        credited += unsent_credit(document.id)  # the ledger adds credit notes Xero does not hold yet
     expected = {"status in Xero": (document.xero_status, newest.status),
                 "credit": (document.amount_credited or ZERO, credited)}
     if isinstance(document, Invoice):

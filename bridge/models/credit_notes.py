@@ -1,0 +1,95 @@
+"""Credit notes: money taken back from one invoice (all of it, some lines, or an amount).
+
+A credit note belongs to one invoice, its client and currency; its lines are Bridge's own
+(copied from the invoice's lines, or one line for an amount) and its totals are computed like
+an invoice's (bridge.billing.totals). Once copied to Xero, Xero is the ledger: the figures
+below the line are what Xero last said (allocated to the invoice, refunded, remaining).
+"""
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bridge.extensions import db
+from bridge.models.auth import User
+from bridge.models.invoicing import Invoice
+from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
+from bridge.models.workspace import ServiceType, TaxRate
+
+# What a credit note takes back: the whole invoice, chosen lines, or an amount.
+CREDIT_KINDS = ("whole", "lines", "amount")
+# Where a credit note's allocation to the invoice's copy in Xero stands: none asked for,
+# done, refused by Xero (failed), or asked with the answer lost (unknown: asked again, same key).
+ALLOCATION_STATES = ("none", "done", "failed", "unknown")
+
+
+class CreditNote(db.Model):
+    __tablename__ = "credit_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax_total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    total: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    # Xero's figures of its newest live copy (None until copied), kept by the copy and the sync.
+    xero_number: Mapped[str | None] = mapped_column(String(255))
+    xero_status: Mapped[str | None] = mapped_column(String(20))
+    xero_total: Mapped[Decimal | None] = mapped_column(Money)
+    # Credit applied to invoices in Xero (allocations not deleted), refunded in cash, and left.
+    xero_allocated: Mapped[Decimal | None] = mapped_column(Money)
+    xero_refunded: Mapped[Decimal | None] = mapped_column(Money)
+    xero_remaining: Mapped[Decimal | None] = mapped_column(Money)
+    # The allocation to the invoice's copy made in the same action as the copy.
+    allocation_state: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    allocation_id: Mapped[str | None] = mapped_column(String(36))
+    # The Idempotency-Key of the allocation asked last (a lost answer is asked again with it).
+    allocation_key: Mapped[str | None] = mapped_column(String(140))
+    allocation_error: Mapped[str | None] = mapped_column(Text)
+    copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship(backref="credit_notes")
+    created_by: Mapped[User | None] = relationship()
+    lines: Mapped[list["CreditNoteLine"]] = relationship(
+        back_populates="credit_note", cascade="all, delete-orphan", order_by="CreditNoteLine.position")
+
+    @property
+    def copied(self) -> bool:
+        """Whether Xero holds a copy (then Xero's figures count, not ours)."""
+        return self.xero_status is not None
+
+    def __repr__(self) -> str:
+        return f"<CreditNote {self.number}>"
+
+
+class CreditNoteLine(db.Model):
+    __tablename__ = "credit_note_lines"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="cn_quantity_not_negative"),
+        CheckConstraint("unit_price >= 0", name="cn_unit_price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True)
+    # The invoice line it credits (None for an amount).
+    invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_percent: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    service_type_id: Mapped[int | None] = mapped_column(ForeignKey("service_types.id"))
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    net_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+    tax_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
+    service_type: Mapped[ServiceType | None] = relationship()
+    tax_rate: Mapped[TaxRate | None] = relationship()

@@ -212,6 +212,8 @@ def delete_invoice(invoice: Invoice) -> list[Path]:
     The caller commits, then removes the files' stored paths this returns (files.unlink_all)."""
     if invoice.payments:
         raise InvoiceError("status", f"Invoice {invoice.number} has payments recorded: void it instead.")
+    if invoice.credit_notes:
+        raise InvoiceError("status", f"Invoice {invoice.number} has credit notes: void it instead.")
     stored = files.forget_all(files.Owner(invoice_id=invoice.id))
     db.session.execute(delete(XeroCopy).where(XeroCopy.invoice_id == invoice.id))
     db.session.execute(delete(XeroDocument).where(XeroDocument.invoice_id == invoice.id))

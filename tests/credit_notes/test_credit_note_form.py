@@ -112,3 +112,18 @@ def test_credit_notes_need_a_login(client, invoice):
     for url in (f"/invoices/{invoice.id}/credit-notes/new", "/credit-notes/1", "/credit-notes/1/pdf"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_draft_invoice_with_a_credit_note_is_voided_not_deleted(admin, invoice):
+    """Found when merging credit notes with voids: deleting the invoice would have left its
+    credit note pointing at nothing (or failed on the foreign key)."""
+    from bridge.billing.service import InvoiceError, delete_invoice
+
+    assert post_form(admin, invoice, line_ids=[str(invoice.lines[1].id)]).status_code == 302
+    invoice = db.session.get(Invoice, invoice.id)
+    invoice.status = "draft"
+    db.session.commit()
+    dialog = admin.get(f"/invoices/{invoice.id}/void", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f"Void invoice {invoice.number}?" in dialog and "Delete invoice" not in dialog
+    with pytest.raises(InvoiceError, match="has credit notes: void it instead"):
+        delete_invoice(invoice)

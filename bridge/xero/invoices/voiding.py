@@ -67,8 +67,9 @@ def plan_end(invoice_id: int) -> EndPlan:
     invoice = get_invoice(invoice_id, full=True)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
-    # A draft is deleted; payments recorded against it are history, so it is voided instead.
-    action = "delete" if invoice.status == "draft" and not invoice.payments else "void"
+    # A draft is deleted; payments recorded against it, or credit notes of it, are history, so
+    # it is voided instead.
+    action = "delete" if invoice.status == "draft" and not invoice.payments and not invoice.credit_notes else "void"
     if invoice.status == "voided":
         return EndPlan(invoice, "void")
     ready = readiness()

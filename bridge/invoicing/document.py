@@ -7,7 +7,6 @@ Core fonts only know Windows-1252 (WinAnsiEncoding), so every text goes through
 pdf_text: accents that fall outside it lose their accent, anything else becomes '?'.
 """
 import re
-import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 from functools import cache
@@ -21,10 +20,9 @@ from fpdf.enums import XPos, YPos
 from PIL import Image
 
 from bridge.formatting import day, money, number, percent
+from bridge.invoicing.pdf_text import ENCODING, cell_text, pdf_text, wrapped
 
-ENCODING = "cp1252"
 # Letters with no Unicode decomposition that still have an obvious plain form.
-_FALLBACKS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"})
 GREY = (91, 100, 117)
 RULE = (214, 219, 227)
 VOID_RED = (190, 30, 45)
@@ -44,31 +42,6 @@ class Issuer(NamedTuple):
     bank_details: str | None = None
     payment_terms: str | None = None
     logo: bytes | None = None
-
-
-def pdf_text(value) -> str:
-    """`value` as text Helvetica can draw: unsupported characters simplified or replaced by '?'."""
-    text = unicodedata.normalize("NFC", "" if value is None else str(value)).translate(_FALLBACKS)
-    try:
-        text.encode(ENCODING)
-        return text
-    except UnicodeEncodeError:
-        return "".join(_drawable(char) for char in text)
-
-
-def _drawable(char: str) -> str:
-    """One character as cp1252 can hold it: itself, its unaccented base, or '?'."""
-    try:
-        char.encode(ENCODING)
-        return char
-    except UnicodeEncodeError:
-        pass
-    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    try:
-        base.encode(ENCODING)
-        return base or "?"
-    except UnicodeEncodeError:
-        return "?"
 
 
 def pdf_filename(number: str, kind: str = "invoice") -> str:
@@ -247,45 +220,6 @@ def _parties(pdf: FPDF, invoice, issuer: Issuer) -> None:
 LINE_HEIGHT, PAD = 4.6, 1.8
 
 
-def text_width(pdf: FPDF, text: str) -> float:
-    """The width of `text` (already drawable, see pdf_text) in the current core font: what
-    get_string_width answers, without its per-call text shaping, which this table cannot afford."""
-    return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
-
-
-def cell_text(pdf: FPDF, x: float, y: float, width: float, text: str, right: bool = False) -> None:
-    """`text` placed as cell(width, LINE_HEIGHT, text) at (x, y) would place it, drawn with the
-    far cheaper text(): the lines table draws thousands of these."""
-    margin = pdf.c_margin
-    left = x + width - margin - text_width(pdf, text) if right else x + margin
-    pdf.text(left, y + 0.5 * LINE_HEIGHT + 0.3 * pdf.font_size, text)
-
-
-def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
-    """`text` broken into lines no wider than `width` in the current font, at spaces (a word
-    wider than the whole width is cut). Greedy and by string widths: fpdf2's own line breaker
-    is far slower, and this runs for every line of an invoice of up to MAX_LINES lines."""
-    lines = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if text_width(pdf, candidate) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            while word and text_width(pdf, word) > width:
-                cut = len(word) - 1
-                while cut > 1 and text_width(pdf, word[:cut]) > width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
-        lines.append(line)
-    return lines
-
-
 def _line_headings(pdf: FPDF, invoice) -> None:
     """The lines table's heading row (again at the top of each new page)."""
     pdf.set_font("Helvetica", "B", 8.5)
@@ -315,11 +249,12 @@ def _lines(pdf: FPDF, invoice) -> None:
             pdf.set_font("Helvetica", size=9)
         top = pdf.get_y()
         for row, text in enumerate(texts):
-            cell_text(pdf, LEFT + PAD, top + PAD + row * LINE_HEIGHT, description_width, text)
+            cell_text(pdf, LEFT + PAD, top + PAD + row * LINE_HEIGHT, description_width, LINE_HEIGHT,
+                      text)
         if kind:
             pdf.set_text_color(*GREY)
             cell_text(pdf, LEFT + PAD, top + PAD + len(texts) * LINE_HEIGHT, description_width,
-                      kind[0][:80])
+                      LINE_HEIGHT, kind[0][:80])
             pdf.set_text_color(0)
         rate = percents(line.tax_rate.percentage) if line.tax_rate is not None else "-"
         discount = percents(line.discount_percent) if line.discount_percent else ""
@@ -327,7 +262,7 @@ def _lines(pdf: FPDF, invoice) -> None:
                   pdf_text(money(line.net_amount)))
         x = LEFT + LINE_COLUMNS[0][1]
         for value, (_, width, _) in zip(values, LINE_COLUMNS[1:]):
-            cell_text(pdf, x, top + PAD, width - PAD, pdf_text(value), right=True)
+            cell_text(pdf, x, top + PAD, width - PAD, LINE_HEIGHT, pdf_text(value), right=True)
             x += width
         pdf.line(LEFT, top + height, RIGHT, top + height)
         pdf.set_xy(LEFT, top + height)

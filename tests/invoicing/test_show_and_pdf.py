@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from bridge.extensions import db
-from bridge.invoicing.document import invoice_pdf, pdf_filename, pdf_text, tax_summary
+from bridge.invoicing.document import invoice_pdf, pdf_filename, tax_summary
+from bridge.invoicing.pdf_text import pdf_text
 from bridge.billing.service import LineData, get_invoice
 from bridge.models import Invoice, Organisation, Payment
 from tests.invoicing import factories

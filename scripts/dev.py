@@ -227,7 +227,7 @@ def postgres_reachable() -> bool:
 
 
 def command_test(pytest_args: list[str]) -> int:
-    """The whole suite on SQLite, then again on PostgreSQL (mandatory in CI)."""
+    """The whole suite on SQLite and, at the same time, on PostgreSQL (mandatory in CI)."""
     ensure_venv()
     ensure_chromium()
     env = dict(os.environ)
@@ -237,28 +237,45 @@ def command_test(pytest_args: list[str]) -> int:
         say("The import contracts are broken (see above): fix the imports first")
         return 1
     postgres = postgres_reachable()
-    say("Test suite on SQLite" + (" (the postgres_only tests run in the PostgreSQL pass)" if postgres else ""))
-    # postgres_only tests use a PostgreSQL schema of their own in either pass: once is enough.
-    only_sqlite = ["-m", "not postgres_only"] if postgres else []
-    sqlite = subprocess.run([str(PYTHON), "-m", "pytest", *only_sqlite, *pytest_args], cwd=ROOT, env=env)
-    # Exit code 5: nothing collected, as when the arguments name postgres_only tests alone.
-    sqlite_code = 0 if only_sqlite and sqlite.returncode == 5 else sqlite.returncode
     if not postgres:
         if IN_CI:
             say("PostgreSQL is not reachable on 127.0.0.1:5432, and CI requires it")
             return 1
         say("PostgreSQL is not reachable on 127.0.0.1:5432: skipping the PostgreSQL run")
-        return sqlite_code
-    # Run once, in the SQLite pass (as postgres_only tests run once, here; keeps CI < 30 min):
-    # the browser tests drive the same views the rest of the suite checks on both databases,
-    # and the sandbox's own tests and the run command's test never touch this database.
+        say("Test suite on SQLite")
+        return subprocess.run([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
+    # The two passes run at once: each is one Python process that keeps about one core busy
+    # (the sandbox and the servers under test are threads of it), so on two cores together
+    # they take about as long as the SQLite pass alone (CI stays under 30 minutes).
+    # Run once, in the SQLite pass: the browser tests (they drive the same views the rest of
+    # the suite checks on both databases), the sandbox's own tests and the run command's test
+    # (they never touch this database). postgres_only tests run once, in the PostgreSQL pass
+    # (they use a PostgreSQL schema of their own in either).
+    pg_env = {**env, "TEST_DATABASE_URL": os.environ.get("TEST_POSTGRES_URL", POSTGRES_URL)}
+    log = ROOT / "instance" / "logs" / "test-postgres.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    say(f"Test suite on PostgreSQL, started in the background (its output follows; meanwhile: {log})")
+    with log.open("w") as out:
+        on_postgres = subprocess.Popen(
+            [str(PYTHON), "-m", "pytest", "--ignore=tests/browser", "--ignore=tests/sandbox",
+             "--ignore=tests/test_dev_run.py", *pytest_args],
+            cwd=ROOT, env=pg_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            say("Test suite on SQLite (the postgres_only tests run in the PostgreSQL pass)")
+            sqlite = subprocess.run([str(PYTHON), "-m", "pytest", "-m", "not postgres_only", *pytest_args],
+                                    cwd=ROOT, env=env)
+            postgres_code = on_postgres.wait()
+        finally:
+            if on_postgres.poll() is None:
+                on_postgres.kill()
     say("Test suite on PostgreSQL (the browser and sandbox tests ran in the SQLite pass)")
-    env["TEST_DATABASE_URL"] = os.environ.get("TEST_POSTGRES_URL", POSTGRES_URL)
-    on_postgres = subprocess.run([str(PYTHON), "-m", "pytest", "--ignore=tests/browser", "--ignore=tests/sandbox",
-                                  "--ignore=tests/test_dev_run.py", *pytest_args], cwd=ROOT, env=env)
-    # Exit code 5: nothing collected, as when the arguments name browser tests alone.
-    on_postgres.returncode = 0 if on_postgres.returncode == 5 else on_postgres.returncode
-    return sqlite_code or on_postgres.returncode
+    print(log.read_text(), flush=True)
+    # Exit code 5: nothing collected (the arguments named only tests of the other pass).
+    sqlite_code = 0 if sqlite.returncode == 5 else sqlite.returncode
+    postgres_code = 0 if postgres_code == 5 else postgres_code
+    say("SQLite pass: " + ("passed" if not sqlite_code else f"FAILED ({sqlite_code})") +
+        "; PostgreSQL pass: " + ("passed" if not postgres_code else f"FAILED ({postgres_code})"))
+    return sqlite_code or postgres_code
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,7 @@
 """Set up and run Bridge, or its whole test suite, on a fresh machine with only Python.
 
     python3 scripts/dev.py run     # venv, install, migrate, demo data, Xero sandbox + app
-    python3 scripts/dev.py test    # venv, install, Chromium, import contracts, the suite on SQLite then PostgreSQL
+    python3 scripts/dev.py test    # venv, install, Chromium, import contracts, the suite on SQLite and PostgreSQL
     python3 scripts/dev.py serve   # production: venv, install, migrate, gunicorn (gunicorn.conf.py)
 
 Arguments after `test` go to pytest, after `serve` to gunicorn (e.g. --bind 0.0.0.0:8000).
@@ -26,6 +26,8 @@ PYTHON = BIN / "python"
 REQUIREMENTS = ROOT / "requirements.txt"
 CHROMIUM = "/usr/bin/chromium"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Each pass ends with its slowest tests: what to look at when CI nears its 30 minutes.
+DURATIONS = "--durations=15"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DEMO_EMAIL = "admin@bridge.local"
 NEW_PASSWORD = f".venv/bin/flask --app wsgi users set-password --email {DEMO_EMAIL}"
@@ -257,13 +259,13 @@ def command_test(pytest_args: list[str]) -> int:
     say(f"Test suite on PostgreSQL, started in the background (its output follows; meanwhile: {log})")
     with log.open("w") as out:
         on_postgres = subprocess.Popen(
-            [str(PYTHON), "-m", "pytest", "--ignore=tests/browser", "--ignore=tests/sandbox",
+            [str(PYTHON), "-m", "pytest", DURATIONS, "--ignore=tests/browser", "--ignore=tests/sandbox",
              "--ignore=tests/test_dev_run.py", *pytest_args],
             cwd=ROOT, env=pg_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             say("Test suite on SQLite (the postgres_only tests run in the PostgreSQL pass)")
-            sqlite = subprocess.run([str(PYTHON), "-m", "pytest", "-m", "not postgres_only", *pytest_args],
-                                    cwd=ROOT, env=env)
+            sqlite = subprocess.run([str(PYTHON), "-m", "pytest", DURATIONS, "-m", "not postgres_only",
+                                     *pytest_args], cwd=ROOT, env=env)
             postgres_code = on_postgres.wait()
         finally:
             if on_postgres.poll() is None:

@@ -18,6 +18,7 @@ from bridge.billing.numbering import next_credit_note_number
 from bridge.billing.payments import refresh_payment_status
 from bridge.billing.totals import apply_totals, to_cents
 from bridge.extensions import db
+from bridge.formatting import money
 from bridge.models import ZERO, CREDIT_KINDS, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 
 MAX_REASON = 2000
@@ -74,8 +75,8 @@ def create_credit_note(data: CreditNoteData, created_by_id: int | None = None) -
             raise CreditNoteError(_total_field(data), "A credit note must take something off: its total is 0.00.")
         if note.total > left:
             raise CreditNoteError(_total_field(data), (
-                f"This credit note totals {invoice.currency} {note.total:,.2f}, more than the "
-                f"{invoice.currency} {left:,.2f} the client still owes on invoice {invoice.number}."))
+                f"This credit note totals {money(note.total, invoice.currency)}, more than the "
+                f"{money(left, invoice.currency)} the client still owes on invoice {invoice.number}."))
         note.number = next_credit_note_number(data.issue_date)
         note.created_by_id = created_by_id
         db.session.add(note)

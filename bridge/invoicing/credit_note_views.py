@@ -11,6 +11,7 @@ from bridge.billing.credit_notes import CreditNoteError, create_credit_note, cre
 from bridge.billing.service import get_invoice
 from bridge.errors import render_error
 from bridge.extensions import db
+from bridge.formatting import money
 from bridge.forms import EmptyForm
 from bridge.invoicing import bp
 from bridge.invoicing.credit_note_forms import CreditNoteForm, NoteCopyForm
@@ -50,7 +51,7 @@ def credit_note_new(invoice_id: int):
             except CreditNoteError as error:
                 form[error.field].errors = list(form[error.field].errors) + [error.message]
             else:
-                flash(f"Credit note {note.number} created: it takes {note.currency} {note.total:,.2f} "
+                flash(f"Credit note {note.number} created: it takes {money(note.total, note.currency)} "
                       f"off invoice {invoice.number}.", "success")
                 return go_to(url_for("invoicing.credit_note_show", note_id=note.id))
         status = 422

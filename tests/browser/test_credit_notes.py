@@ -76,7 +76,7 @@ def test_credit_two_lines_copy_allocated_and_see_the_invoice_reduced(page, bridg
     modal.locator("footer button[type=submit]").click()
     expect(modal).to_contain_text("Credit note copied")
     expect(modal.locator("[data-allocation]")).to_contain_text(
-        "Applied NZD 397.33 of credit note CN-2026-0001 to invoice 2026-0001 in Xero.")
+        "Applied NZ$397.33 of credit note CN-2026-0001 to invoice 2026-0001 in Xero.")
     expect(modal.locator("dd", has_text="Paid")).to_be_visible()  # Xero's status after the allocation
     snap(page, "modal-copied")
     modal.locator("a:has-text('Done')").click()

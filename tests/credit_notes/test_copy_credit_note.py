@@ -35,7 +35,7 @@ def test_copy_and_allocate_in_two_calls(connected, admin, invoice, sandbox):
     response = post_note_copy(admin, note)
     assert response.status_code == 200, text(response)
     assert "Credit note copied" in text(response)
-    assert "Applied NZD 397.33 of credit note CN-2026-0001 to invoice 2026-0001 in Xero." in text(response)
+    assert "Applied NZ$397.33 of credit note CN-2026-0001 to invoice 2026-0001 in Xero." in text(response)
     calls = requests.get(f"{sandbox.url}/_sandbox/requests", timeout=10,
                          params={"path_prefix": "/api.xro/2.0"}).json()["requests"][before:]
     assert [(c["method"], c["path"].split("/api.xro/2.0")[-1].split("/")[1]) for c in calls] == [
@@ -137,7 +137,7 @@ def test_over_allocation_is_refused_before_xero(connected, admin, invoice, sandb
     before = writes(sandbox)
     response = post_note_copy(admin, note)
     assert response.status_code == 422
-    assert "more than the NZD 97.33 due on 2026-0001 in Xero" in text(response)
+    assert "more than the NZ$97.33 due on 2026-0001 in Xero" in text(response)
     assert "Nothing was sent." in text(response)
     assert writes(sandbox) == before and note_copy(note) is None
 
@@ -261,7 +261,7 @@ def test_a_lost_allocation_answer_is_asked_again_once(connected, admin, invoice,
     assert db.session.get(CreditNote, note.id).allocation_state == "unknown"
     assert "Apply credit" in text(admin.get(f"/credit-notes/{note.id}"))
     again = post_note_copy(admin, note, key=key)  # Try again: the same window
-    assert again.status_code == 200 and "Applied NZD 52.33" in text(again)
+    assert again.status_code == 200 and "Applied NZ$52.33" in text(again)
     assert str(xero_invoice(invoice_copy.xero_id)["AmountCredited"]) == "52.33"  # applied once
     assert [w for w in writes(sandbox) if w == ("PUT", "/CreditNotes")] == [("PUT", "/CreditNotes")]
     db.session.expire_all()

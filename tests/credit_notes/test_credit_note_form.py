@@ -38,7 +38,7 @@ def test_credit_chosen_lines_lowers_what_is_owed(admin, invoice):
     assert invoice.amount_credited == Decimal("52.33") and invoice.amount_due == Decimal("345.00")
     assert invoice.payment_status == "partially_paid"
     page = admin.get(response.headers["Location"])
-    assert page.status_code == 200 and "Total credit" in text(page) and "NZD 52.33" in text(page)
+    assert page.status_code == 200 and "Total credit" in text(page) and "NZ$52.33" in text(page)
     shown = admin.get(f"/invoices/{invoice.id}")
     assert "CN-2026-0001" in text(shown) and "Credit applied" in text(shown)
 
@@ -52,7 +52,7 @@ def test_numbers_follow_their_own_sequence(admin, invoice):
 
 
 @pytest.mark.parametrize("fields, field, message", [
-    ({"kind": "amount", "amount": "500.00"}, "amount", "more than the NZD 397.33 the client still owes"),
+    ({"kind": "amount", "amount": "500.00"}, "amount", "more than the NZ$397.33 the client still owes"),
     ({"kind": "lines"}, "line_ids", "Tick at least one of the invoice's lines"),
     ({"kind": "lines", "line_ids": ["99999"]}, "line_ids", "Tick at least one of the invoice's lines"),
     ({"kind": "amount", "amount": "10.00", "currency": "EUR"}, "currency", "in its invoice's currency: NZD"),
@@ -80,7 +80,7 @@ def test_over_the_remaining_amount_after_an_earlier_credit(admin, invoice):
     with pytest.raises(CreditNoteError) as refused:
         create_credit_note(CreditNoteData(invoice.id, "amount", "Again", "NZD", dt.date(2026, 3, 9),
                                           amount=Decimal("0.01")))
-    assert refused.value.field == "amount" and "NZD 0.00 the client still owes" in refused.value.message
+    assert refused.value.field == "amount" and "NZ$0.00 the client still owes" in refused.value.message
     assert count() == 1
     db.session.expire_all()
     invoice = db.session.get(Invoice, invoice.id)

@@ -18,6 +18,7 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from bridge.extensions import db
+from bridge.formatting import money
 from bridge.models import ZERO, CreditNote, Invoice, XeroCopy, XeroDocument
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import XeroError
@@ -60,8 +61,8 @@ def _problem(copy: XeroDocument, amount: Decimal, currency: str) -> str | None:
         return (f"Invoice {number} is paid in Xero: nothing is due to apply this credit to. Refund "
                 "the client in Xero instead, or remove a payment there first. Nothing was sent.")
     if copy.amount_due is not None and amount > copy.amount_due:
-        return (f"The credit note ({currency} {amount:,.2f}) is more than the {currency} "
-                f"{copy.amount_due:,.2f} due on {number} in Xero, and Xero applies no more credit "
+        return (f"The credit note ({money(amount, currency)}) is more than the "
+                f"{money(copy.amount_due, currency)} due on {number} in Xero, and Xero applies no more credit "
                 "than is due. Lower the credit note, or Sync now if a payment was removed. Nothing was sent.")
     return None
 
@@ -112,7 +113,7 @@ def allocate_if_due(note_id: int, user_id: int | None) -> Allocated | None:
     _move_ledger(tenant, credit_id, invoice_xero_id, amount)
     ledger.summarise(CreditNote, {note_id})
     ledger.summarise(Invoice, {note.invoice_id})
-    return _record(note_id, "done", f"Applied {note.currency} {amount:,.2f} of credit note {note.xero_number or note.number} "
+    return _record(note_id, "done", f"Applied {money(amount, note.currency)} of credit note {note.xero_number or note.number} "
                    f"to invoice {number} in Xero.", user_id, sent, answer, amount=amount, number=number)
 
 

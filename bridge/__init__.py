@@ -42,6 +42,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    from bridge.billing import entities
+
+    entities.watch(db.session)
 
 
 def register_url_converters(app: Flask) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bridge.commands import create_user
 from bridge.extensions import db
+from bridge.billing.entities import first_entity
 from bridge.billing.numbering import next_invoice_number
 from bridge.billing.payments import refresh_payment_status
 from bridge.billing.totals import apply_totals
@@ -23,7 +24,6 @@ from bridge.models import (
     Expense,
     Invoice,
     InvoiceLine,
-    Organisation,
     Payment,
     ServiceType,
     TaxRate,
@@ -78,7 +78,10 @@ def seed_demo(today: dt.date | None = None) -> str:
     rng = random.Random(2026)
     password = secrets.token_urlsafe(12)
     admin = create_user(ADMIN_EMAIL, "Demo Admin", "admin", password)
-    db.session.add(WorkspaceSettings(id=1, invoice_number_pattern="{year}-{seq:04}"))
+    db.session.add(WorkspaceSettings(id=1))
+    agency = first_entity()
+    for name, value in AGENCY.items():
+        setattr(agency, name, value)
 
     clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in CLIENTS]
     suppliers = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in SUPPLIERS]
@@ -88,8 +91,7 @@ def seed_demo(today: dt.date | None = None) -> str:
     region_field = CustomField(
         name="Sales region", field_type="select", options_text="North\nSouth\nInternational", position=1
     )
-    db.session.add_all([*clients, *suppliers, *service_types.values(), standard, zero, note_field, region_field,
-                        Organisation(id=1, **AGENCY)])
+    db.session.add_all([*clients, *suppliers, *service_types.values(), standard, zero, note_field, region_field])
     db.session.flush()
     db.session.add_all(TaxRateMapping(tax_rate_id=rate.id, xero_tax_type=tax_type)
                        for rate, (_, _, tax_type) in zip((standard, zero), TAX_RATES))
@@ -98,7 +100,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         client = clients[index % len(clients)]
         issue = today - dt.timedelta(days=85 - index * 4)
         invoice = Invoice(
-            number=next_invoice_number(issue),
+            number=next_invoice_number(agency, issue),
             subject=f"{rng.choice(SUBJECTS)} – {client.name}",
             purchase_order_number=f"PO-{4100 + index}" if index % 3 == 0 else None,
             client=client,

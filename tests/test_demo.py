@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.models import (
-    Budget, Company, CustomField, Expense, Invoice, Organisation, ServiceType, TaxRate, TaxRateMapping, User,
+    Budget, Company, CustomField, Expense, BillingEntity, Invoice, ServiceType, TaxRate, TaxRateMapping, User,
 )
 
 
@@ -26,7 +26,7 @@ def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner,
     # Mapped to the Xero NZ tax types of the same percentage (tests/copy/test_demo_copies.py copies them).
     assert {(m.tax_rate_id, m.xero_tax_type) for m in db.session.scalars(select(TaxRateMapping))} == {
         (r.id, "OUTPUT2" if r.percentage == 15 else "ZERORATED") for r in db.session.scalars(select(TaxRate))}
-    agency = db.session.get(Organisation, 1)
+    agency = db.session.get(BillingEntity, 1)
     assert agency.name == "Harbour & Pine Studio" and agency.bank_details and agency.payment_terms
     assert db.session.scalar(select(CustomField).filter_by(name="Private note for the accountant"))
     invoices = db.session.scalars(select(Invoice)).all()

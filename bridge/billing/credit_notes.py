@@ -77,7 +77,7 @@ def create_credit_note(data: CreditNoteData, created_by_id: int | None = None) -
             raise CreditNoteError(_total_field(data), (
                 f"This credit note totals {money(note.total, invoice.currency)}, more than the "
                 f"{money(left, invoice.currency)} the client still owes on invoice {invoice.number}."))
-        note.number = next_credit_note_number(data.issue_date)
+        note.number = next_credit_note_number(invoice.entity, data.issue_date)
         note.created_by_id = created_by_id
         db.session.add(note)
         invoice.amount_credited = (invoice.amount_credited or ZERO) + note.total

@@ -1,5 +1,8 @@
-"""Invoice numbers from the workspace's pattern, e.g. {year}-{seq:04} -> 2026-0001, and credit
-notes' from their own pattern, e.g. CN-{year}-{seq:04} -> CN-2026-0001."""
+"""Invoice numbers from the billing entity's pattern, e.g. {year}-{seq:04} -> 2026-0001, and
+credit notes' from its own pattern, e.g. CN-{year}-{seq:04} -> CN-2026-0001.
+
+Numbers are unique across the workspace: two entities with the same pattern share its
+sequence (each number is used once), so entities are given patterns of their own."""
 import datetime as dt
 import re
 
@@ -7,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
-from bridge.models import CreditNote, Invoice, NumberSequence, WorkspaceSettings
+from bridge.models import BillingEntity, CreditNote, Invoice, NumberSequence
 
 DEFAULT_PATTERN = "{year}-{seq:04}"
 DEFAULT_CREDIT_NOTE_PATTERN = "CN-{year}-{seq:04}"
@@ -40,28 +43,19 @@ def render(pattern: str, year: int, seq: int) -> str:
     return _PLACEHOLDER.sub(replace, pattern)
 
 
-def current_pattern() -> str:
-    settings = db.session.get(WorkspaceSettings, 1)
-    return settings.invoice_number_pattern if settings else DEFAULT_PATTERN
-
-
-def credit_note_pattern() -> str:
-    settings = db.session.get(WorkspaceSettings, 1)
-    return (settings.credit_note_number_pattern if settings else None) or DEFAULT_CREDIT_NOTE_PATTERN
-
-
-def next_invoice_number(issue_date: dt.date | None = None) -> str:
-    """Reserve the next free number in this transaction (commit with the invoice).
+def next_invoice_number(entity: BillingEntity, issue_date: dt.date | None = None) -> str:
+    """Reserve the entity's next free number in this transaction (commit with the invoice).
 
     The sequence row is bumped with an UPDATE, which locks it until commit, so two
     requests never get the same number; numbers already taken by hand are skipped.
     """
-    return _next_number("invoice", current_pattern(), Invoice, issue_date)
+    return _next_number("invoice", entity.invoice_number_pattern or DEFAULT_PATTERN, Invoice, issue_date)
 
 
-def next_credit_note_number(issue_date: dt.date | None = None) -> str:
-    """Reserve the next free credit note number (its own pattern and sequence), as for invoices."""
-    return _next_number("credit_note", credit_note_pattern(), CreditNote, issue_date)
+def next_credit_note_number(entity: BillingEntity, issue_date: dt.date | None = None) -> str:
+    """Reserve the entity's next free credit note number (its own pattern and sequence), as for invoices."""
+    pattern = entity.credit_note_number_pattern or DEFAULT_CREDIT_NOTE_PATTERN
+    return _next_number("credit_note", pattern, CreditNote, issue_date)
 
 
 def _next_number(prefix: str, pattern: str, model, issue_date: dt.date | None) -> str:

@@ -9,10 +9,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from bridge.extensions import db
 from bridge.billing import files
+from bridge.billing.entities import entity_for_client
 from bridge.billing.numbering import next_invoice_number
 from bridge.billing.totals import InvoiceTotals, apply_totals, line_amounts, sum_lines
 from bridge.models import (
-    Company, Invoice, InvoiceLine, ServiceType, TaxRate, XeroActivity, XeroCopy, XeroDocument, utcnow,
+    BillingEntity, Company, Invoice, InvoiceLine, ServiceType, TaxRate, XeroActivity, XeroCopy, XeroDocument, utcnow,
 )
 
 # Payment terms of a new invoice until the workspace gets a setting for them.
@@ -56,6 +57,7 @@ class InvoiceData:
     purchase_order_number: str | None = None
     currency: str | None = None  # None: the client's default currency
     notes: str | None = None
+    entity_id: int | None = None  # None: the client's default entity (bridge.billing.entities)
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,19 @@ def get_invoice(invoice_id: int, *, full: bool = False) -> Invoice | None:
     return db.session.scalar(stmt)
 
 
+def entity_of(data: InvoiceData) -> BillingEntity:
+    """The entity the person chose for a new invoice, else its client's."""
+    chosen = db.session.get(BillingEntity, data.entity_id) if data.entity_id else None
+    return chosen or entity_for_client(db.session.get(Company, data.client_id))
+
+
 def create_invoice(data: InvoiceData, created_by_id: int | None = None) -> Invoice:
     """Create a draft invoice with its lines and totals, numbered, in one transaction."""
     try:
         # The number comes first: the pending invoice must not be flushed without one.
-        invoice = Invoice(number=next_invoice_number(data.issue_date), created_by_id=created_by_id)
+        entity = entity_of(data)
+        invoice = Invoice(number=next_invoice_number(entity, data.issue_date), entity=entity,
+                          created_by_id=created_by_id)
         invoice.status = "draft"
         _fill(invoice, data)
         db.session.add(invoice)

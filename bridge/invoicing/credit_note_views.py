@@ -77,7 +77,7 @@ def credit_note_download(note_id: int):
     if ready.settings is not None and ready.settings.pdfs_by == "xero":
         row = last_note_copy(note_id)
         content = row.pdf if row is not None else None
-    content = content or credit_note_pdf(note, issuer())
+    content = content or credit_note_pdf(note, issuer(note.invoice.entity))
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{pdf_filename(note.number, "credit-note")}"',
         "Cache-Control": "private, no-store"})

@@ -1,5 +1,5 @@
 """The local invoice PDF, drawn with fpdf2 and the core Helvetica font: the issuing
-organisation (Settings > Organisation) with its logo, the client, the lines, a tax summary per
+billing entity (Settings > Billing entities) with its logo, the client, the lines, a tax summary per
 rate, the totals and how to pay. A credit note is drawn with the same layout (credit_note_pdf):
 titled CREDIT NOTE, with the invoice it credits among its facts, its reason, and its total credit.
 
@@ -34,7 +34,7 @@ LOGO_BOX = (60, 24)  # the largest logo, width x height in mm
 
 
 class Issuer(NamedTuple):
-    """Who issues the invoice, as Settings > Organisation holds it (every field optional)."""
+    """Who issues the invoice: its billing entity (every field optional)."""
 
     name: str | None = None
     address: str | None = None

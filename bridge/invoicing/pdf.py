@@ -4,20 +4,17 @@ from flask import Response, abort
 from flask_login import current_user
 
 from bridge.errors import render_error
-from bridge.extensions import db
 from bridge.invoicing import bp
 from bridge.invoicing.document import Issuer, invoice_pdf, pdf_filename
 from bridge.billing.service import get_invoice
-from bridge.models import Organisation
+from bridge.models import BillingEntity
 from bridge.xero.sending.documents import PdfUnavailable, xero_pdf
 
 
-def issuer() -> Issuer:
-    """The organisation of Settings > Organisation, as the PDF prints it."""
-    row = db.session.get(Organisation, 1)
-    if row is None:
-        return Issuer()
-    return Issuer(row.name, row.address, row.tax_number, row.bank_details, row.payment_terms, row.logo)
+def issuer(entity: BillingEntity) -> Issuer:
+    """The billing entity that issues the document, as the PDF prints it."""
+    return Issuer(entity.name, entity.address, entity.tax_number, entity.bank_details, entity.payment_terms,
+                  entity.logo)
 
 
 @bp.get("/invoices/<int:invoice_id>/pdf")
@@ -30,7 +27,7 @@ def pdf(invoice_id: int):
         from_xero = None if invoice.voided else xero_pdf(invoice_id, current_user.id)
     except PdfUnavailable as error:
         return render_error(503, error.message)
-    content = from_xero.content if from_xero else invoice_pdf(invoice, issuer())
+    content = from_xero.content if from_xero else invoice_pdf(invoice, issuer(invoice.entity))
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{pdf_filename(invoice.number)}"',
         "Cache-Control": "private, no-store",

@@ -25,6 +25,7 @@ from bridge.models.copies import (
     XeroCopyJob,
     XeroDocument,
 )
+from bridge.models.entities import BillingEntity
 from bridge.models.credit_notes import ALLOCATION_STATES, CREDIT_KINDS, CreditNote, CreditNoteLine
 from bridge.models.files import UPLOAD_STATES, DocumentFile, XeroAttachment
 from bridge.models.invoicing import (
@@ -53,7 +54,6 @@ from bridge.models.workspace import (
     CustomField,
     CustomFieldValue,
     NumberSequence,
-    Organisation,
     ServiceType,
     TaxRate,
     WorkspaceSettings,
@@ -66,7 +66,7 @@ __all__ = [
     "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
     "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",
     "CUSTOM_FIELD_TYPES", "Company", "CustomField", "CustomFieldValue", "NumberSequence",
-    "Organisation", "ServiceType", "TaxRate", "WorkspaceSettings",
+    "BillingEntity", "ServiceType", "TaxRate", "WorkspaceSettings",
     "XERO_CONNECTION_STATUSES", "XeroConnection",
     "INITIAL_STATUSES", "INVOICE_NUMBERS_BY", "PDFS_BY", "REFERENCE_SOURCES",
     "XERO_SETTINGS_DEFAULTS", "ServiceTypeAccount", "TaxRateMapping", "XeroAccount", "XeroCurrency",

@@ -61,6 +61,11 @@ class CreditNote(db.Model):
         back_populates="credit_note", cascade="all, delete-orphan", order_by="CreditNoteLine.position")
 
     @property
+    def entity_id(self) -> int:
+        """A credit note is issued by its invoice's billing entity (so they can never differ)."""
+        return self.invoice.entity_id
+
+    @property
     def copied(self) -> bool:
         """Whether Xero holds a copy (then Xero's figures count, not ours)."""
         return self.xero_status is not None

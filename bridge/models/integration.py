@@ -40,7 +40,8 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 
 class XeroSettings(db.Model):
-    """How invoices, expenses and payments travel between Bridge and Xero; one row, id 1.
+    """How one billing entity's invoices, expenses and payments travel between Bridge and its
+    Xero organisation; one row per entity.
 
     tenant_id is the organisation these settings were made for: reconnecting to it keeps
     them, connecting another organisation starts from XERO_SETTINGS_DEFAULTS.
@@ -55,6 +56,7 @@ class XeroSettings(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id", ondelete="CASCADE"), unique=True)
     tenant_id: Mapped[str | None] = mapped_column(String(36))
     invoice_numbers_by: Mapped[str] = mapped_column(String(10), default="bridge")
     pdfs_by: Mapped[str] = mapped_column(String(10), default="bridge")
@@ -80,24 +82,28 @@ class XeroSettings(db.Model):
 
 
 class ServiceTypeAccount(db.Model):
-    """The Xero account codes one service type books to; None falls back to the default."""
+    """The Xero account codes one service type books to in one entity's organisation; None
+    falls back to that entity's default."""
 
     __tablename__ = "xero_service_type_accounts"
+    __table_args__ = (UniqueConstraint("entity_id", "service_type_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    service_type_id: Mapped[int] = mapped_column(
-        ForeignKey("service_types.id", ondelete="CASCADE"), unique=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id", ondelete="CASCADE"), index=True)
+    service_type_id: Mapped[int] = mapped_column(ForeignKey("service_types.id", ondelete="CASCADE"))
     revenue_account_code: Mapped[str | None] = mapped_column(String(10))
     expense_account_code: Mapped[str | None] = mapped_column(String(10))
 
 
 class TaxRateMapping(db.Model):
-    """The Xero tax type preselected in the copy modal for lines with one of our tax rates."""
+    """The Xero tax type of one entity's organisation preselected for lines with one of our tax rates."""
 
     __tablename__ = "xero_tax_rate_mappings"
+    __table_args__ = (UniqueConstraint("entity_id", "tax_rate_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tax_rate_id: Mapped[int] = mapped_column(ForeignKey("tax_rates.id", ondelete="CASCADE"), unique=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id", ondelete="CASCADE"), index=True)
+    tax_rate_id: Mapped[int] = mapped_column(ForeignKey("tax_rates.id", ondelete="CASCADE"))
     xero_tax_type: Mapped[str] = mapped_column(String(50))
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.auth import User
+from bridge.models.entities import BillingEntity
 from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
 from bridge.models.workspace import Company, CustomFieldValue, ServiceType, TaxRate
 
@@ -24,6 +25,8 @@ class Invoice(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     purchase_order_number: Mapped[str | None] = mapped_column(String(60))
     client_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    # Who issues it (its details on the PDF, its numbering, its Xero organisation).
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     issue_date: Mapped[dt.date] = mapped_column(Date, index=True)
     due_date: Mapped[dt.date] = mapped_column(Date)
@@ -55,6 +58,7 @@ class Invoice(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     client: Mapped[Company] = relationship()
+    entity: Mapped[BillingEntity] = relationship()
     created_by: Mapped[User | None] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
@@ -124,10 +128,13 @@ class Budget(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    # Whose costs these are: its expenses go to this entity's Xero organisation as bills.
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Company | None] = relationship()
+    entity: Mapped[BillingEntity] = relationship()
     expenses: Mapped[list["Expense"]] = relationship(
         back_populates="budget", cascade="all, delete-orphan", order_by="Expense.date"
     )

@@ -56,6 +56,8 @@ class TrackingMapping(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id", ondelete="CASCADE"), index=True)
+    # Xero's ids are unique across organisations, so one category is mapped for one entity.
     category_id: Mapped[str] = mapped_column(String(36), unique=True)
     # The category's name when the mapping was saved (said when it is gone from Xero since).
     category_name: Mapped[str] = mapped_column(String(150))

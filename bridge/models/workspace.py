@@ -2,8 +2,8 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.types import Percent, UTCDateTime, utcnow
@@ -20,6 +20,9 @@ class Company(db.Model):
     tax_number: Mapped[str | None] = mapped_column(String(50))
     address: Mapped[str | None] = mapped_column(Text)
     default_currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # The billing entity new invoices for this client belong to; None: the first entity.
+    default_entity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("billing_entities.id", ondelete="SET NULL"))
     xero_contact_id: Mapped[str | None] = mapped_column(String(36))
     # The linked Xero contact's name, so the copy modal shows it without asking Xero.
     xero_contact_name: Mapped[str | None] = mapped_column(String(255))
@@ -91,32 +94,10 @@ class WorkspaceSettings(db.Model):
     __tablename__ = "workspace_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Placeholders: {year}, {seq}; {seq:04} pads to four digits.
-    invoice_number_pattern: Mapped[str] = mapped_column(String(60), default="{year}-{seq:04}")
-    # Credit notes' own numbers when Bridge numbers (bridge.billing.numbering).
-    credit_note_number_pattern: Mapped[str] = mapped_column(
-        String(60), default="CN-{year}-{seq:04}", server_default="CN-{year}-{seq:04}")
     # The CLDR locale money and dates are shown in (bridge.formatting), e.g. en, en_GB, de_CH.
     locale: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
     # An admin hid the home page's "Getting started" (for everyone); None: it shows until done.
     getting_started_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class Organisation(db.Model):
-    """The agency that issues the invoices, as its PDFs show it; a single row with id 1."""
-
-    __tablename__ = "organisation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(255))
-    address: Mapped[str | None] = mapped_column(Text)
-    tax_number: Mapped[str | None] = mapped_column(String(50))
-    bank_details: Mapped[str | None] = mapped_column(Text)
-    payment_terms: Mapped[str | None] = mapped_column(Text)
-    # The logo's bytes (PNG or JPEG, checked on upload), loaded only when asked for.
-    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    logo_type: Mapped[str | None] = mapped_column(String(20))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class NumberSequence(db.Model):

@@ -27,6 +27,9 @@ class XeroConnection(db.Model):
     # Xero's organisation id: the value of the xero-tenant-id header.
     tenant_id: Mapped[str] = mapped_column(String(36), unique=True)
     tenant_name: Mapped[str] = mapped_column(String(255))
+    # The billing entity whose invoices, credit notes and bills go to this organisation: one
+    # organisation per entity, and an organisation serves one entity only.
+    entity_id: Mapped[int] = mapped_column(ForeignKey("billing_entities.id"), unique=True)
     # Xero's id of the app-to-organisation connection, used to disconnect it.
     connection_id: Mapped[str] = mapped_column(String(36))
     auth_event_id: Mapped[str | None] = mapped_column(String(36))

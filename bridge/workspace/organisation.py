@@ -1,4 +1,4 @@
-"""Settings > Organisation (admins only): the agency's details, logo and locale."""
+"""Settings > Organisation (admins only): the first billing entity's details and logo, and the locale."""
 import datetime as dt
 from decimal import Decimal
 
@@ -6,7 +6,8 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 
 from bridge.auth.roles import admin_required
 from bridge.extensions import db
-from bridge.models import Organisation, WorkspaceSettings
+from bridge.billing.entities import first_entity
+from bridge.models import WorkspaceSettings
 from bridge.workspace import bp
 from bridge.fields import base_currency
 from bridge.workspace.organisation_forms import OrganisationForm
@@ -14,16 +15,11 @@ from bridge.workspace.organisation_forms import OrganisationForm
 DETAILS = ("name", "address", "tax_number", "bank_details", "payment_terms")
 
 
-def organisation() -> Organisation:
-    """The organisation row, made (not yet saved) when missing."""
-    return db.session.get(Organisation, 1) or Organisation(id=1)
-
-
 @bp.route("/settings/organisation", methods=["GET", "POST"])
 @admin_required
 def settings_organisation():
     """Edit the name, address, tax number, bank details, payment terms, logo and locale."""
-    row = organisation()
+    row = first_entity()
     workspace = db.session.get(WorkspaceSettings, 1) or WorkspaceSettings(id=1)
     form = OrganisationForm(obj=row, locale=workspace.locale or "en")
     if form.validate_on_submit():
@@ -49,8 +45,8 @@ def settings_organisation():
 @admin_required
 def settings_organisation_logo():
     """The stored logo, for the preview on the settings page."""
-    row = db.session.get(Organisation, 1)
-    if row is None or row.logo is None:
+    row = first_entity()
+    if row.logo is None:
         abort(404)
     return Response(row.logo, mimetype=row.logo_type, headers={
         "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from PIL import Image, UnidentifiedImageError
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from bridge.fields import blank_to_none, strip
 
@@ -47,7 +47,8 @@ def read_logo(upload) -> tuple[bytes, str]:
 class OrganisationForm(FlaskForm):
     """The agency's details as its invoices show them."""
 
-    name = StringField("Organisation name", [Length(max=255)], filters=[strip, blank_to_none],
+    name = StringField("Legal name", [InputRequired("Give the name invoices are issued under."), Length(max=255)],
+                       filters=[strip, blank_to_none],
                        description="As it appears at the top of every invoice.")
     address = TextAreaField("Address", filters=[strip, blank_to_none], render_kw={"rows": 4})
     tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none],

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from bridge.auth.roles import admin_required
 from bridge.extensions import db
-from bridge.billing.numbering import credit_note_pattern, current_pattern, pattern_error, render
-from bridge.models import CustomField, ServiceType, TaxRate, WorkspaceSettings
+from bridge.billing.entities import first_entity
+from bridge.billing.numbering import pattern_error, render
+from bridge.models import CustomField, ServiceType, TaxRate
 from bridge.workspace import bp
 from bridge.workspace.common import is_htmx
 from bridge.workspace.forms import (
@@ -92,15 +93,13 @@ def number_example(pattern: str) -> dict:
 @admin_required
 def settings_invoices():
     """The invoice number pattern, with an example, and the way to the table view."""
-    form = InvoiceNumberingForm(invoice_number_pattern=current_pattern(),
-                                credit_note_number_pattern=credit_note_pattern())
+    row = first_entity()
+    form = InvoiceNumberingForm(invoice_number_pattern=row.invoice_number_pattern,
+                                credit_note_number_pattern=row.credit_note_number_pattern)
     if form.validate_on_submit():
-        # The single settings row is made on first save, never by a GET.
-        row = db.session.get(WorkspaceSettings, 1) or WorkspaceSettings(id=1)
         row.invoice_number_pattern = form.invoice_number_pattern.data
         # Left empty (or not sent): the credit note pattern stays as it was.
-        row.credit_note_number_pattern = form.credit_note_number_pattern.data or credit_note_pattern()
-        db.session.add(row)
+        row.credit_note_number_pattern = form.credit_note_number_pattern.data or row.credit_note_number_pattern
         db.session.commit()
         flash("Invoice numbering saved.", "success")
         return redirect(url_for("workspace.settings_invoices"))

@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from bridge.extensions import db
 from bridge.billing import numbering
+from bridge.billing.entities import first_entity
 from bridge.billing.numbering import next_invoice_number, pattern_error, render
-from bridge.models import Invoice, NumberSequence, WorkspaceSettings
+from bridge.models import Invoice, NumberSequence
 from tests.invoicing import factories
 
 MARCH = dt.date(2026, 3, 1)
@@ -34,7 +35,7 @@ def test_pattern_error(pattern, ok):
 
 def commit_number(issue_date=MARCH) -> str:
     """Reserve a number and use it, as creating an invoice does."""
-    number = next_invoice_number(issue_date)
+    number = next_invoice_number(first_entity(), issue_date)
     client = db.session.scalar(select(factories.Company)) or factories.company()
     db.session.add(Invoice(number=number, subject="s", client=client, currency="EUR",
                            issue_date=issue_date, due_date=issue_date))
@@ -53,7 +54,7 @@ def test_each_year_has_its_own_sequence(app):
 
 
 def test_pattern_without_year_keeps_counting_across_years(app):
-    factories.add(WorkspaceSettings(id=1, invoice_number_pattern="INV-{seq:03}"))
+    first_entity().invoice_number_pattern = "INV-{seq:03}"
     assert commit_number(dt.date(2026, 12, 31)) == "INV-001"
     assert commit_number(dt.date(2027, 1, 1)) == "INV-002"
 
@@ -73,7 +74,7 @@ def test_many_numbers_are_unique(app):
 
 
 def test_a_rolled_back_reservation_leaves_no_gap(app):
-    next_invoice_number(MARCH)
+    next_invoice_number(first_entity(), MARCH)
     db.session.rollback()
     assert commit_number() == "2026-0001"
 

@@ -14,7 +14,7 @@ from bridge.extensions import db
 from bridge.invoicing.document import invoice_pdf, pdf_filename, tax_summary
 from bridge.invoicing.pdf_text import pdf_text
 from bridge.billing.service import LineData, get_invoice
-from bridge.models import Invoice, Organisation, Payment
+from bridge.models import BillingEntity, Invoice, Payment
 from tests.invoicing import factories
 
 
@@ -161,10 +161,13 @@ def png_logo() -> bytes:
 
 
 def test_pdf_shows_the_organisation_the_client_a_tax_summary_and_the_totals(client, auth, invoice):
-    db.session.add(Organisation(
-        id=1, name="Zoë – € Studio", address="18 Customhouse Quay\nWellington", tax_number="NZ 123-456-789",
+    entity = db.session.get(BillingEntity, invoice.entity_id)
+    entity_values = dict(
+        name="Zoë – € Studio", address="18 Customhouse Quay\nWellington", tax_number="NZ 123-456-789",
         bank_details="IBAN NL91 ABNA 0417 1643 00", payment_terms="Payment within 30 days.",
-        logo=png_logo(), logo_type="image/png"))
+        logo=png_logo(), logo_type="image/png")
+    for name, value in entity_values.items():
+        setattr(entity, name, value)
     db.session.commit()
     auth.login("member")
     response = client.get(f"/invoices/{invoice.id}/pdf")

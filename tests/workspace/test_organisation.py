@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from bridge.extensions import db
-from bridge.models import Organisation, WorkspaceSettings
+from bridge.billing.entities import first_entity
+from bridge.models import WorkspaceSettings
 from bridge.workspace.organisation_forms import MAX_LOGO_BYTES
 from tests.workspace.conftest import field_errors
 
@@ -43,7 +44,7 @@ def test_details_logo_and_locale_are_saved(admin):
     logo = image_bytes()
     response = post(admin, logo)
     assert response.status_code == 302
-    row = db.session.get(Organisation, 1)
+    row = first_entity()
     assert (row.name, row.address, row.tax_number) == ("Harbour & Pine Studio", "18 Customhouse Quay\nWellington",
                                                        "NZ 123-456-789")
     assert (row.bank_details, row.payment_terms) == ("IBAN NL91 ABNA 0417 1643 00", "Payment within 30 days.")
@@ -57,13 +58,13 @@ def test_details_logo_and_locale_are_saved(admin):
 
 def test_saving_without_a_file_keeps_the_logo_and_remove_drops_it(admin):
     post(admin, image_bytes("JPEG"), "logo.jpg")
-    assert db.session.get(Organisation, 1).logo_type == "image/jpeg"
+    assert first_entity().logo_type == "image/jpeg"
     post(admin, name="Renamed")
     db.session.expire_all()
-    assert db.session.get(Organisation, 1).logo_type == "image/jpeg"
+    assert first_entity().logo_type == "image/jpeg"
     post(admin, remove_logo="y")
     db.session.expire_all()
-    row = db.session.get(Organisation, 1)
+    row = first_entity()
     assert row.logo is None and row.logo_type is None
     assert admin.get("/settings/organisation/logo").status_code == 404
 
@@ -78,7 +79,7 @@ def test_a_bad_logo_is_refused_at_the_field(admin, logo, filename, message):
     response = post(admin, logo, filename)
     assert response.status_code == 422
     assert any(error.startswith(message) for error in field_errors(response)), field_errors(response)
-    assert db.session.get(Organisation, 1) is None
+    assert first_entity().logo is None and first_entity().name == "My agency"  # nothing saved
 
 
 def test_an_unknown_locale_is_refused(admin):

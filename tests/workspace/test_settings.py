@@ -5,7 +5,8 @@ import re
 import pytest
 
 from bridge.extensions import db
-from bridge.models import WorkspaceSettings
+from bridge.billing.entities import first_entity
+from bridge.models import BillingEntity, WorkspaceSettings
 from tests.workspace.conftest import field_errors, make_custom_field, make_service_type, make_tax_rate
 
 SETTINGS_PAGES = [
@@ -72,20 +73,20 @@ def test_invoice_settings_show_the_default_pattern_and_its_example(admin):
     assert db.session.get(WorkspaceSettings, 1) is None  # a GET writes nothing
 
 
-def test_saving_the_pattern_creates_the_settings_row(admin):
+def test_saving_the_pattern_sets_the_first_entitys(admin):
     response = admin.post("/settings/invoices", data={"invoice_number_pattern": " INV-{year}/{seq:05} "})
     assert response.status_code == 302 and response.headers["Location"] == "/settings/invoices"
-    assert db.session.get(WorkspaceSettings, 1).invoice_number_pattern == "INV-{year}/{seq:05}"
+    assert first_entity().invoice_number_pattern == "INV-{year}/{seq:05}"
     page = admin.get("/settings/invoices").get_data(as_text=True)
     assert f"INV-{dt.date.today().year}/00001" in page
 
 
-def test_saving_again_updates_the_same_row(admin):
-    db.session.add(WorkspaceSettings(id=1, invoice_number_pattern="{seq}"))
+def test_saving_again_updates_the_same_entity(admin):
+    first_entity().invoice_number_pattern = "{seq}"
     db.session.commit()
     admin.post("/settings/invoices", data={"invoice_number_pattern": "B-{seq:03}"})
     db.session.expire_all()
-    rows = db.session.scalars(db.select(WorkspaceSettings)).all()
+    rows = db.session.scalars(db.select(BillingEntity)).all()
     assert [(r.id, r.invoice_number_pattern) for r in rows] == [(1, "B-{seq:03}")]
 
 

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from bridge.extensions import db
-from bridge.models import XeroConnection, XeroSettings, XeroSyncState, utcnow
+from bridge.models import BillingEntity, XeroConnection, XeroSettings, XeroSyncState, utcnow
 from bridge.xero.sync import lease
 from tests.conftest import make_app
 
@@ -11,7 +11,11 @@ AU = "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 
 def connection(tenant_id: str, name: str, status: str = "active") -> XeroConnection:
-    return XeroConnection(tenant_id=tenant_id, tenant_name=name, connection_id=tenant_id,
+    """A connection for a billing entity of its own, named after the organisation."""
+    entity = BillingEntity(name=f"Entity of {name}", base_currency="NZD")
+    db.session.add(entity)
+    db.session.flush()
+    return XeroConnection(entity_id=entity.id, tenant_id=tenant_id, tenant_name=name, connection_id=tenant_id,
                           access_token_encrypted="gAAAA-access-ciphertext",
                           refresh_token_encrypted="gAAAA-refresh-ciphertext",
                           access_token_expires_at=utcnow(), status=status)
@@ -29,7 +33,9 @@ def test_healthy_without_a_login_and_without_a_cookie(client):
 def test_xero_connections_and_payment_sync_are_counted_without_naming_anyone(client, users):
     db.session.add_all([connection(NZ, "Demo Company (NZ)"),
                         connection(AU, "Demo Company (AU)", status="needs_reconnect")])
-    db.session.add(XeroSettings(id=1, tenant_id=NZ, sync_payments=True, payments_synced_since=utcnow()))
+    nz = db.session.scalar(db.select(XeroConnection).filter_by(tenant_id=NZ))
+    db.session.add(XeroSettings(entity_id=nz.entity_id, tenant_id=NZ, sync_payments=True,
+                                payments_synced_since=utcnow()))
     db.session.add_all([
         XeroSyncState(tenant_id=NZ, last_success_at=utcnow() - timedelta(seconds=90),
                       last_error="Xero said: token abc123 rejected for admin@example.com"),

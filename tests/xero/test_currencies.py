@@ -54,8 +54,8 @@ def test_refresh_caches_the_currencies_with_one_more_call(xero_http, connection)
         {"Code": "NZD", "Description": "New Zealand Dollar"}]))
     reference.refresh(TENANT_ID)
     assert cached() == {"NZD": "New Zealand Dollar"}
-    # Another organisation connected: its cache only is kept.
-    reference.forget_all_but("another-tenant")
+    # The organisation serves no entity any more: its cache goes.
+    reference.forget(TENANT_ID)
     assert cached() == {}
 
 

@@ -76,7 +76,7 @@ def choices(settings: XeroSettings, contact_id: str = "", url: str | None = None
     return bill_mapping.BillChoices(
         contact_id=contact_id, status=status, default_account=settings.default_expense_account_code,
         accounts=accounts, tax_type=settings.expense_tax_type or None, url=url,
-        tracking=tracking.rules(settings.tenant_id, "bill") if settings.tenant_id else bill_mapping.TrackingRules())
+        tracking=tracking.rules(settings.tenant_id, "bill", settings.entity_id) if settings.tenant_id else bill_mapping.TrackingRules())
 
 
 def last_done(expense_id: int) -> XeroCopy | None:

@@ -165,7 +165,7 @@ def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate:
         send_number=sends_number(invoice, settings) if invoice is not None else settings.invoice_numbers_by == "bridge",
         reference_from=settings.reference_from,
         url=url,
-        tracking=tracking.rules(settings.tenant_id, "invoice") if settings.tenant_id else mapping.TrackingRules(),
+        tracking=tracking.rules(settings.tenant_id, "invoice", settings.entity_id) if settings.tenant_id else mapping.TrackingRules(),
         branding_theme_id=settings.branding_theme_id or None,
     )
 

@@ -160,6 +160,7 @@ def connect(tokens: TokenSet, tenant: XeroTenant, user_id: int | None,
     reset = setup.adopt(tenant.tenant_id)
     for row in replaced:
         db.session.delete(row)
+    db.session.flush()  # gone before the new row takes the entity
     with XeroClient() as client:
         client.save_connection(tokens, tenant, connected_by_id=user_id)
     db.session.commit()

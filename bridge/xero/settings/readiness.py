@@ -19,8 +19,10 @@ XERO_STATUS_LABELS = {"DRAFT": "Draft", "SUBMITTED": "Awaiting Approval",
 
 @dataclass(frozen=True)
 class Readiness:
-    """Whether invoices can be copied now: an active connection, and the wizard saved."""
+    """Whether one billing entity's documents can be copied now: its organisation connected and
+    active, and its wizard saved."""
 
+    entity_id: int | None = None
     tenant_id: str | None = None
     tenant_name: str | None = None
     connected: bool = False
@@ -33,14 +35,16 @@ class Readiness:
         return self.connected and self.configured
 
 
-def readiness() -> Readiness:
-    """The connection and settings as they are now (two small queries)."""
-    connection = setup.connection()
+def readiness(entity_id: int | None = None) -> Readiness:
+    """The entity's connection and settings as they are now (a few small queries); the first
+    entity's when entity_id is None."""
+    entity_id = setup.entity_key(entity_id)
+    connection = setup.connection(entity_id)
     if connection is None:
-        return Readiness()
-    settings = setup.settings_row()
+        return Readiness(entity_id=entity_id)
+    settings = setup.settings_row(entity_id)
     configured = bool(settings and settings.tenant_id == connection.tenant_id and settings.configured_at)
-    return Readiness(tenant_id=connection.tenant_id, tenant_name=connection.tenant_name, connected=not connection.needs_reconnect,
+    return Readiness(entity_id=entity_id, tenant_id=connection.tenant_id, tenant_name=connection.tenant_name, connected=not connection.needs_reconnect,
                      needs_reconnect=connection.needs_reconnect, configured=configured,
                      settings=settings)
 

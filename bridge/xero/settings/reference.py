@@ -74,14 +74,13 @@ def read_at(tenant_id: str) -> datetime | None:
                              .where(XeroAccount.tenant_id == tenant_id))
 
 
-def forget_all_but(tenant_id: str | None) -> None:
-    """Drop the cache of every other organisation (the caller commits)."""
+def forget(tenant_id: str | None) -> None:
+    """Drop one organisation's cache, when it serves no entity any more (the caller commits)."""
+    if not tenant_id:
+        return
     for model in (XeroAccount, XeroTaxRate, XeroCurrency):
-        statement = delete(model)
-        if tenant_id:
-            statement = statement.where(model.tenant_id != tenant_id)
-        db.session.execute(statement)
-    tracking.forget(all_but=tenant_id)
+        db.session.execute(delete(model).where(model.tenant_id == tenant_id))
+    tracking.forget(tenant_id=tenant_id)
 
 
 def accounts(tenant_id: str, account_class: str) -> list[Option]:

@@ -1,5 +1,8 @@
-"""The Xero integration settings: read them, save the wizard's answers, start them afresh.
+"""The Xero integration settings of each billing entity: read them, save the wizard's answers,
+start them afresh.
 
+Every billing entity has at most one connected organisation, its own settings row and its own
+mappings; `entity_id=None` means the first entity (a workspace with one entity never says).
 Copies and syncs read these settings when they run, so a change applies from the next
 copy or sync on.
 """
@@ -7,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
+from bridge.billing.entities import first_entity
 from bridge.extensions import db
 from bridge.xero.settings import reference, tracking
 from bridge.xero.settings.tracking import TrackingChoice
@@ -19,9 +23,6 @@ from bridge.models import (
     XeroSettings,
     utcnow,
 )
-
-SETTINGS_ID = 1
-
 
 @dataclass
 class Setup:
@@ -51,37 +52,49 @@ class Setup:
                "default_expense_account_code", "expense_tax_type", "branding_theme_id")
 
 
-def connection() -> XeroConnection | None:
-    """The organisation this workspace is connected to (Bridge connects one at a time)."""
-    return db.session.scalar(select(XeroConnection).order_by(XeroConnection.id).limit(1))
+def entity_key(entity_id: int | None) -> int:
+    """The entity meant: the one given, else the first."""
+    return entity_id if entity_id is not None else first_entity().id
 
 
-def settings_row() -> XeroSettings | None:
-    return db.session.get(XeroSettings, SETTINGS_ID)
+def connection(entity_id: int | None = None) -> XeroConnection | None:
+    """The organisation connected for this billing entity, if any."""
+    return db.session.scalar(select(XeroConnection).where(XeroConnection.entity_id == entity_key(entity_id)))
 
 
-def is_configured(tenant_id: str) -> bool:
-    """Whether the wizard was saved for this organisation."""
-    row = settings_row()
+def connections() -> list[XeroConnection]:
+    """Every connected organisation, in the order of their entities."""
+    return list(db.session.scalars(select(XeroConnection).order_by(XeroConnection.entity_id)))
+
+
+def settings_row(entity_id: int | None = None) -> XeroSettings | None:
+    return db.session.scalar(select(XeroSettings).where(XeroSettings.entity_id == entity_key(entity_id)))
+
+
+def is_configured(tenant_id: str, entity_id: int | None = None) -> bool:
+    """Whether the entity's wizard was saved for this organisation."""
+    row = settings_row(entity_id)
     return row is not None and row.tenant_id == tenant_id and row.configured_at is not None
 
 
-def load() -> Setup:
-    """The saved answers (the defaults where nothing was saved)."""
-    row = settings_row()
+def load(entity_id: int | None = None) -> Setup:
+    """The entity's saved answers (the defaults where nothing was saved)."""
+    entity_id = entity_key(entity_id)
+    row = settings_row(entity_id)
     setup = Setup(**{name: getattr(row, name) for name in Setup.SCALARS}) if row else Setup()
-    for mapping in db.session.scalars(select(ServiceTypeAccount)):
+    for mapping in db.session.scalars(select(ServiceTypeAccount).where(ServiceTypeAccount.entity_id == entity_id)):
         setup.revenue_accounts[mapping.service_type_id] = mapping.revenue_account_code
         setup.expense_accounts[mapping.service_type_id] = mapping.expense_account_code
-    for mapping in db.session.scalars(select(TaxRateMapping)):
+    for mapping in db.session.scalars(select(TaxRateMapping).where(TaxRateMapping.entity_id == entity_id)):
         setup.tax_types[mapping.tax_rate_id] = mapping.xero_tax_type
-    setup.tracking = tracking.load()
+    setup.tracking = tracking.load(entity_id)
     return setup
 
 
-def save(setup: Setup, user_id: int | None) -> XeroSettings:
-    """Store the answers and the mappings in one transaction."""
-    row = settings_row() or _new_row()
+def save(setup: Setup, user_id: int | None, entity_id: int | None = None) -> XeroSettings:
+    """Store the entity's answers and mappings in one transaction."""
+    entity_id = entity_key(entity_id)
+    row = settings_row(entity_id) or _new_row(entity_id)
     was_syncing = row.sync_payments
     for name in Setup.SCALARS:
         setattr(row, name, getattr(setup, name))
@@ -95,43 +108,45 @@ def save(setup: Setup, user_id: int | None) -> XeroSettings:
     if setup.sync_payments and setup.backfill_payments and row.tenant_id:
         state = sync_state(row.tenant_id)
         state.backfill_requested, state.sync_requested_at = True, now
-    _save_service_type_accounts(setup)
-    _save_tax_types(setup.tax_types)
-    tracking.save(setup.tracking)
+    _save_service_type_accounts(setup, entity_id)
+    _save_tax_types(setup.tax_types, entity_id)
+    tracking.save(setup.tracking, entity_id)
     db.session.commit()
     return row
 
 
-def adopt(tenant_id: str) -> bool:
-    """Make the settings those of this organisation; True when they were reset for it.
+def adopt(tenant_id: str, entity_id: int | None = None) -> bool:
+    """Make the entity's settings those of this organisation; True when they were reset for it.
 
     Settings made for another organisation (its account codes and tax types mean nothing
-    here) go back to the defaults, with the mappings and the other organisation's cache.
-    The caller commits.
+    here) go back to the defaults, with the entity's mappings and that organisation's cache
+    (other entities' organisations keep theirs). The caller commits.
     """
-    row = settings_row()
+    entity_id = entity_key(entity_id)
+    row = settings_row(entity_id)
     if row is None:
-        row = _new_row()
+        row = _new_row(entity_id)
     reset = row.tenant_id is not None and row.tenant_id != tenant_id
     if reset:
         for name, value in XERO_SETTINGS_DEFAULTS.items():
             setattr(row, name, value)
-        db.session.execute(delete(ServiceTypeAccount))
-        db.session.execute(delete(TaxRateMapping))
-        tracking.clear()
-    reference.forget_all_but(tenant_id)
+        db.session.execute(delete(ServiceTypeAccount).where(ServiceTypeAccount.entity_id == entity_id))
+        db.session.execute(delete(TaxRateMapping).where(TaxRateMapping.entity_id == entity_id))
+        tracking.clear(entity_id)
+        reference.forget(row.tenant_id)
     row.tenant_id = tenant_id
     return reset
 
 
-def _new_row() -> XeroSettings:
-    row = XeroSettings(id=SETTINGS_ID, **XERO_SETTINGS_DEFAULTS)
+def _new_row(entity_id: int) -> XeroSettings:
+    row = XeroSettings(entity_id=entity_id, **XERO_SETTINGS_DEFAULTS)
     db.session.add(row)
     return row
 
 
-def _save_service_type_accounts(setup: Setup) -> None:
-    existing = {m.service_type_id: m for m in db.session.scalars(select(ServiceTypeAccount))}
+def _save_service_type_accounts(setup: Setup, entity_id: int) -> None:
+    existing = {m.service_type_id: m for m in db.session.scalars(
+        select(ServiceTypeAccount).where(ServiceTypeAccount.entity_id == entity_id))}
     for service_type_id in set(setup.revenue_accounts) | set(setup.expense_accounts):
         revenue = setup.revenue_accounts.get(service_type_id)
         expense = setup.expense_accounts.get(service_type_id)
@@ -141,19 +156,20 @@ def _save_service_type_accounts(setup: Setup) -> None:
                 db.session.delete(mapping)
             continue
         if mapping is None:
-            mapping = ServiceTypeAccount(service_type_id=service_type_id)
+            mapping = ServiceTypeAccount(entity_id=entity_id, service_type_id=service_type_id)
             db.session.add(mapping)
         mapping.revenue_account_code, mapping.expense_account_code = revenue, expense
 
 
-def _save_tax_types(tax_types: dict[int, str | None]) -> None:
-    existing = {m.tax_rate_id: m for m in db.session.scalars(select(TaxRateMapping))}
+def _save_tax_types(tax_types: dict[int, str | None], entity_id: int) -> None:
+    existing = {m.tax_rate_id: m for m in db.session.scalars(
+        select(TaxRateMapping).where(TaxRateMapping.entity_id == entity_id))}
     for tax_rate_id, tax_type in tax_types.items():
         mapping = existing.get(tax_rate_id)
         if tax_type is None:
             if mapping is not None:
                 db.session.delete(mapping)
         elif mapping is None:
-            db.session.add(TaxRateMapping(tax_rate_id=tax_rate_id, xero_tax_type=tax_type))
+            db.session.add(TaxRateMapping(entity_id=entity_id, tax_rate_id=tax_rate_id, xero_tax_type=tax_type))
         else:
             mapping.xero_tax_type = tax_type

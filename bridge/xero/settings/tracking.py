@@ -116,28 +116,32 @@ def theme_problem(tenant_id: str, theme_id: str | None) -> str | None:
 
 # --- the mappings -----------------------------------------------------------------------
 
-def load() -> list[TrackingChoice]:
-    """The saved mappings, in the order they were saved."""
+def _mappings(entity_id: int):
+    return select(TrackingMapping).where(TrackingMapping.entity_id == entity_id).order_by(TrackingMapping.id)
+
+
+def load(entity_id: int) -> list[TrackingChoice]:
+    """The entity's saved mappings, in the order they were saved."""
     return [TrackingChoice(row.category_id, row.category_name, row.source, row.custom_field_id,
                            {o.bridge_value: o.option_id for o in row.options})
-            for row in db.session.scalars(select(TrackingMapping).order_by(TrackingMapping.id))]
+            for row in db.session.scalars(_mappings(entity_id))]
 
 
-def save(choices: list[TrackingChoice]) -> None:
-    """Replace the mappings (the caller commits)."""
-    clear()
+def save(choices: list[TrackingChoice], entity_id: int) -> None:
+    """Replace the entity's mappings (the caller commits)."""
+    clear(entity_id)
     for choice in choices[:MAX_CATEGORIES]:
         db.session.add(TrackingMapping(
-            category_id=choice.category_id, category_name=choice.category_name[:150], source=choice.source,
+            entity_id=entity_id, category_id=choice.category_id, category_name=choice.category_name[:150], source=choice.source,
             custom_field_id=choice.custom_field_id if choice.source == "custom_field" else None,
             options=[TrackingOptionMapping(bridge_value=value[:255], option_id=option_id)
                      for value, option_id in choice.options.items() if option_id]))
 
 
-def clear() -> None:
-    """Forget every mapping (another organisation connected; the caller commits)."""
-    db.session.execute(delete(TrackingOptionMapping))
-    db.session.execute(delete(TrackingMapping))
+def clear(entity_id: int) -> None:
+    """Forget the entity's mappings (it connected another organisation; the caller commits)."""
+    for row in db.session.scalars(_mappings(entity_id)):
+        db.session.delete(row)
     db.session.flush()
 
 
@@ -156,9 +160,10 @@ def source_values(source: str, custom_field: CustomField | None = None, keep: tu
     return [(str(i), name) for i, name in db.session.execute(select(model.id, model.name).order_by(model.name))]
 
 
-def rules(tenant_id: str, kind: str) -> TrackingRules:
-    """The rules for invoices or bills from the saved mappings and the cache; empty when none apply."""
-    mappings = list(db.session.scalars(select(TrackingMapping).order_by(TrackingMapping.id)))
+def rules(tenant_id: str, kind: str, entity_id: int) -> TrackingRules:
+    """The rules for the entity's invoices or bills from its saved mappings and its organisation's
+    cache; empty when none apply."""
+    mappings = list(db.session.scalars(_mappings(entity_id)))
     mappings = [m for m in mappings if m.source in SOURCES_FOR[kind]]
     if not mappings:
         return TrackingRules()

@@ -5,6 +5,10 @@ Refreshing is single-flight per connection across threads (a lock) and processes
 lock in the database), because Xero rotates refresh tokens: a second use of an old one
 after the grace period locks the organisation out. The row also keeps, best effort, when
 a call last succeeded, the last error, and whether an admin must reconnect.
+
+One consent can grant several organisations (one per billing entity): their rows then hold
+the same token set, recognised by Xero's auth_event_id. A refresh locks and rewrites every
+row of the set together, since the old refresh token dies for all of them at once.
 """
 import logging
 import threading
@@ -187,12 +191,14 @@ class StoredConnection:
                         tokens = self._refresh_grant(refresh_token)
                     except InvalidGrant:
                         message = RECONNECT + " (Xero no longer accepts Bridge's sign-in.)"
-                        row.status, row.last_error = NEEDS_RECONNECT, message
+                        for member in self._token_set(session, row):
+                            member.status, member.last_error = NEEDS_RECONNECT, message
                         lost = XeroAuthorisationLost(message, status=400, operation=TOKEN_OP)
                     else:
-                        store_tokens(row, tokens, self._cipher)
-                        row.refresh_version += 1
-                        row.last_error = None
+                        for member in self._token_set(session, row):
+                            store_tokens(member, tokens, self._cipher)
+                            member.refresh_version += 1
+                            member.last_error = None
                         token = _AccessToken(tokens.access_token, tokens.expires_at,
                                              row.refresh_version)
         if lost is not None:
@@ -213,7 +219,20 @@ class StoredConnection:
         row = session.scalars(select(XeroConnection).where(where).with_for_update()).one_or_none()
         if row is None:
             raise XeroAuthorisationLost(NOT_CONNECTED)
+        if row.auth_event_id:
+            # The rest of its token set too, in id order (two refreshers of one set wait in line).
+            session.scalars(select(XeroConnection).where(XeroConnection.auth_event_id == row.auth_event_id)
+                            .order_by(XeroConnection.id).with_for_update()).all()
         return row
+
+    @staticmethod
+    def _token_set(session: Session, row: XeroConnection) -> list[XeroConnection]:
+        """The rows holding the same token set as `row` (row first); locked by _lock_row."""
+        if not row.auth_event_id:
+            return [row]
+        others = session.scalars(select(XeroConnection).where(
+            XeroConnection.auth_event_id == row.auth_event_id, XeroConnection.id != row.id)).all()
+        return [row, *others]
 
     def _read_row(self, session: Session) -> XeroConnection:
         """This tenant's row, if it is connected and active."""

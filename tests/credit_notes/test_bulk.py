@@ -205,3 +205,17 @@ def test_a_refused_note_keeps_xeros_words_and_the_others_go(connected, admin, wo
     assert db.session.get(CreditNote, notes[1].id).allocation_state == "none"  # nothing to apply
     assert db.session.scalar(select(XeroActivity).where(
         XeroActivity.credit_note_id == notes[1].id, XeroActivity.outcome == "error")) is not None
+
+
+def test_xeros_pdfs_are_kept_after_the_batches_when_xero_makes_them(connected, admin, workspace, invoice, sandbox,
+                                                                   users):
+    notes = approved_notes(admin, workspace, invoice, 2)
+    configure(initial_status="AUTHORISED", pdfs_by="xero")
+    progress = run_job(queued(notes, users["admin"].id))
+
+    assert (progress.done, progress.failed) == (2, 0)
+    rows = job_rows(progress.job_id)
+    assert all(row.pdf and row.pdf.startswith(b"%PDF") for row in rows)
+    assert all(len(recorded(sandbox, "GET", f"/CreditNotes/{row.xero_id}")) == 1 for row in rows)
+    download = admin.get(f"/credit-notes/{notes[0].id}/pdf")
+    assert download.status_code == 200 and download.data == rows[0].pdf  # Xero's, not Bridge's

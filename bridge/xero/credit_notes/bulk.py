@@ -9,7 +9,7 @@ status kept). Batches go by PUT /CreditNotes (updates POST /CreditNotes), up to 
 summarizeErrors=false; a lost batch is found by Reference (the invoice's and the note's
 numbers: Xero's CreditNote has no Url). Once every batch went, each approved note whose
 invoice has a live copy is applied to it (allocation.allocate_if_due: one call each, once,
-under its own key).
+under its own key), then Xero's PDF of each copy is kept when Xero makes the PDFs.
 """
 from dataclasses import dataclass
 from uuid import UUID
@@ -24,7 +24,7 @@ from bridge.xero.bulk import plan as bulk_plan
 from bridge.xero.bulk.kinds import BulkKind, register
 from bridge.xero.credit_notes import allocation, mapping
 from bridge.xero.credit_notes.copy import INVOICE_NOT_COPIED, adopt_number, last_note_copy
-from bridge.xero.sending import activity
+from bridge.xero.sending import activity, documents
 from bridge.xero.sending.attempt import as_text, stored_payload
 from bridge.xero.sending.once import last_done
 from bridge.xero.settings import reference, tracking
@@ -140,6 +140,23 @@ def finish(run, row: XeroCopy, element: dict, operation: str | None) -> None:
                     credit_note_id=note.id, request=row.payload, response=element)
 
 
+def after_batches(run) -> None:
+    """After every batch: the allocations, then Xero's PDFs when the settings say Xero makes them."""
+    allocate(run)
+    if run.ready.settings.pdfs_by == "xero":
+        store_pdfs(run)
+
+
+def store_pdfs(run) -> None:
+    """Xero's PDF of each copy made or updated by the job that has none yet (one GET each)."""
+    row_ids = list(db.session.scalars(select(XeroCopy.id).where(
+        XeroCopy.job_id == run.job_id, XeroCopy.state == "done", XeroCopy.pdf.is_(None)).order_by(XeroCopy.id)))
+    db.session.commit()
+    for row_id in row_ids:
+        run.renew()
+        documents.store_pdf(row_id, run.user_id)
+
+
 def allocate(run) -> None:
     """After every batch: apply each approved new copy to its invoice's live copy, once."""
     note_ids = list(db.session.scalars(select(XeroCopy.credit_note_id).join(
@@ -185,5 +202,5 @@ CREDIT_NOTES = BulkKind(
     sort=sort_notes, prepare=prepare, update_payload=update_payload,
     create=_create, save=_save, get=lambda client, ids: client.get_credit_notes_by_id(ids),
     candidates=_candidates, match_key=_reference, finish=finish, activity_ids=_activity_ids,
-    after=allocate, endpoint="invoicing.credit_note_show", endpoint_arg="note_id")
+    after=after_batches, endpoint="invoicing.credit_note_show", endpoint_arg="note_id")
 register(CREDIT_NOTES)

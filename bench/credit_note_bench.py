@@ -7,8 +7,10 @@ its lines is made in Bridge and copied. Calls are read from the client's process
 
 Targets: copy + allocation to the invoice's live copy = 2 calls; no live invoice copy (the note
 made, then the invoice voided in Xero) = 1 call; a Draft credit note (not allocated) = 1 call.
+Bulk copy of N approved credit notes (bridge.xero.bulk, the invoices' machinery): ceil(N/50)
+PUT /CreditNotes + N allocations (Xero has no batch of allocations), by operation.
 
-    .venv/bin/python bench/credit_note_bench.py [--notes 20]
+    .venv/bin/python bench/credit_note_bench.py [--notes 20] [--bulk 100]
 """
 import argparse
 import datetime as dt
@@ -25,6 +27,9 @@ from bridge.billing.credit_notes import CreditNoteData, create_credit_note  # no
 from bridge.extensions import db  # noqa: E402
 from bridge.models import CreditNote, Invoice, XeroCopy  # noqa: E402
 from bridge.xero.api.client import XeroClient  # noqa: E402
+from bridge.xero.api.ratelimit import call_counts  # noqa: E402
+from bridge.xero.bulk import plan as bulk_plan  # noqa: E402
+from bridge.xero.bulk.jobs import run_job  # noqa: E402
 from bridge.xero.credit_notes.copy import copy_credit_note  # noqa: E402
 from bridge.xero.sending import ledger  # noqa: E402
 from bridge.xero_sandbox.seed import NZ_TENANT  # noqa: E402
@@ -75,9 +80,29 @@ def scenario(label: str, n: int, ids: dict, void: bool, expect_allocated: bool) 
     print(f"{label:<62} {(calls() - before) / n:5.2f} calls  {elapsed:7.1f} ms each  allocation {sorted(states)}")
 
 
+def bulk(n: int, ids: dict) -> None:
+    """Prepare n invoices copied Approved with a credit note each (not counted), then copy the n
+    notes in one bulk job (counted, by operation)."""
+    notes = [credit_two_lines(copied_invoice(ids)) for _ in range(n)]
+    job = bulk_plan.select_documents("credit_note", notes, user_id=ids["user"],
+                                     link_template="http://bench.test/credit-notes/{id}")
+    bulk_plan.queue_job(job.id, None)
+    before, started = call_counts(), time.perf_counter()
+    progress = run_job(job.id)
+    elapsed = time.perf_counter() - started
+    after = call_counts()
+    used = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+    allocated = sum(1 for i in notes if db.session.get(CreditNote, i).allocation_state == "done")
+    print(f"bulk copy of {n} approved credit notes: {progress.done} copied, {progress.failed} refused, "
+          f"{allocated} allocated, {sum(used.values())} Xero calls in {elapsed:.1f} s")
+    for (tenant, operation), count in sorted(used.items(), key=lambda item: str(item[0][1])):
+        print(f"    {count:5d}  {operation}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=20, help="credit notes per scenario")
+    parser.add_argument("--bulk", type=int, default=100, help="credit notes in the bulk copy (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         app, server = bench_app(folder)
@@ -90,6 +115,8 @@ def main() -> None:
                      void=False, expect_allocated=True)
             scenario("copy an approved credit note, no live invoice copy (voided)", args.notes, ids,
                      void=True, expect_allocated=False)
+            if args.bulk:
+                bulk(args.bulk, ids)
             configure(ids, initial_status="DRAFT")
             scenario("copy a draft credit note (nothing to allocate)", args.notes, ids,
                      void=False, expect_allocated=False)

@@ -6,7 +6,7 @@ from flask import Blueprint
 bp = Blueprint("invoicing", __name__)
 
 from bridge.invoicing import (  # noqa: E402,F401
-    bill_views, bulk_views, cells, copy_views, credit_note_views, editor, file_views, pdf,
+    bill_views, bulk_views, cells, copy_views, credit_note_list, credit_note_views, editor, file_views, pdf,
     recording, routes, void_views,
 )
 from bridge.invoicing.custom_values import display_value  # noqa: E402

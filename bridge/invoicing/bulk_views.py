@@ -1,7 +1,8 @@
-"""Bulk Copy to Xero from the invoice table: the selection (ticked rows, or every invoice
-matching the filter) becomes a draft job; the modal shows what will happen and, once
-confirmed, a progress bar polled every second and then each invoice's result. The work runs
-in the background (bridge.xero.invoices.bulk.jobs); closing the modal does not stop it."""
+"""Bulk Copy to Xero from the invoice table (the ticked rows, or every invoice matching the
+filter) and from the list of credit notes (credit_note_list): the selection becomes a draft
+job; the modal shows what will happen and, once confirmed, a progress bar polled every second
+and then each document's result. The job's pages here serve every kind. The work runs in the
+background (bridge.xero.bulk.jobs); closing the modal does not stop it."""
 from flask import abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,11 +13,12 @@ from bridge.extensions import db
 from bridge.invoicing import bp, table
 from bridge.invoicing.forms import InChoices, InvoiceFilterForm, options
 from bridge.invoicing.responses import page_or_partial
-from bridge.models import XeroCopyJob
-from bridge.xero.invoices.bulk import jobs as bulk_copy
+from bridge.models import CreditNote, XeroCopyJob
+from bridge.xero.bulk import jobs as bulk_copy
+from bridge.xero.bulk.kinds import kind_of
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.scheduling import scheduler
-from bridge.xero.settings.readiness import xero_invoice_url
+from bridge.xero.sending.attempt import xero_url
 from bridge.xero.sending.payloads import COPY_STATUSES
 
 MODAL, PAGE = "invoicing/_bulk_modal.html", "invoicing/bulk.html"
@@ -48,7 +50,7 @@ def bulk_select():
         filters = InvoiceFilterForm(request.form)
         filters.client.choices = options(table.client_choices(), "Any client")
         if not filters.validate():
-            return _refused("The filter cannot be used: correct it and select again.")
+            return refused_modal("The filter cannot be used: correct it and select again.")
         ids = table.matching_ids(filters.to_filters())
     else:
         ids = [i for i in map(parse_id, request.form.getlist("invoice_ids")) if i is not None]
@@ -57,8 +59,8 @@ def bulk_select():
         job = bulk_plan.select_invoices(ids, user_id=current_user.id,
                                         link_template=link[:-1] + "{id}")
     except bulk_plan.BulkRefused as refused:
-        return _refused(refused.message)
-    return _plan(job.id, BulkStartForm(formdata=None))
+        return refused_modal(refused.message)
+    return plan_modal(job.id, BulkStartForm(formdata=None))
 
 
 @bp.post("/invoices/xero/jobs/<int:job_id>/start")
@@ -71,7 +73,7 @@ def bulk_start(job_id: int):
     try:
         bulk_plan.queue_job(job_id, form.status.data or None, bool(form.accept_differences.data))
     except bulk_plan.BulkRefused as refused:
-        return _plan(job_id, form, 422, refused.message)
+        return plan_modal(job_id, form, 422, refused.message)
     scheduler.wake_copy_jobs()
     return _progress(job_id)
 
@@ -81,7 +83,7 @@ def bulk_job(job_id: int):
     """The job's progress (polled by the modal), or its page when reopened from the Xero card."""
     job = _job_or_404(job_id)
     if job.state == "draft":
-        return _plan(job_id, BulkStartForm(formdata=None))
+        return plan_modal(job_id, BulkStartForm(formdata=None))
     return _progress(job_id)
 
 
@@ -89,19 +91,24 @@ def _job_or_404(job_id: int) -> XeroCopyJob:
     return db.session.get(XeroCopyJob, job_id) or abort(404)
 
 
-def _refused(message: str):
+def refused_modal(message: str):
     """The modal with only why nothing can be copied (422 keeps it open)."""
     return page_or_partial(PAGE, MODAL, 422, plan=None, form=None, problem=message)
 
 
-def _plan(job_id: int, form: BulkStartForm, status: int = 200, problem: str | None = None):
+def plan_modal(job_id: int, form: BulkStartForm, status: int = 200, problem: str | None = None):
+    """The confirmation modal of a draft job, of any kind."""
     plan = bulk_plan.plan_job(job_id)
-    return page_or_partial(PAGE, MODAL, status, plan=plan, form=form, problem=problem)
+    return page_or_partial(PAGE, MODAL, status, plan=plan, form=form, problem=problem, kind=plan.kind)
 
 
 def _progress(job_id: int):
     progress = bulk_copy.progress(job_id)
+    kind = kind_of(progress.kind)
     rows = bulk_copy.results(job_id) if progress.over else []
-    links = {row.id: xero_invoice_url(row.tenant_id, row.xero_id) for row, _number in rows}
+    links = {row.id: xero_url(row) for row, _number in rows}
+    # A credit note's allocation to its invoice's copy, made after the batches.
+    notes = {note.id: note for note in db.session.scalars(db.select(CreditNote).where(
+        CreditNote.id.in_([row.credit_note_id for row, _number in rows])))} if kind.name == "credit_note" else {}
     return page_or_partial(PAGE, PROGRESS, progress=progress, rows=rows, links=links, job_id=job_id,
-                           on_page=request.args.get("on_page") == "1")
+                           kind=kind, notes=notes, on_page=request.args.get("on_page") == "1")

@@ -23,6 +23,7 @@ from bridge.xero.credit_notes import allocation
 from bridge.xero.credit_notes.copy import (
     NoteCopy, copy_credit_note, last_note_copy, resume_note_copy, status_choice_needed,
 )
+from bridge.xero.sending import documents
 from bridge.xero.sending.attempt import xero_url
 from bridge.xero.sending.explain import Refusal
 from bridge.xero.sending.once import not_ready_message
@@ -76,6 +77,9 @@ def credit_note_download(note_id: int):
     ready = readiness()
     if ready.settings is not None and ready.settings.pdfs_by == "xero":
         row = last_note_copy(note_id)
+        if row is not None and row.pdf is None and ready.connected:
+            documents.store_pdf(row.id, current_user.id)  # not fetched at copy time (a bulk copy's failed GET)
+            row = last_note_copy(note_id)
         content = row.pdf if row is not None else None
     content = content or credit_note_pdf(note, issuer(note.invoice.entity))
     return Response(content, mimetype="application/pdf", headers={

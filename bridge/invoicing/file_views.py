@@ -14,7 +14,7 @@ from bridge.forms import EmptyForm
 from bridge.invoicing import bp
 from bridge.invoicing.file_forms import FileUploadForm
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
-from bridge.models import DocumentFile, Expense
+from bridge.models import DocumentFile, Expense, Invoice
 from bridge.xero.bills.send import upload_receipts
 from bridge.xero.invoices.copy import upload_invoice_files
 from bridge.xero.sending.attachments import files_in_xero
@@ -54,11 +54,23 @@ def files_context(owner: Owner, form: FileUploadForm | None = None, problem: str
     form, the limits, and a refusal that belongs to no field (a delete)."""
     kind = "invoices" if owner.invoice_id is not None else "expenses"
     document_id = owner.invoice_id if owner.invoice_id is not None else owner.expense_id
-    return {"state": files_in_xero(owner), "form": form or FileUploadForm(formdata=None),
+    return {"closed": closed_to_uploads(owner), "state": files_in_xero(owner), "form": form or FileUploadForm(formdata=None),
             "invoice": owner.invoice_id is not None, "kind": kind, "document_id": document_id,
             "max": files.readable_size(files.max_bytes()), "max_bytes": files.max_bytes(),
             "per_document": files.MAX_PER_DOCUMENT, "problem": problem,
             "noun": "supporting files" if owner.invoice_id is not None else "receipts"}
+
+
+VOIDED_NO_UPLOADS = ("This invoice is voided: nothing more is added to it, so files cannot be uploaded. "
+                     "Its files stay as they are.")
+
+
+def closed_to_uploads(owner: Owner) -> str | None:
+    """Why no file can be added to the document now (a voided invoice), or None."""
+    if owner.invoice_id is None:
+        return None
+    invoice = db.session.get(Invoice, owner.invoice_id)
+    return VOIDED_NO_UPLOADS if invoice is not None and invoice.voided else None
 
 
 def document_files(invoice_id: int | None = None, expense_id: int | None = None) -> dict:
@@ -91,6 +103,9 @@ def file_upload(kind: str, document_id: int):
     """Keep an uploaded file with the document; a refusal is said at the field (422)."""
     document, owner = _document(kind, document_id)
     form = FileUploadForm()  # the request's limit was raised by allow_large_files
+    closed = closed_to_uploads(owner)
+    if closed:
+        return _section(document, owner, 422, problem=closed)
     if not form.validate():
         return _section(document, owner, 422, form)
     upload = form.file.data

@@ -252,6 +252,7 @@ def setup_context(xero, form, problem: str | None, refreshed: bool = False) -> d
 def recent_copy_jobs():
     # Imported here: the copy machinery imports this blueprint's reference data, so a
     # module-level import would be circular.
-    from bridge.xero.invoices.bulk import jobs as bulk_copy
+    from bridge.xero.invoices.bulk import jobs as bulk_copy  # registers the invoice kind
+    from bridge.xero.credit_notes import bulk as _credit_notes  # noqa: F401  (registers its kind)
 
     return bulk_copy.recent_jobs()

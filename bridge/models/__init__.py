@@ -19,6 +19,7 @@ from bridge.models.copies import (
     COPY_STATES,
     ENDED_STATUSES,
     SENDING_ACTIONS,
+    JOB_KINDS,
     JOB_STATES,
     XeroActivity,
     XeroCopy,
@@ -61,7 +62,7 @@ from bridge.models.workspace import (
 from bridge.models.xero import XERO_CONNECTION_STATUSES, XeroConnection
 
 __all__ = [
-    "COPY_ACTIONS", "COPY_STATES", "ENDED_STATUSES", "SENDING_ACTIONS", "JOB_STATES", "XeroActivity", "XeroCopy",
+    "COPY_ACTIONS", "COPY_STATES", "ENDED_STATUSES", "SENDING_ACTIONS", "JOB_KINDS", "JOB_STATES", "XeroActivity", "XeroCopy",
     "XeroCopyJob", "XeroDocument",
     "ROLES", "User", "INVOICE_STATUSES", "PAYMENT_SOURCES", "PAYMENT_STATUSES", "Budget",
     "Expense", "Invoice", "InvoiceLine", "Payment", "ZERO", "UTCDateTime", "utcnow",

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from bridge.extensions import db
 from bridge.models.auth import User
@@ -126,11 +126,15 @@ class XeroDocument(db.Model):
 JOB_STATES = ("draft", "queued", "running", "done", "stopped")
 
 
-class XeroCopyJob(db.Model):
-    """A bulk Copy to Xero: the selected invoices, worked through in the background.
+# What a bulk copy copies: invoices, or credit notes (bridge.xero.bulk.kinds).
+JOB_KINDS = ("invoice", "credit_note")
 
-    The selection is stored here (not in a URL); each invoice's outcome is a XeroCopy row
-    with this job_id, whose attempt_key is derived from `key` and the invoice id.
+
+class XeroCopyJob(db.Model):
+    """A bulk Copy to Xero: the selected invoices (or credit notes), worked through in the background.
+
+    The selection is stored here (not in a URL); each document's outcome is a XeroCopy row
+    with this job_id, whose attempt_key is derived from `key` and the document's id.
     """
 
     __tablename__ = "xero_copy_jobs"
@@ -139,9 +143,13 @@ class XeroCopyJob(db.Model):
     key: Mapped[str] = mapped_column(String(36), unique=True)
     tenant_id: Mapped[str] = mapped_column(String(36))
     state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="invoice", server_default="invoice")
     # The Xero status for new copies when the setting is Manual (chosen once for the batch).
     status: Mapped[str | None] = mapped_column(String(20))
+    # The selected documents' ids, of the job's kind (invoices' or credit notes'); the column
+    # kept its first name, document_ids says what it holds.
     invoice_ids: Mapped[list] = mapped_column(JSON)
+    document_ids = synonym("invoice_ids")
     # Bridge's invoice page address with "{id}" for the invoice id (Xero's Url field).
     link_template: Mapped[str] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)

@@ -4,9 +4,10 @@ Layers, top to bottom (an upper one may import a lower one, never the reverse; t
 import-linter contracts in .importlinter hold this, and CI runs them):
 
     scheduling   the in-app scheduler and `flask xero` commands: runs the sync and bulk jobs
-    invoices     invoices to Xero: the single copy, the modal's options, mapping, bulk copy
+    invoices     invoices to Xero: the single copy, the modal's options, mapping, the invoice kind of bulk copy
     bills        budget expenses to Xero as bills: single, batch, mapping
-    credit_notes credit notes to Xero, and their allocation to the invoice's copy
+    credit_notes credit notes to Xero, their allocation to the invoice's copy, the credit note kind of bulk copy
+    bulk         bulk copy of any kind of document: plan, job under its lease, batches of 50, exactly once
     sync         payments and documents mirrored Xero -> Bridge; leases (one poller, one run)
     sending      one document sent exactly once: attempts, activity, refusals, contacts, notes, PDFs
     settings     the integration's settings, Xero's cached reference data, readiness, connecting

@@ -18,7 +18,7 @@ LINK = "http://bridge.test/invoices/{id}"
 def bulk_sleeps(monkeypatch):
     """The waits (Retry-After, backoff) the bulk copy would have slept, in seconds."""
     sleeps = []
-    monkeypatch.setattr("bridge.xero.invoices.bulk.jobs.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
+    monkeypatch.setattr("bridge.xero.bulk.jobs.XeroClient", functools.partial(XeroClient, sleep=sleeps.append))
     return sleeps
 
 

@@ -29,6 +29,25 @@ class CreditNoteCalls:
                              payload={"CreditNotes": list(credit_notes)}, idempotency_key=idempotency_key)
         return self._elements(response, "CreditNotes")
 
+    def save_credit_notes(self, credit_notes: list[dict], summarize_errors: bool = False,
+                          idempotency_key: str | None = None) -> list[dict]:
+        """Update credit notes by their CreditNoteID, many in one call (POST /CreditNotes,
+        updateOrCreateCreditNotes); answers and raises as create_invoices."""
+        if not credit_notes:
+            return []
+        response = self._api("POST", "/CreditNotes", params={"summarizeErrors": flag(summarize_errors)},
+                             payload={"CreditNotes": list(credit_notes)}, idempotency_key=idempotency_key)
+        return self._elements(response, "CreditNotes")
+
+    def get_credit_notes_by_id(self, credit_note_ids) -> list[dict]:
+        """The credit notes with these CreditNoteIDs (GET /CreditNotes has no IDs parameter:
+        a where of Guid comparisons, every page)."""
+        ids = [as_guid(i) for i in credit_note_ids]
+        if not ids:
+            return []
+        where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in ids)
+        return self.get_credit_notes(where=where)
+
     def update_credit_note(self, credit_note_id: str, payload: dict,
                            idempotency_key: str | None = None) -> dict:
         """Update one credit note by its CreditNoteID (POST /CreditNotes/{CreditNoteID})."""

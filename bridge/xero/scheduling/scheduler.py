@@ -210,7 +210,10 @@ def running() -> "Poller | None":
 
 def run_copy_jobs(holder: str | None = None) -> list:
     """Run every unfinished bulk copy job (the runner's tick and `flask xero run-jobs`)."""
-    from bridge.xero.invoices.bulk import jobs as bulk_copy  # imported late: it needs the invoicing package loaded
+    # Imported late: they need the invoicing package loaded. Each kind's package registers it.
+    from bridge.xero.bulk import jobs as bulk_copy
+    from bridge.xero.credit_notes import bulk as _credit_notes  # noqa: F401
+    from bridge.xero.invoices.bulk import kind as _invoices  # noqa: F401
 
     done = []
     for job_id in bulk_copy.unfinished_jobs():

@@ -1,2 +1,3 @@
-"""Bulk Copy to Xero: the plan before anything is sent (plan.py), the background job under its
-own lease (jobs.py) and its batches of up to 50 invoices per call (batches.py)."""
+"""Bulk Copy to Xero of invoices: the invoice kind of bridge.xero.bulk (kind.py registers it),
+which invoices can go (sorting.py), and the invoice-shaped API the views, tests and benches use
+(plan.py, jobs.py) over the shared machinery."""

@@ -1,6 +1,6 @@
-"""The batches of a bulk copy: send up to 50 invoices in one Xero call, record each invoice's
-answer, and recover batches a previous run left without an answer (bridge.xero.invoices.bulk.jobs
-explains the design)."""
+"""The batches of a bulk copy: send up to 50 documents in one Xero call, record each one's
+answer, and recover batches a previous run left without an answer (bridge.xero.bulk.jobs
+explains the design; the calls and what follows an answer are the kind's)."""
 import hashlib
 from collections import defaultdict
 from contextlib import contextmanager
@@ -8,15 +8,13 @@ from contextlib import contextmanager
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import Invoice, XeroCopy, utcnow
-from bridge.xero.sending import activity
-from bridge.xero.invoices.bulk import plan as bulk_plan
-from bridge.xero.invoices import mapping
-from bridge.xero.invoices.copy import after_copy
-from bridge.xero.sending.attempt import RECOVERY_WINDOW, as_text, mark_done, stored_payload
+from bridge.models import XeroCopy, utcnow
 from bridge.xero.api.errors import (
     XeroAuthorisationLost, XeroError, XeroRateLimited, XeroValidationError, element_error, element_failed,
 )
+from bridge.xero.bulk.kinds import document_id
+from bridge.xero.sending import activity
+from bridge.xero.sending.attempt import RECOVERY_WINDOW, as_text, mark_done, stored_payload
 from bridge.xero.sending.explain import refusal
 
 # Xero certainly did not take the request: the batch is sent again later, unchanged.
@@ -29,21 +27,21 @@ def batch_key(item_keys: list[str]) -> str:
 
 
 class Batches:
-    """Sending and recording the batches of one run (`run` is its bulk_copy._Run)."""
+    """Sending and recording the batches of one run (`run` is its bridge.xero.bulk.jobs._Run)."""
 
     def __init__(self, run):
         self.run = run
+        self.kind = run.kind
         self.client = run.client
 
     # --- creates ---------------------------------------------------------------------
 
     def send_creates(self, row_ids: list[int]) -> None:
-        """PUT the rows' invoices in one call (summarizeErrors=false) and record each answer."""
+        """PUT the rows' documents in one call (summarizeErrors=false) and record each answer."""
         rows = self._rows(row_ids)
-        payloads, key = [stored_payload(row.payload) for row in rows], rows[0].batch_key
+        documents, key = [stored_payload(row.payload) for row in rows], rows[0].batch_key
         self._mark_sent(row_ids)
-        self._send(row_ids, lambda: self.client.create_invoices(
-            payloads, summarize_errors=False, idempotency_key=key))
+        self._send(row_ids, lambda: self.kind.create(self.client, documents, key))
 
     # --- updates ---------------------------------------------------------------------
 
@@ -53,30 +51,28 @@ class Batches:
         targets = {row.id: row.xero_id for row in rows}
         self._mark_sent(row_ids)
         with self._calling(row_ids):
-            current = {str(c["InvoiceID"]): c for c in self.client.get_invoices(ids=targets.values())}
+            current = {str(c[self.kind.id_field]): c for c in self.kind.get(self.client, list(targets.values()))}
         rows = self._rows(row_ids)
-        items = {item.invoice.id: item for item in bulk_plan.sort_invoices(
-            [row.invoice_id for row in rows], self.run.tenant_id, self.run.ready, self.run.job_id)[0]}
-        sendable, payloads = [], []
+        items = {item.document.id: item for item in self.kind.sort(
+            [document_id(row, self.kind) for row in rows], self.run.tenant_id, self.run.ready, self.run.job_id)[0]}
+        sendable, documents = [], []
         for row in rows:
-            item, found = items.get(row.invoice_id), current.get(row.xero_id)
+            item, found = items.get(document_id(row, self.kind)), current.get(row.xero_id)
             if item is None or found is None:
-                problem = ("Xero no longer has the copied invoice (it may have been deleted there)."
-                           if found is None else "This invoice cannot be copied any more.")
+                problem = (f"Xero no longer has the copied {self.kind.noun} (it may have been deleted there)."
+                           if found is None else f"This {self.kind.noun} cannot be copied any more.")
                 self._fail(row, [], problem, "not_found")
                 continue
-            choices = self.run.choices(item, row.xero_contact_id, None)
-            payload = {"InvoiceID": row.xero_id, **mapping.update_payload(item.invoice, choices, found)}
+            payload = {self.kind.id_field: row.xero_id, **self.kind.update_payload(self.run, item, row, found)}
             row.payload = as_text(payload)
             sendable.append(row.id)
-            payloads.append(payload)
+            documents.append(payload)
         db.session.commit()
         if not sendable:
             return
         # The same body under the same key: a repeat is answered from Xero's cache.
-        key = f"{rows[0].batch_key[:60]}-{hashlib.sha256(as_text(payloads).encode()).hexdigest()[:40]}"
-        self._send(sendable, lambda: self.client.save_invoices(
-            payloads, summarize_errors=False, idempotency_key=key))
+        key = f"{rows[0].batch_key[:60]}-{hashlib.sha256(as_text(documents).encode()).hexdigest()[:40]}"
+        self._send(sendable, lambda: self.kind.save(self.client, documents, key))
 
     def _send(self, row_ids: list[int], call) -> None:
         """Make one batch call for the rows and record each answer.
@@ -135,15 +131,17 @@ class Batches:
                 self.send_creates(left)
 
     def _look_up(self, rows: list[XeroCopy]) -> dict[int, dict]:
-        """{row id: Xero's invoice} for the rows' invoices Xero has (matched by their Url)."""
-        urls = {stored_payload(row.payload).get("Url"): row.id for row in rows}
+        """{row id: Xero's document} for the rows' documents Xero has (the kind's match_key:
+        an invoice's Url, a credit note's Reference)."""
+        keys = {self.kind.match_key(stored_payload(row.payload)): row.id for row in rows}
+        keys.pop(None, None)
         since = min(row.attempted_at or row.created_at for row in rows) - RECOVERY_WINDOW
         db.session.commit()
         found = {}
-        for invoice in self.client.get_invoices(where='Type=="ACCREC"', modified_since=since):
-            row_id = urls.get(invoice.get("Url"))
-            if row_id is not None:
-                found[row_id] = invoice
+        for document in self.kind.candidates(self.client, since):
+            row_id = keys.get(self.kind.match_key(document))
+            if row_id is not None and row_id not in found:
+                found[row_id] = document
         return found
 
     def _rekey(self, row_ids: list[int]) -> None:
@@ -161,7 +159,7 @@ class Batches:
         return [rows[i] for i in row_ids]
 
     def _mark_sent(self, row_ids: list[int]) -> None:
-        """From here on Xero may have the rows' invoices; commit before calling Xero."""
+        """From here on Xero may have the rows' documents; commit before calling Xero."""
         for row in self._rows(row_ids):
             row.state, row.attempted_at = "pending", utcnow()
         db.session.commit()
@@ -179,33 +177,26 @@ class Batches:
             row.error = "Xero did not answer; Bridge looks in Xero before sending again."
         db.session.commit()
 
+    def _number(self, row: XeroCopy) -> str | None:
+        return (stored_payload(row.payload) or {}).get(self.kind.number_field)
+
     def _refuse_all(self, row_ids: list[int], error: XeroError) -> None:
         for row in self._rows(row_ids):
-            problem = refusal(error, action=row.action, number=(stored_payload(row.payload) or {}).get("InvoiceNumber"))
+            problem = refusal(error, action=row.action, number=self._number(row), document=self.kind.noun)
             self._fail(row, list(getattr(error, "messages", []) or []), problem.message, problem.kind)
         db.session.commit()
 
     def _record(self, row_ids: list[int], elements: list[dict], operation: str | None = None) -> None:
         """Each row's answer from Xero: done with its number and status, or failed with Xero's messages."""
-        rows = self._rows(row_ids)
-        invoices = {i.id: i for i in db.session.scalars(select(Invoice).where(
-            Invoice.id.in_([row.invoice_id for row in rows])))}
-        for row, element in zip(rows, elements):
-            invoice = invoices[row.invoice_id]
+        for row, element in zip(self._rows(row_ids), elements):
             if element_failed(element):
-                messages = list(element_error(0, element).messages) or ["Xero refused this invoice."]
-                number = (stored_payload(row.payload) or {}).get("InvoiceNumber")
-                problem = refusal(XeroValidationError(messages), action=row.action, number=number)
+                messages = list(element_error(0, element).messages) or [f"Xero refused this {self.kind.noun}."]
+                problem = refusal(XeroValidationError(messages), action=row.action, number=self._number(row),
+                                  document=self.kind.noun)
                 self._fail(row, messages, problem.message, problem.kind, element)
                 continue
             mark_done(row, element)
-            notes = after_copy(invoice, row)
-            verb = "Copied" if row.action == "create" else "Updated the copy of"
-            summary = f"{verb} invoice {invoice.number} as {row.xero_number} ({row.xero_status}) in Xero"
-            summary += " (found after an interrupted bulk copy)." if operation == "recover" else " (bulk copy)."
-            activity.record("copy" if row.action == "create" else "update", "ok", " ".join([summary, *notes]),
-                            tenant_id=row.tenant_id, user_id=row.created_by_id, invoice_id=row.invoice_id,
-                            request=row.payload, response=element)
+            self.kind.finish(self.run, row, element, operation)
         db.session.commit()
 
     def _fail(self, row: XeroCopy, messages: list[str], message: str, kind: str, element=None) -> None:
@@ -213,5 +204,5 @@ class Batches:
         row.error, row.error_kind, row.messages = message, kind, messages or None
         activity.record("copy" if row.action == "create" else "update", "error",
                         f"Bulk copy: {'; '.join(messages) or message}", tenant_id=row.tenant_id,
-                        user_id=row.created_by_id, invoice_id=row.invoice_id, request=row.payload,
-                        response=messages or message)
+                        user_id=row.created_by_id, request=row.payload, response=messages or message,
+                        **self.kind.activity_ids(row))

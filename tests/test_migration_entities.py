@@ -8,7 +8,7 @@ from bridge.extensions import db
 from tests.conftest import make_app
 from tests.test_migrations import empty_database_url  # noqa: F401  (the fixture)
 
-BEFORE = "f20a00000001"
+BEFORE = "f20b00000001"
 NOW = "'2026-12-01 10:00:00'"
 
 

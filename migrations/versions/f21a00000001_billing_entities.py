@@ -2,7 +2,7 @@
 base currency and Xero organisation
 
 Revision ID: f21a00000001
-Revises: f20a00000001
+Revises: f20b00000001
 Create Date: 2026-12-07 21:30:00
 
 Nothing is lost: the organisation row (Settings > Organisation) and the workspace's number
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f21a00000001'
-down_revision = 'f20a00000001'
+down_revision = 'f20b00000001'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ import pytest
 
 from bridge.extensions import db
 from bridge.billing.service import LineData
-from bridge.models import WorkspaceSettings
+from bridge.billing.entities import first_entity
 from tests.invoicing import factories
 from tests.workspace.conftest import admin, member, make_budget, make_expense  # noqa: F401  (fixtures)
 
@@ -20,7 +20,7 @@ def build_workspace(text: str) -> dict:
     """A client, service type, tax rate, custom field (+ value), invoice, budget and expense,
     every free-text column holding `text`; returns the ids the URL map asks for."""
     # Invoice numbers come from an admin-typed pattern, so they carry the text too.
-    db.session.add(WorkspaceSettings(id=1, invoice_number_pattern=f"{text}"[:50] + "{seq}"))
+    first_entity().invoice_number_pattern = f"{text}"[:50] + "{seq}"
     company = factories.company(f"{text} client", email=None, tax_number=text[:50], address=text)
     service = factories.service_type(f"{text} service"[:120])
     tax = factories.tax_rate(f"{text} tax"[:120], "20")

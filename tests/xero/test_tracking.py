@@ -54,8 +54,8 @@ def test_refresh_caches_categories_options_and_themes(xero_http, connection):
     options = dict(db.session.execute(select(XeroTrackingOption.name, XeroTrackingOption.status)).all())
     assert options == {"North": "ACTIVE", "Central": "ARCHIVED"}
     assert [(t.value, t.label) for t in tracking.themes(TENANT_ID)][0] == (STANDARD, "Standard")
-    # Another organisation connected: this one's cache goes.
-    reference.forget_all_but("another-tenant")
+    # The organisation serves no entity any more: its cache goes.
+    reference.forget(TENANT_ID)
     assert db.session.scalar(select(XeroBrandingTheme)) is None and db.session.scalar(select(XeroTrackingOption)) is None
 
 

@@ -119,3 +119,21 @@ def test_the_allocation_body_is_a_valid_allocation():
     body = {"Allocations": [{"Invoice": {"InvoiceID": str(uuid4())}, "Amount": Decimal("52.33"),
                              "Date": dt.date(2026, 3, 9)}]}
     assert contract.problems(prepared("PUT", f"/CreditNotes/{uuid4()}/Allocations", body), REAL_XERO) == []
+
+
+def test_a_discounted_line_goes_without_discount_and_keeps_bridges_amount():
+    """Xero refuses DiscountRate on credit notes: the discount is taken off the unit amount (exact
+    here: 3 x 33.33 less 12.5% is 87.49, not a whole number of cents per unit, so 1 x 87.49)."""
+    choices = mapping.NoteChoices(contact_id=str(uuid4()), status="AUTHORISED", send_number=True,
+                                  invoice_items=({"AccountCode": "220", "TaxType": "OUTPUT2"},))
+    note = sample_note()
+    item = mapping.credit_note_payload(note, "2026-0042", choices)["LineItems"][0]
+    assert "DiscountRate" not in item and "DiscountAmount" not in item
+    assert (item["Quantity"], item["UnitAmount"]) == (Decimal("1"), note.lines[0].net_amount) == (1, Decimal("87.49"))
+    assert item["Description"] == "Logo (3 x 33.33 less 12.5%)"
+    # Exact per unit: the quantity stays (12 x 80.00 less 10% = 12 x 72.00).
+    line = note.lines[0]
+    line.quantity, line.unit_price, line.discount_percent, line.net_amount = (
+        Decimal("12"), Decimal("80.00"), Decimal("10"), Decimal("864.00"))
+    item = mapping.line_item(note, line, choices)
+    assert (item["Description"], item["Quantity"], item["UnitAmount"]) == ("Logo", Decimal("12"), Decimal("72.00"))

@@ -7,6 +7,9 @@ and the tracking of the invoice copy's LineItem at the same position (the copy's
 request); a line for an amount takes the first line's.
 """
 from dataclasses import dataclass
+from decimal import Decimal
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,32 @@ def source_item(note, line, choices: NoteChoices) -> dict:
 def line_item(note, line, choices: NoteChoices) -> dict:
     """One credit note line as a Xero LineItem (Xero derives LineAmount and TaxAmount)."""
     source = source_item(note, line, choices)
+    description, quantity, unit_amount = without_discount(line)
     item = {
-        "Description": line.description,
-        "Quantity": line.quantity,
-        "UnitAmount": line.unit_price,
+        "Description": description,
+        "Quantity": quantity,
+        "UnitAmount": unit_amount,
         "AccountCode": source.get("AccountCode"),
         "TaxType": source.get("TaxType"),
     }
-    if line.discount_percent:
-        item["DiscountRate"] = line.discount_percent
     if source.get("Tracking"):
         item["Tracking"] = [dict(entry) for entry in source["Tracking"]]
     return item
+
+
+def without_discount(line) -> tuple[str, Decimal, Decimal]:
+    """The line's description, quantity and unit amount with its discount taken off.
+
+    Xero takes DiscountRate on sales invoices only, not on credit notes (XERO_API_NOTES.md §10.1,
+    "ACCREC only"). The discounted unit amount keeps the quantity when it is exact to the cent
+    (12 x 80.00 less 10% = 12 x 72.00); otherwise the line goes as 1 x its net amount, the
+    quantity and discount said in the description, so Xero's total matches Bridge's to the cent.
+    """
+    if not line.discount_percent:
+        return line.description, line.quantity, line.unit_price
+    if line.quantity:
+        unit = line.net_amount / line.quantity
+        if unit == unit.quantize(CENT):
+            return line.description, line.quantity, unit.quantize(CENT)
+    detail = f"{line.quantity.normalize():f} x {line.unit_price} less {line.discount_percent.normalize():f}%"
+    return f"{line.description} ({detail})"[:4000], Decimal("1"), line.net_amount

@@ -141,7 +141,11 @@ class XeroCopyJob(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(36), unique=True)
+    # The billing entity whose documents these are (None: the first), and its organisation.
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("billing_entities.id"))
     tenant_id: Mapped[str] = mapped_column(String(36))
+    # A selection spanning several entities is one job per entity's organisation, sharing this.
+    selection_key: Mapped[str | None] = mapped_column(String(36), index=True)
     state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
     kind: Mapped[str] = mapped_column(String(20), default="invoice", server_default="invoice")
     # The Xero status for new copies when the setting is Manual (chosen once for the batch).

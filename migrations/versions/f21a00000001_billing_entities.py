@@ -130,6 +130,13 @@ def upgrade():
         batch_op.add_column(sa.Column('default_entity_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_companies_default_entity_id_billing_entities'),
                                     'billing_entities', ['default_entity_id'], ['id'], ondelete='SET NULL')
+    # A bulk copy is one job per entity (earlier jobs: None, the first entity's organisation).
+    with op.batch_alter_table('xero_copy_jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('entity_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('selection_key', sa.String(length=36), nullable=True))
+        batch_op.create_index(batch_op.f('ix_xero_copy_jobs_selection_key'), ['selection_key'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_xero_copy_jobs_entity_id_billing_entities'),
+                                    'billing_entities', ['entity_id'], ['id'])
     with op.batch_alter_table('workspace_settings', schema=None) as batch_op:
         batch_op.drop_column('invoice_number_pattern')
         batch_op.drop_column('credit_note_number_pattern')
@@ -178,6 +185,11 @@ def downgrade():
                "WHERE invoice_number_pattern IS NULL")
     with op.batch_alter_table('workspace_settings', schema=None) as batch_op:
         batch_op.alter_column('invoice_number_pattern', existing_type=sa.String(length=60), nullable=False)
+    with op.batch_alter_table('xero_copy_jobs', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_xero_copy_jobs_entity_id_billing_entities'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_xero_copy_jobs_selection_key'))
+        batch_op.drop_column('selection_key')
+        batch_op.drop_column('entity_id')
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_companies_default_entity_id_billing_entities'), type_='foreignkey')
         batch_op.drop_column('default_entity_id')

@@ -77,28 +77,37 @@ def item_key(job_key: str, document_id: int, kind: str = "invoice") -> str:
 
 
 def progress(job_id: int) -> Progress:
-    """The job's counts (LookupError if there is no such job)."""
+    """The counts of the job's selection (all its entities' jobs; LookupError if there is no such job)."""
     job = db.session.get(XeroCopyJob, job_id)
     if job is None:
         raise LookupError(f"No copy job {job_id}.")
+    jobs = bulk_plan.selection(job)
     counts = dict(db.session.execute(select(XeroCopy.state, func.count()).where(
-        XeroCopy.job_id == job_id).group_by(XeroCopy.state)).all())
-    return Progress(job.id, job.state, len(job.document_ids), counts.get("done", 0),
-                    counts.get("failed", 0), job.error, job.kind or "invoice")
+        XeroCopy.job_id.in_([part.id for part in jobs])).group_by(XeroCopy.state)).all())
+    states = {part.state for part in jobs}
+    state = next((s for s in ("running", "queued", "draft", "stopped") if s in states), "done")
+    error = next((part.error for part in jobs if part.error), None)
+    return Progress(job.id, state, sum(len(part.document_ids) for part in jobs), counts.get("done", 0),
+                    counts.get("failed", 0), error, job.kind or "invoice")
 
 
 def results(job_id: int) -> list[tuple[XeroCopy, str]]:
-    """Each document's outcome in the job with the document's number, in the order sent."""
-    kind = kind_of(db.session.get(XeroCopyJob, job_id).kind)
+    """Each document's outcome in the job's selection with the document's number, in the order sent."""
+    job = db.session.get(XeroCopyJob, job_id)
+    kind = kind_of(job.kind)
     return list(db.session.execute(select(XeroCopy, kind.model.number).join(
         kind.model, kind.model.id == getattr(XeroCopy, kind.column))
-        .where(XeroCopy.job_id == job_id).order_by(XeroCopy.id)).all())
+        .where(XeroCopy.job_id.in_([part.id for part in bulk_plan.selection(job)])).order_by(XeroCopy.id)).all())
 
 
 def recent_jobs(limit: int = 5) -> list[Progress]:
     """The newest confirmed jobs with their progress (the Xero card lists them)."""
-    ids = db.session.scalars(select(XeroCopyJob.id).where(XeroCopyJob.state != "draft")
-                             .order_by(XeroCopyJob.id.desc()).limit(limit))
+    # A selection split by entity shows once, as its first job.
+    first = select(func.min(XeroCopyJob.id)).where(XeroCopyJob.selection_key.is_not(None)).group_by(
+        XeroCopyJob.selection_key)
+    ids = db.session.scalars(select(XeroCopyJob.id).where(
+        XeroCopyJob.state != "draft", XeroCopyJob.selection_key.is_(None) | XeroCopyJob.id.in_(first))
+        .order_by(XeroCopyJob.id.desc()).limit(limit))
     return [progress(job_id) for job_id in ids]
 
 
@@ -145,7 +154,7 @@ def run_job(job_id: int, holder: str | None = None) -> Progress:
 
 def _cannot_run(job: XeroCopyJob) -> str | None:
     """Why the job cannot carry on at all (Xero disconnected, or another organisation now)."""
-    ready = readiness()
+    ready = readiness(job.entity_id)
     if not ready.ready:
         return not_ready_message(ready)
     if ready.tenant_id != job.tenant_id:
@@ -173,7 +182,7 @@ class _Run:
         self.user_id, self.link_template = job.created_by_id, job.link_template
         self.document_ids = list(job.document_ids)
         self.client, self.held = client, held
-        self.ready = readiness()
+        self.ready = readiness(job.entity_id)
         settings = self.ready.settings
         manual = settings.initial_status == bulk_plan.MANUAL
         self.status = (job.status if manual else settings.initial_status) or "DRAFT"

@@ -5,7 +5,8 @@ The machinery (plan.py, jobs.py, batches.py) owns the job, the rows, the batches
 exactly-once keys, the recovery and the lease; a kind says which of its documents can go and
 why not (sort), what each row sends (prepare, update_payload), Xero's batch calls (create,
 save, get, candidates + match_key to find a lost batch), and what follows Xero's answer
-(finish per document, after once every batch went: notes, files, allocations).
+(finish per document, after once every batch went: notes, files, allocations), and which
+billing entity each document belongs to (entities: one job per entity's organisation).
 
 A sorted item has `.document`, `.action` ("create" or "update") and `.target` (the copy an
 update changes); a blocked one `.document`, `.reason` and `.fix` ("setup" or "document").
@@ -41,6 +42,8 @@ class BulkKind:
     finish: Callable
     # (row) -> the activity log's document ids for a row
     activity_ids: Callable
+    # (ids) -> {id: its billing entity's id}: a selection goes as one job per entity
+    entities: Callable
     # (run) -> None: before the batches (contacts), and after every batch (notes, files, allocations)
     before: Callable | None = None
     after: Callable | None = None

@@ -7,6 +7,10 @@ what will happen to each document, and the job queued for the background runner.
 
 Which documents can go, and why the others cannot, is the kind's (its `sort`); everything
 here reads Bridge's own tables: no Xero call until the job runs.
+
+A selection of several billing entities' documents is split: one job per entity, each sent to
+that entity's organisation, sharing a selection_key. The first job stands for the selection:
+its plan, queueing and progress take in the others (the modal says how it was split).
 """
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -14,7 +18,7 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import XeroCopy, XeroCopyJob
+from bridge.models import BillingEntity, XeroCopy, XeroCopyJob
 from bridge.xero.bulk.kinds import BulkKind, kind_of
 from bridge.xero.sending import payloads
 from bridge.xero.sending.once import not_ready_message
@@ -49,6 +53,13 @@ class JobPlan:
     # Clients without a linked Xero contact: one is matched by name in Xero, or created.
     new_contacts: list[str] = field(default_factory=list)
     manual_status: bool = False
+    # With several entities: (entity name, organisation name, documents) per job, in job order.
+    split: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def selected(self) -> int:
+        """How many documents were selected, in every entity's job."""
+        return sum(count for _entity, _organisation, count in self.split) or len(self.job.document_ids)
 
     @property
     def creates(self) -> int:
@@ -65,46 +76,74 @@ class JobPlan:
 
 
 def select_documents(kind_name: str, ids: list[int], *, user_id: int | None, link_template: str) -> XeroCopyJob:
-    """Store a selection as a draft job (BulkRefused when empty, too big, or Xero is not ready)."""
+    """Store a selection as draft jobs, one per billing entity, and return the first (BulkRefused
+    when empty, too big, or an entity's Xero is not ready)."""
     kind = kind_of(kind_name)
-    ready = readiness()
-    if not ready.ready:
-        raise BulkRefused(not_ready_message(ready))
     ids = list(dict.fromkeys(int(i) for i in ids))
     if not ids:
         raise BulkRefused(f"Select at least one {kind.noun}.")
     if len(ids) > MAX_DOCUMENTS:
         raise BulkRefused(f"Select at most {MAX_DOCUMENTS:,} {kind.plural} at a time.")
-    known = set(db.session.scalars(select(kind.model.id).where(kind.model.id.in_(ids))))
-    job = XeroCopyJob(key=str(uuid4()), tenant_id=ready.tenant_id, state="draft", kind=kind.name,
-                      invoice_ids=[i for i in ids if i in known], link_template=link_template,
-                      created_by_id=user_id)
-    if not job.invoice_ids:
+    entity_of = kind.entities(ids)
+    by_entity: dict[int, list[int]] = {}
+    for document_id in ids:
+        if document_id in entity_of:
+            by_entity.setdefault(entity_of[document_id], []).append(document_id)
+    if not by_entity:
         raise BulkRefused(f"None of the selected {kind.plural} exists any more.")
-    db.session.add(job)
+    selection_key = str(uuid4()) if len(by_entity) > 1 else None
+    jobs = []
+    for entity_id, entity_ids in sorted(by_entity.items()):
+        ready = readiness(entity_id)
+        if not ready.ready:
+            problem = not_ready_message(ready)
+            if len(by_entity) > 1:
+                name = db.session.get(BillingEntity, entity_id).name
+                problem = (f"{len(entity_ids)} of the selected {kind.plural} belong to {name}: {problem} "
+                           f"Or untick them and copy the others.")
+            raise BulkRefused(problem)
+        jobs.append(XeroCopyJob(key=str(uuid4()), entity_id=entity_id, tenant_id=ready.tenant_id, state="draft",
+                                kind=kind.name, invoice_ids=entity_ids, link_template=link_template,
+                                selection_key=selection_key, created_by_id=user_id))
+    db.session.add_all(jobs)
     db.session.commit()
-    return job
+    return jobs[0]
+
+
+def selection(job: XeroCopyJob) -> list[XeroCopyJob]:
+    """The jobs of the job's selection, in order (just the job unless it was split by entity)."""
+    if not job.selection_key:
+        return [job]
+    return list(db.session.scalars(select(XeroCopyJob).where(XeroCopyJob.selection_key == job.selection_key)
+                                   .order_by(XeroCopyJob.id)))
 
 
 def plan_job(job_id: int) -> JobPlan:
-    """Sort the job's documents into new copies, updates and those that cannot go (LookupError if none)."""
+    """Sort the selection's documents into new copies, updates and those that cannot go, each
+    with its own entity's settings (LookupError if there is no such job)."""
     job = db.session.get(XeroCopyJob, job_id)
     if job is None:
         raise LookupError(f"No copy job {job_id}.")
     kind = kind_of(job.kind)
-    ready = readiness()
-    plan = JobPlan(job=job, kind=kind, manual_status=ready.settings is not None
-                   and ready.settings.initial_status == MANUAL)
-    items, blocked = kind.sort(job.document_ids, job.tenant_id, ready, job.id)
-    plan.ready.extend(items)
-    plan.blocked.extend(blocked)
-    if kind.new_contacts:
-        plan.new_contacts.extend(kind.new_contacts(items))
+    jobs = selection(job)
+    readies = [readiness(part.entity_id) for part in jobs]
+    plan = JobPlan(job=job, kind=kind, manual_status=any(
+        ready.settings is not None and ready.settings.initial_status == MANUAL for ready in readies))
+    for part, ready in zip(jobs, readies):
+        items, blocked = kind.sort(part.document_ids, part.tenant_id, ready, part.id)
+        plan.ready.extend(items)
+        plan.blocked.extend(blocked)
+        if kind.new_contacts:
+            plan.new_contacts.extend(kind.new_contacts(items))
+        if len(jobs) > 1:
+            entity = db.session.get(BillingEntity, ready.entity_id)
+            plan.split.append((entity.name, ready.tenant_name or "", len(part.document_ids)))
     return plan
 
 
 def queue_job(job_id: int, status: str | None, accept_differences: bool = False) -> JobPlan:
-    """Confirm a draft: keep the documents that can go, fix the status, and queue it for the runner."""
+    """Confirm a draft: keep the documents that can go, fix the status, and queue the selection's
+    jobs for the runner."""
     plan = plan_job(job_id)
     job, plural = plan.job, plan.kind.plural
     if job.state != "draft":
@@ -119,8 +158,12 @@ def queue_job(job_id: int, status: str | None, accept_differences: bool = False)
         job.status = status
     if not plan.ready:
         raise BulkRefused(f"None of the selected {plural} can be copied: fix the ones listed first.")
-    job.invoice_ids = [item.document.id for item in plan.ready]
-    job.state = "queued"
+    going = {item.document.id for item in plan.ready}
+    for part in selection(job):
+        part.invoice_ids = [i for i in part.document_ids if i in going]
+        part.status = job.status
+        # A part left with nothing to copy is over before it starts.
+        part.state = "queued" if part.invoice_ids else "done"
     db.session.commit()
     return plan
 

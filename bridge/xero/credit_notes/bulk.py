@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from bridge.extensions import db
-from bridge.models import CreditNote, XeroCopy, XeroCopyJob
+from bridge.models import CreditNote, Invoice, XeroCopy, XeroCopyJob
 from bridge.xero.api.client import XeroClient
 from bridge.xero.bulk import plan as bulk_plan
 from bridge.xero.bulk.kinds import BulkKind, register
@@ -202,5 +202,7 @@ CREDIT_NOTES = BulkKind(
     sort=sort_notes, prepare=prepare, update_payload=update_payload,
     create=_create, save=_save, get=lambda client, ids: client.get_credit_notes_by_id(ids),
     candidates=_candidates, match_key=_reference, finish=finish, activity_ids=_activity_ids,
+    entities=lambda ids: dict(db.session.execute(select(CreditNote.id, Invoice.entity_id).join(
+        Invoice, Invoice.id == CreditNote.invoice_id).where(CreditNote.id.in_(ids))).all()),
     after=after_batches, endpoint="invoicing.credit_note_show", endpoint_arg="note_id")
 register(CREDIT_NOTES)

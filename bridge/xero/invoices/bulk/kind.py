@@ -147,6 +147,7 @@ INVOICES = BulkKind(
     create=_create, save=_save, get=lambda client, ids: client.get_invoices(ids=ids),
     candidates=_candidates, match_key=_url, finish=finish,
     activity_ids=lambda row: {"invoice_id": row.invoice_id},
+    entities=lambda ids: dict(db.session.execute(select(Invoice.id, Invoice.entity_id).where(Invoice.id.in_(ids))).all()),
     before=link_contacts, after=add_notes_and_files, new_contacts=new_contacts,
     endpoint="invoicing.show", endpoint_arg="invoice_id")
 register(INVOICES)

@@ -62,7 +62,8 @@ def sort_invoices(ids: list[int], tenant_id: str, ready, job_id: int | None = No
     invoices = _invoices(ids)
     busy = copying_invoice_ids(ids, except_job=job_id)
     targets = _last_copies(ids, tenant_id)
-    tax_types = dict(db.session.execute(select(TaxRateMapping.tax_rate_id, TaxRateMapping.xero_tax_type)).all())
+    tax_types = dict(db.session.execute(select(TaxRateMapping.tax_rate_id, TaxRateMapping.xero_tax_type).where(
+        TaxRateMapping.entity_id == ready.entity_id)).all())
     rates = {row.tax_type: row for row in db.session.scalars(
         select(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id))}
     # Only the accounts matter here; the run makes each invoice's full choices.

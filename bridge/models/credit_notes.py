@@ -8,14 +8,13 @@ below the line are what Xero last said (allocated to the invoice, refunded, rema
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.auth import User
-from bridge.models.invoicing import Invoice
-from bridge.models.types import ZERO, Money, Percent, Quantity, UTCDateTime, utcnow
-from bridge.models.workspace import ServiceType, TaxRate
+from bridge.models.invoicing import Invoice, PricedLine
+from bridge.models.types import ZERO, Money, UTCDateTime, utcnow
 
 # What a credit note takes back: the whole invoice, chosen lines, or an amount.
 CREDIT_KINDS = ("whole", "lines", "amount")
@@ -74,7 +73,7 @@ class CreditNote(db.Model):
         return f"<CreditNote {self.number}>"
 
 
-class CreditNoteLine(db.Model):
+class CreditNoteLine(PricedLine, db.Model):
     __tablename__ = "credit_note_lines"
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="cn_quantity_not_negative"),
@@ -85,16 +84,5 @@ class CreditNoteLine(db.Model):
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True)
     # The invoice line it credits (None for an amount).
     invoice_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id", ondelete="SET NULL"))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Quantity)
-    unit_price: Mapped[Decimal] = mapped_column(Money)
-    discount_percent: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
-    service_type_id: Mapped[int | None] = mapped_column(ForeignKey("service_types.id"))
-    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
-    net_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
-    tax_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
 
     credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
-    service_type: Mapped[ServiceType | None] = relationship()
-    tax_rate: Mapped[TaxRate | None] = relationship()

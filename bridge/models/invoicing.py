@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from bridge.extensions import db
 from bridge.models.auth import User
@@ -96,16 +96,9 @@ class Invoice(db.Model):
         return f"<Invoice {self.number}>"
 
 
-class InvoiceLine(db.Model):
-    __tablename__ = "invoice_lines"
-    __table_args__ = (
-        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
-        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_range"),
-    )
+class PricedLine:
+    """What an invoice line and a credit note line share: what was sold, and its money."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Quantity)
@@ -117,9 +110,27 @@ class InvoiceLine(db.Model):
     net_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=ZERO)
 
+    @declared_attr
+    def service_type(cls) -> Mapped[ServiceType | None]:
+        return relationship()
+
+    @declared_attr
+    def tax_rate(cls) -> Mapped[TaxRate | None]:
+        return relationship()
+
+
+class InvoiceLine(PricedLine, db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
-    service_type: Mapped[ServiceType | None] = relationship()
-    tax_rate: Mapped[TaxRate | None] = relationship()
 
 
 class Budget(db.Model):

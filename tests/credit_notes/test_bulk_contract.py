@@ -3,8 +3,6 @@ the batch (summarizeErrors=false), the POST /CreditNotes of updates, the lookup 
 and the allocations after, requests and answers, including an answer with a refused element."""
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
-import requests
 from sqlalchemy import select
 
 from bridge.extensions import db
@@ -17,20 +15,7 @@ from tests.copy.bulk import bulk_sleeps  # noqa: F401  (fixture)
 from tests.credit_notes.test_bulk import approved_notes, queued
 from tests.sandbox.contract import Contract
 from tests.xero import contract
-
-
-@pytest.fixture
-def exchanges(monkeypatch):
-    """(request, response) of every call Bridge makes, as sent and as answered."""
-    real_send, seen = requests.adapters.HTTPAdapter.send, []
-
-    def send(adapter, request, **kwargs):
-        response = real_send(adapter, request, **kwargs)
-        seen.append((request, response))
-        return response
-
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
-    return seen
+from tests.copy.test_bulk_contract import exchanges  # noqa: F401  (fixture)
 
 
 def test_batch_update_and_allocation_calls_keep_the_contract(connected, admin, workspace, invoice, app, exchanges,

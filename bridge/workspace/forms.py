@@ -1,4 +1,4 @@
-"""Forms for clients, settings lists, invoice numbering, budgets and expenses, and the Expenses
+"""Forms for clients, settings lists, budgets and expenses, and the Expenses
 page's filters."""
 import datetime as dt
 from decimal import Decimal
@@ -10,7 +10,6 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from bridge.bounds import coerce_id
 from bridge.extensions import db
-from bridge.billing.numbering import pattern_error
 from bridge.formatting import status_label
 from bridge.models import (
     CUSTOM_FIELD_TYPES, PAYMENT_STATUSES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate,
@@ -162,33 +161,6 @@ class CustomFieldForm(UniqueNameForm):
         """Copy the fields, keeping options (normalised) only for select fields."""
         super().populate_obj(obj)
         obj.options_text = "\n".join(self.options()) if obj.field_type == "select" else None
-
-
-class InvoiceNumberingForm(FlaskForm):
-    invoice_number_pattern = StringField(
-        "Invoice number pattern",
-        [DataRequired(PATTERN_REQUIRED), Length(max=60)],
-        filters=[strip],
-        description="{year} is the issue year; {seq} the running number, {seq:04} padded to four digits.",
-    )
-
-    # Credit notes have their own pattern and sequence (used while Bridge numbers).
-    credit_note_number_pattern = StringField(
-        "Credit note number pattern",
-        [Optional(), Length(max=60)],
-        filters=[strip],
-        description="The same placeholders; e.g. CN-{year}-{seq:04}. Xero numbers them when Xero numbers invoices.",
-    )
-
-    def validate_invoice_number_pattern(self, field):
-        error = pattern_error(field.data)
-        if error:
-            raise ValidationError(error)
-
-    def validate_credit_note_number_pattern(self, field):
-        error = pattern_error(field.data) if field.data else None
-        if error:
-            raise ValidationError(error)
 
 
 class BudgetForm(FlaskForm):

@@ -6,7 +6,7 @@ from babel import Locale
 from babel.localedata import locale_identifiers
 from flask_wtf import FlaskForm
 from PIL import Image, UnidentifiedImageError
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import ValidationError
 
 MAX_LOGO_BYTES = 512 * 1024
@@ -50,4 +50,4 @@ class LocaleForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locale.choices = locale_choices()
+        self.locale.choices = [SelectChoice(code, name) for code, name in locale_choices()]

@@ -288,6 +288,10 @@ class InvoiceFilterForm(Form):
         "Client", choices=[], default="", validate_choice=False,
         validators=[InChoices("Pick a client from the list.")],
     )
+    entity = SelectField(
+        "Billing entity", choices=[], default="", validate_choice=False,
+        validators=[InChoices("Pick a billing entity from the list.")],
+    )
     status = SelectField(
         "Status", default="", validate_choice=False,
         choices=options([(s, s.capitalize()) for s in INVOICE_STATUSES], "Any status"),
@@ -316,6 +320,7 @@ class InvoiceFilterForm(Form):
         return InvoiceFilters(
             q=self.q.data or "",
             client_id=optional_id(self.client.data),
+            entity_id=optional_id(self.entity.data),
             status=self.status.data or None,
             payment_status=self.payment.data or None,
             issued_from=self.issued_from.data,

@@ -217,3 +217,62 @@ def test_an_entity_with_documents_a_connection_or_alone_is_kept_with_the_reason(
     assert count(BillingEntity) == 2
     page = admin.get(edit_url(first)).get_data(as_text=True)
     assert f'action="/settings/entities/{first.id}/delete"' in page  # nothing belongs to the first now
+
+
+def test_client_form_offers_the_default_entity_only_when_there_are_several(admin, first):
+    assert 'name="default_entity_id"' not in admin.get("/clients/new").get_data(as_text=True)
+    uk = make_entity()
+    page = admin.get("/clients/new").get_data(as_text=True)
+    assert f'<option selected value="{first.id}">My agency</option>' in page
+    assert f'<option value="{uk.id}">Harbour &amp; Pine Ltd</option>' in page
+    response = admin.post("/clients/new", data={"name": "Kettle & Co", "default_currency": "GBP",
+                                                "default_entity_id": str(uk.id)})
+    assert response.status_code == 302
+    kettle = db.session.scalar(db.select(Company).filter_by(name="Kettle & Co"))
+    assert kettle.default_entity_id == uk.id
+    page = admin.get(f"/clients/{kettle.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{uk.id}">Harbour &amp; Pine Ltd</option>' in page
+
+
+def test_client_form_refuses_an_unknown_entity_and_keeps_the_rest(admin, first):
+    make_entity()
+    response = admin.post("/clients/new", data={"name": "Kettle & Co", "email": "ap@kettle.example",
+                                                "default_currency": "GBP", "default_entity_id": "999"})
+    assert response.status_code == 422
+    assert field_errors(response) == ["Choose a billing entity from the list."]
+    assert 'value="ap@kettle.example"' in response.get_data(as_text=True) and count(Company) == 0
+
+
+def test_a_new_budget_takes_its_clients_entity_unless_another_is_picked(admin, first):
+    uk = make_entity()
+    kettle = make_company("Kettle & Co", default_currency="GBP", default_entity_id=uk.id)
+    page = admin.get("/budgets/new").get_data(as_text=True)
+    assert "The client&#39;s default entity" in page and f'<option value="{uk.id}">Harbour &amp; Pine Ltd</option>' in page
+    admin.post("/budgets/new", data={"name": "Leeds office", "client_id": str(kettle.id), "currency": "GBP",
+                                     "entity_id": ""})
+    admin.post("/budgets/new", data={"name": "Internal", "client_id": "", "currency": "GBP",
+                                     "entity_id": str(uk.id)})
+    admin.post("/budgets/new", data={"name": "Wellington", "client_id": "", "currency": "NZD", "entity_id": ""})
+    rows = db.session.scalars(db.select(Budget).order_by(Budget.id)).all()
+    assert [(b.name, b.entity_id) for b in rows] == [("Leeds office", uk.id), ("Internal", uk.id),
+                                                     ("Wellington", first.id)]
+
+
+def test_a_budget_whose_bills_are_in_xero_stays_with_its_entity(admin, first):
+    from tests.workspace.conftest import make_budget, make_expense
+    uk = make_entity()
+    budget = make_budget("Leeds office", currency="GBP")
+    assert budget.entity_id == first.id
+    page = admin.get(f"/budgets/{budget.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{first.id}">My agency</option>' in page and "default entity" not in page
+    make_expense(budget, xero_status="AUTHORISED")
+    response = admin.post(f"/budgets/{budget.id}/edit", data={"name": "Renamed", "currency": "GBP", "client_id": "",
+                                                              "entity_id": str(uk.id)})
+    assert response.status_code == 422
+    assert field_errors(response) == ["1 of its expenses' bill lives in My agency's Xero organisation, "
+                                      "so this budget stays with My agency."]
+    assert 'value="Renamed"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (db.session.get(Budget, budget.id).name, db.session.get(Budget, budget.id).entity_id) == ("Leeds office", first.id)
+    assert admin.post(f"/budgets/{budget.id}/edit", data={"name": "Renamed", "currency": "GBP", "client_id": "",
+                                                          "entity_id": str(first.id)}).status_code == 302

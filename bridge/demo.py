@@ -52,6 +52,7 @@ AGENCY = dict(
     tax_number="NZ 123-456-789", bank_details="Harbour & Pine Studio Ltd\nANZ 01-0505-0123456-00\n"
     "IBAN (EUR, GBP, USD): NL91 ABNA 0417 1643 00, BIC ABNANL2A",
     payment_terms="Payment within 30 days of the invoice date. Please quote the invoice number.",
+    base_currency="NZD",
 )
 # A second billing entity, in the UK, with clients of its own and numbers of its own.
 UK_ENTITY = dict(

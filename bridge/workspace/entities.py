@@ -68,10 +68,11 @@ def _save(form: EntityForm, entity: BillingEntity):
     _live_examples(form)
     invoice_example = number_example(form.invoice_number_pattern.data or "")
     credit_note_example = number_example(form.credit_note_number_pattern.data or "", kind="credit_note")
-    if form.invoice_number_pattern.errors:
-        invoice_example["example_error"] = None  # already shown at the field
-    if form.credit_note_number_pattern.errors:
-        credit_note_example["example_error"] = None
+    # A refused pattern's message is at its field; no example of numbers it will not give.
+    for field, example in ((form.invoice_number_pattern, invoice_example),
+                           (form.credit_note_number_pattern, credit_note_example)):
+        if field.errors:
+            example.update(example=None, example_error=None)
     blockers = why_not_delete(entity) if entity.id else []
     return render_template(
         "workspace/settings/entity_form.html", form=form, entity=entity,

@@ -46,7 +46,7 @@ SUPPLIERS = [
     ("Pixel Stock Ltd", "invoices@pixelstock.example", "GB 998 2211 44", "1 Media Lane\nLondon E1 6AN", "GBP"),
     ("CloudHost BV", "billing@cloudhost.example", "NL 8111.22.333.B01", "Stationsplein 9\n3511 ED Utrecht", "EUR"),
 ]
-# The agency itself, as its invoice PDFs show it (Settings > Organisation).
+# The agency itself, its first billing entity, as its invoice PDFs show it (Settings > Billing entities).
 AGENCY = dict(
     name="Harbour & Pine Studio", address="Level 3, 18 Customhouse Quay\nWellington 6011\nNew Zealand",
     tax_number="NZ 123-456-789", bank_details="Harbour & Pine Studio Ltd\nANZ 01-0505-0123456-00\n"

@@ -98,6 +98,9 @@ def _handle(form: InvoiceForm, invoice):
 
 def _render(form: InvoiceForm, choices, invoice, status: int = 200):
     """The editor page with its totals."""
+    if invoice is not None and invoice.xero_status not in (None, "VOIDED", "DELETED"):
+        form.entity_id.description = (f"Its copy in Xero lives in {invoice.entity.name}'s organisation: "
+                                      "the invoice stays with this entity while that copy is live.")
     return render_template(
         "invoicing/form.html", form=form, invoice=invoice, choices=choices,
         xero_ready=readiness().ready, **_totals_context(form, choices),

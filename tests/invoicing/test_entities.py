@@ -189,3 +189,13 @@ def test_the_table_shows_and_filters_by_entity(client, auth, two):
     assert "UK job" in only_uk and "NZ job" not in only_uk
     bad = client.get("/", query_string={"entity": "999"})
     assert bad.status_code == 422 and "Pick a billing entity from the list." in text(bad)
+
+
+def test_the_editor_says_why_an_invoice_with_a_live_copy_keeps_its_entity(client, auth, two):
+    invoice = factories.invoice(two["client"])
+    invoice.xero_status = "AUTHORISED"
+    db.session.commit()
+    auth.login("member")
+    page = text(client.get(f"/invoices/{invoice.id}/edit"))
+    assert ("Its copy in Xero lives in Harbour & Pine Studio's organisation: the invoice stays with this entity "
+            "while that copy is live.") in page

@@ -279,3 +279,15 @@ def test_a_budget_whose_bills_are_in_xero_stays_with_its_entity(admin, first):
     assert (db.session.get(Budget, budget.id).name, db.session.get(Budget, budget.id).entity_id) == ("Leeds office", first.id)
     assert admin.post(f"/budgets/{budget.id}/edit", data={"name": "Renamed", "currency": "GBP", "client_id": "",
                                                           "entity_id": str(first.id)}).status_code == 302
+
+
+def test_a_budget_without_bills_in_xero_moves_to_another_entity(admin, first):
+    from tests.workspace.conftest import make_budget, make_expense
+    uk = make_entity()
+    budget = make_budget("Leeds office", currency="GBP")
+    make_expense(budget, xero_status="VOIDED")  # its bill was voided in Xero
+    response = admin.post(f"/budgets/{budget.id}/edit", data={"name": "Leeds office", "currency": "GBP",
+                                                              "client_id": "", "entity_id": str(uk.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Budget, budget.id).entity_id == uk.id

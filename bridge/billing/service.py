@@ -1,7 +1,7 @@
 """Creating and changing invoices: plain arguments in, one transaction, nothing half-written."""
 import datetime as dt
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select, update
@@ -70,8 +70,8 @@ class EditorChoices:
     tax_rates: list[tuple[str, str]]
     # The billing entities (id, name) and each client's default entity id; the editor offers a
     # choice only when there are several.
-    entities: list[tuple[str, str]] = ()
-    client_entities: dict[str, str] | None = None
+    entities: list[tuple[str, str]] = field(default_factory=list)
+    client_entities: dict[str, str] = field(default_factory=dict)
 
 
 def new_invoice_defaults(today: dt.date | None = None) -> dict:

@@ -254,7 +254,7 @@ class InvoiceForm(FlaskForm):
         leave its entity to its client's default."""
         # Each option carries its client's currency and default entity, which bridge.js shows.
         names = dict(choices.entities)
-        entities = choices.client_entities or {}
+        entities = choices.client_entities
         attrs = {value: {"data-currency": code, "data-entity": names.get(entities.get(value), "")}
                  for value, code in choices.client_currencies.items()}
         self.client_id.choices = options(choices.clients, "Choose a client…", attrs)

@@ -160,7 +160,8 @@ def test_the_invoice_page_names_its_entity(client, auth, two):
     invoice = factories.invoice(two["uk_client"])
     auth.login("member")
     page = text(client.get(f"/invoices/{invoice.id}"))
-    assert '<dt>Billing entity</dt><dd id="invoice-entity">Harbour & Pine Ltd</dd>' in page
+    assert ('<dt>Billing entity</dt><dd id="invoice-entity"><a href="/settings/entities">Harbour & Pine Ltd</a></dd>'
+            in page)
 
 
 def test_the_pdf_of_an_invoice_of_entity_2_prints_entity_2s_details(client, auth, two):

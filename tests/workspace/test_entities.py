@@ -291,3 +291,5 @@ def test_a_budget_without_bills_in_xero_moves_to_another_entity(admin, first):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Budget, budget.id).entity_id == uk.id
+    page = admin.get(f"/budgets/{budget.id}").get_data(as_text=True)
+    assert '<span id="budget-entity">Harbour &amp; Pine Ltd</span>' in page

@@ -22,7 +22,7 @@ from bridge import create_app  # noqa: E402
 from bridge.extensions import db  # noqa: E402
 from bridge.billing.totals import line_amounts, sum_lines  # noqa: E402
 from bridge.models import (  # noqa: E402
-    Company, CustomField, CustomFieldValue, Invoice, InvoiceLine, ServiceType, TaxRate, User,
+    BillingEntity, Company, CustomField, CustomFieldValue, Invoice, InvoiceLine, ServiceType, TaxRate, User,
 )
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
@@ -38,6 +38,12 @@ def seed(invoice_count: int, rng: random.Random) -> None:
     db.session.execute(insert(Company), [
         {"name": f"Client {i:02}", "default_currency": rng.choice(["EUR", "GBP", "USD"]),
          "address": f"{i} Main Street\nSpringfield", "tax_number": f"TX{i:05}"} for i in range(1, 21)])
+    # Two billing entities, so the table shows its Entity column and filter.
+    db.session.execute(insert(BillingEntity), [
+        {"id": 1, "name": "Bench Studio", "base_currency": "EUR", "invoice_number_pattern": "{year}-{seq:05}",
+         "credit_note_number_pattern": "CN-{year}-{seq:05}"},
+        {"id": 2, "name": "Bench Ltd", "base_currency": "GBP", "invoice_number_pattern": "UK-{year}-{seq:05}",
+         "credit_note_number_pattern": "UK-CN-{year}-{seq:05}"}])
     db.session.execute(insert(ServiceType), [{"name": n} for n in ("Design", "Development", "Hosting", "Support")])
     db.session.execute(insert(TaxRate), [
         {"name": "VAT 20%", "percentage": Decimal("20")}, {"name": "Reduced 5%", "percentage": Decimal("5")},
@@ -62,6 +68,7 @@ def seed(invoice_count: int, rng: random.Random) -> None:
         totals = sum_lines(amounts)
         invoices.append({"id": invoice_id, "number": f"{issue.year}-{invoice_id:05}", "subject": f"Project {invoice_id}",
                          "client_id": rng.randrange(1, 21), "currency": "EUR", "issue_date": issue,
+                         "entity_id": 1 if invoice_id % 4 else 2,
                          "due_date": issue + dt.timedelta(days=30), "status": rng.choice(["draft", "sent"]),
                          "payment_status": rng.choice(["unpaid", "partially_paid", "paid"]),
                          "subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total})
@@ -127,6 +134,7 @@ def main() -> None:
         pages = {
             "invoice table, first page": "/",
             "filtered (client+status+dates)": "/?client=3&status=sent&issued_from=2025-01-01&issued_to=2025-12-31",
+            "filtered (entity)": "/?entity=2",
             "search (subject)": "/?q=project+12",
             "invoice table, page 200": "/?page=200",
             "invoice detail": f"/invoices/{sample}",

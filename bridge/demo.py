@@ -17,6 +17,7 @@ from bridge.billing.numbering import next_invoice_number
 from bridge.billing.payments import refresh_payment_status
 from bridge.billing.totals import apply_totals
 from bridge.models import (
+    BillingEntity,
     Budget,
     Company,
     CustomField,
@@ -45,13 +46,28 @@ SUPPLIERS = [
     ("Pixel Stock Ltd", "invoices@pixelstock.example", "GB 998 2211 44", "1 Media Lane\nLondon E1 6AN", "GBP"),
     ("CloudHost BV", "billing@cloudhost.example", "NL 8111.22.333.B01", "Stationsplein 9\n3511 ED Utrecht", "EUR"),
 ]
-# The agency itself, as its invoice PDFs show it (Settings > Organisation).
+# The agency itself, its first billing entity, as its invoice PDFs show it (Settings > Billing entities).
 AGENCY = dict(
     name="Harbour & Pine Studio", address="Level 3, 18 Customhouse Quay\nWellington 6011\nNew Zealand",
     tax_number="NZ 123-456-789", bank_details="Harbour & Pine Studio Ltd\nANZ 01-0505-0123456-00\n"
     "IBAN (EUR, GBP, USD): NL91 ABNA 0417 1643 00, BIC ABNANL2A",
     payment_terms="Payment within 30 days of the invoice date. Please quote the invoice number.",
+    base_currency="NZD",
 )
+# A second billing entity, in the UK, with clients of its own and numbers of its own.
+UK_ENTITY = dict(
+    name="Harbour & Pine Ltd", address="4 Mill Lane\nBristol BS1 4DJ\nUnited Kingdom", tax_number="GB 987 6543 21",
+    bank_details="Harbour & Pine Ltd\nBarclays, sort code 20-00-00, account 12345678\n"
+    "IBAN GB29 BARC 2000 0012 3456 78, BIC BARCGB22",
+    payment_terms="Payment within 14 days of the invoice date.", base_currency="GBP",
+    invoice_number_pattern="UK-{year}-{seq:04}", credit_note_number_pattern="UK-CN-{year}-{seq:04}",
+)
+UK_CLIENTS = [
+    ("Brindle & Finch LLP", "accounts@brindlefinch.example", "GB 274 1190 35", "22 Bedford Row\nLondon WC1R 4JS", "GBP"),
+    ("Saltmarsh Foods Ltd", "finance@saltmarsh.example", "GB 611 4820 07", "Unit 9, Avonmouth Way\nBristol BS11 9YA",
+     "GBP"),
+]
+UK_INVOICES = 4
 # Bridge's demo tax rates and the Xero tax types of the same percentage they are mapped to: those
 # of Xero's NZ demo company (the sandbox's Demo Company (NZ), which enables every demo currency).
 TAX_RATES = [("GST 15%", "15", "OUTPUT2"), ("Zero rated", "0", "ZERORATED")]
@@ -82,16 +98,21 @@ def seed_demo(today: dt.date | None = None) -> str:
     agency = first_entity()
     for name, value in AGENCY.items():
         setattr(agency, name, value)
+    uk = BillingEntity(**UK_ENTITY)
+    db.session.add(uk)
+    db.session.flush()
 
     clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in CLIENTS]
     suppliers = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in SUPPLIERS]
+    uk_clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c, default_entity_id=uk.id)
+                  for n, e, t, a, c in UK_CLIENTS]
     service_types = {name: ServiceType(name=name) for name in SERVICE_TYPES}
     standard, zero = (TaxRate(name=name, percentage=Decimal(percent)) for name, percent, _ in TAX_RATES)
     note_field = CustomField(name="Private note for the accountant", field_type="text", position=0)
     region_field = CustomField(
         name="Sales region", field_type="select", options_text="North\nSouth\nInternational", position=1
     )
-    db.session.add_all([*clients, *suppliers, *service_types.values(), standard, zero, note_field, region_field])
+    db.session.add_all([*clients, *suppliers, *uk_clients, *service_types.values(), standard, zero, note_field, region_field])
     db.session.flush()
     db.session.add_all(TaxRateMapping(tax_rate_id=rate.id, xero_tax_type=tax_type)
                        for rate, (_, _, tax_type) in zip((standard, zero), TAX_RATES))
@@ -100,7 +121,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         client = clients[index % len(clients)]
         issue = today - dt.timedelta(days=85 - index * 4)
         invoice = Invoice(
-            number=next_invoice_number(agency, issue),
+            number=next_invoice_number(agency, issue), entity=agency,
             subject=f"{rng.choice(SUBJECTS)} – {client.name}",
             purchase_order_number=f"PO-{4100 + index}" if index % 3 == 0 else None,
             client=client,
@@ -133,6 +154,24 @@ def seed_demo(today: dt.date | None = None) -> str:
             amount = invoice.total if index % 5 == 0 else (invoice.total / 2).quantize(Decimal("0.01"))
             invoice.payments.append(Payment(amount=amount, date=issue + dt.timedelta(days=14), reference="Bank transfer", source="manual"))
             refresh_payment_status(invoice, invoice.total)
+
+    for index in range(UK_INVOICES):
+        client = uk_clients[index % len(uk_clients)]
+        issue = today - dt.timedelta(days=60 - index * 14)
+        invoice = Invoice(
+            number=next_invoice_number(uk, issue), entity=uk, client=client, currency="GBP",
+            subject=f"{rng.choice(SUBJECTS)} – {client.name}", issue_date=issue,
+            due_date=issue + dt.timedelta(days=14), status="draft" if index == UK_INVOICES - 1 else "sent",
+            created_by_id=admin.id,
+        )
+        for position, service_name in enumerate(rng.sample(SERVICE_TYPES, 2)):
+            description, price = LINE_TEMPLATES[service_name][0]
+            invoice.lines.append(InvoiceLine(
+                position=position, description=description, quantity=Decimal(rng.choice(["2", "4", "8"])),
+                unit_price=Decimal(price), service_type=service_types[service_name], tax_rate=zero,
+            ))
+        apply_totals(invoice)
+        db.session.add(invoice)
 
     budgets = [
         Budget(name="Northwind website relaunch", client=clients[0], currency="NZD"),

@@ -19,7 +19,7 @@ def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner,
     password = result.output.split("Password (shown once, keep it): ")[1].strip()
     admin = db.session.scalar(select(User))
     assert admin.role == "admin" and admin.check_password(password)
-    assert count(Company) == 7 and count(Invoice) == 20 and count(Budget) == 3 and count(Expense) == 6
+    assert count(Company) == 9 and count(Invoice) == 24 and count(Budget) == 3 and count(Expense) == 6
     assert {s.name for s in db.session.scalars(select(ServiceType))} == {
         "Design", "Development", "Strategy", "Project management", "Copywriting", "Hosting"}
     assert count(TaxRate) == 2
@@ -28,13 +28,24 @@ def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner,
         (r.id, "OUTPUT2" if r.percentage == 15 else "ZERORATED") for r in db.session.scalars(select(TaxRate))}
     agency = db.session.get(BillingEntity, 1)
     assert agency.name == "Harbour & Pine Studio" and agency.bank_details and agency.payment_terms
+    # A second entity in the UK: two clients of its own and four invoices numbered its own way.
+    uk = db.session.scalar(select(BillingEntity).filter_by(name="Harbour & Pine Ltd"))
+    assert (uk.base_currency, uk.invoice_number_pattern, uk.credit_note_number_pattern) == (
+        "GBP", "UK-{year}-{seq:04}", "UK-CN-{year}-{seq:04}")
+    assert {c.name for c in db.session.scalars(select(Company).filter_by(default_entity_id=uk.id))} == {
+        "Brindle & Finch LLP", "Saltmarsh Foods Ltd"}
+    uk_invoices = db.session.scalars(select(Invoice).filter_by(entity_id=uk.id)).all()
+    assert len(uk_invoices) == 4 and all(i.number.startswith("UK-") and i.currency == "GBP" for i in uk_invoices)
+    assert all(i.client.default_entity_id == uk.id for i in uk_invoices)
+    assert count(BillingEntity) == 2 and all(not i.number.startswith("UK-") for i in db.session.scalars(
+        select(Invoice).filter_by(entity_id=agency.id)))
     assert db.session.scalar(select(CustomField).filter_by(name="Private note for the accountant"))
     invoices = db.session.scalars(select(Invoice)).all()
     assert {i.status for i in invoices} == {"draft", "sent"}
     assert {i.payment_status for i in invoices} == {"unpaid", "partially_paid", "paid"}
     for invoice in invoices:
         assert invoice.total == sum((l.net_amount + l.tax_amount for l in invoice.lines), Decimal("0"))
-    assert len({i.number for i in invoices}) == 20
+    assert len({i.number for i in invoices}) == 24
 
 
 def test_seed_twice_changes_nothing(runner, app):
@@ -42,7 +53,7 @@ def test_seed_twice_changes_nothing(runner, app):
     second = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert second.exit_code == 0
     assert "Password" not in second.output
-    assert count(User) == 1 and count(Invoice) == 20
+    assert count(User) == 1 and count(Invoice) == 24
 
 
 def test_seed_refuses_a_non_empty_database_without_the_flag(runner, users):

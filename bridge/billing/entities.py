@@ -2,13 +2,14 @@
 
     entity = first_entity()          # the workspace's first entity, made when there is none
     watch(db.session)                # new rows without an entity get one on flush
+    why_not_delete(entity)           # what still belongs to it, else delete_entity(entity)
 
 An invoice or budget made without an entity belongs to its client's default entity, else to the
 first one; Xero settings, mappings and a connection made without one belong to the first entity.
 So a workspace with one entity never has to choose, and every row still has its entity.
 """
 from flask import current_app
-from sqlalchemy import event, insert, select
+from sqlalchemy import delete, event, func, insert, select, update
 
 from bridge.extensions import db
 from bridge.models import (
@@ -33,6 +34,35 @@ def all_entities() -> list[BillingEntity]:
 def entity_for_client(client: Company | None) -> BillingEntity:
     """The entity a new document for this client belongs to unless the person picks another."""
     return _for_client(db.session, client)
+
+
+def why_not_delete(entity: BillingEntity) -> list[str]:
+    """What keeps the entity from being deleted (its documents, its Xero organisation, being the
+    last one), each as a short phrase; empty when it can go."""
+    reasons = []
+    if db.session.scalar(select(func.count(BillingEntity.id))) <= 1:
+        reasons.append("it is the workspace's only billing entity")
+    invoices = db.session.scalar(select(func.count(Invoice.id)).where(Invoice.entity_id == entity.id))
+    if invoices:
+        reasons.append(f"{invoices} invoice{'s' if invoices != 1 else ''} belong{'s' if invoices == 1 else ''} to it")
+    budgets = db.session.scalar(select(func.count(Budget.id)).where(Budget.entity_id == entity.id))
+    if budgets:
+        reasons.append(f"{budgets} budget{'s' if budgets != 1 else ''} belong{'s' if budgets == 1 else ''} to it")
+    connection = db.session.scalar(select(XeroConnection.tenant_name).where(XeroConnection.entity_id == entity.id))
+    if connection is not None:
+        reasons.append(f"its Xero organisation {connection} is connected")
+    return reasons
+
+
+def delete_entity(entity: BillingEntity) -> None:
+    """Delete an entity nothing belongs to (check why_not_delete first) with its Xero settings and
+    mappings; its clients fall back to the first entity. The caller commits."""
+    for model in _FIRST_ENTITY_ROWS:
+        if model is not XeroConnection:
+            db.session.execute(delete(model).where(model.entity_id == entity.id))
+    db.session.execute(update(Company).where(Company.default_entity_id == entity.id).values(default_entity_id=None))
+    db.session.delete(entity)
+    db.session.flush()
 
 
 def watch(session) -> None:

@@ -1,7 +1,7 @@
 """Creating and changing invoices: plain arguments in, one transaction, nothing half-written."""
 import datetime as dt
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select, update
@@ -68,6 +68,10 @@ class EditorChoices:
     client_currencies: dict[str, str]
     service_types: list[tuple[str, str]]
     tax_rates: list[tuple[str, str]]
+    # The billing entities (id, name) and each client's default entity id; the editor offers a
+    # choice only when there are several.
+    entities: list[tuple[str, str]] = field(default_factory=list)
+    client_entities: dict[str, str] = field(default_factory=dict)
 
 
 def new_invoice_defaults(today: dt.date | None = None) -> dict:
@@ -90,6 +94,7 @@ def invoice_form_data(invoice: Invoice) -> dict:
         "issue_date": invoice.issue_date,
         "due_date": invoice.due_date,
         "notes": invoice.notes,
+        "entity_id": str(invoice.entity_id),
         "lines": [
             {
                 "description": line.description,
@@ -109,13 +114,19 @@ def editor_choices(invoice: Invoice | None = None) -> EditorChoices:
     used_types = {line.service_type_id for line in invoice.lines} if invoice else set()
     used_rates = {line.tax_rate_id for line in invoice.lines} if invoice else set()
     clients = db.session.execute(
-        select(Company.id, Company.name, Company.default_currency).order_by(Company.name)
+        select(Company.id, Company.name, Company.default_currency, Company.default_entity_id).order_by(Company.name)
     ).all()
+    entities = db.session.execute(select(BillingEntity.id, BillingEntity.name).order_by(BillingEntity.id)).all()
+    first = str(entities[0].id) if entities else ""
+    known = {str(e.id) for e in entities}
     return EditorChoices(
         clients=[(str(c.id), c.name) for c in clients],
         client_currencies={str(c.id): c.default_currency for c in clients},
         service_types=active_choices(ServiceType, used_types),
         tax_rates=active_choices(TaxRate, used_rates),
+        entities=[(str(e.id), e.name) for e in entities],
+        client_entities={str(c.id): (str(c.default_entity_id) if str(c.default_entity_id) in known else first)
+                         for c in clients},
     )
 
 
@@ -149,8 +160,29 @@ def get_invoice(invoice_id: int, *, full: bool = False) -> Invoice | None:
 
 def entity_of(data: InvoiceData) -> BillingEntity:
     """The entity the person chose for a new invoice, else its client's."""
-    chosen = db.session.get(BillingEntity, data.entity_id) if data.entity_id else None
-    return chosen or entity_for_client(db.session.get(Company, data.client_id))
+    if data.entity_id is None:
+        return entity_for_client(db.session.get(Company, data.client_id))
+    return db.session.get(BillingEntity, data.entity_id) or _no_such_entity()
+
+
+def _no_such_entity():
+    raise InvoiceError("entity_id", "Pick a billing entity from the list.")
+
+
+def change_entity(invoice: Invoice, entity_id: int | None) -> None:
+    """Move the invoice to another billing entity (None: it stays); its number stays. Refused while
+    Xero holds a live copy of it or of one of its credit notes: that copy lives in the organisation
+    of the entity it has now."""
+    if entity_id is None or entity_id == invoice.entity_id:
+        return
+    entity = db.session.get(BillingEntity, entity_id) or _no_such_entity()
+    live = [doc for doc in (invoice, *invoice.credit_notes) if doc.xero_status not in (None, "VOIDED", "DELETED")]
+    if live:
+        current = invoice.entity.name
+        raise InvoiceError("entity_id", f"Its copy in Xero ({live[0].xero_number or live[0].number}) lives in "
+                                        f"{current}'s Xero organisation, so this invoice stays with {current}. "
+                                        "Void or delete the copy in Xero first to move it.")
+    invoice.entity = entity
 
 
 def create_invoice(data: InvoiceData, created_by_id: int | None = None) -> Invoice:
@@ -177,6 +209,7 @@ def update_invoice(invoice_id: int, data: InvoiceData) -> Invoice:
         if invoice is None:
             raise LookupError(f"No invoice {invoice_id}.")
         before = copied_content(invoice)
+        change_entity(invoice, data.entity_id)
         _fill(invoice, data)
         if copied_content(invoice) != before:
             invoice.edited_at = utcnow()

@@ -48,7 +48,9 @@ def bulk_select():
         abort(400)
     if form.all_matching.data:
         filters = InvoiceFilterForm(request.form)
-        filters.client.choices = options(table.client_choices(), "Any client")
+        clients, entities = table.filter_choices()
+        filters.client.choices = options(clients, "Any client")
+        filters.entity.choices = options(entities, "Any entity")
         if not filters.validate():
             return refused_modal("The filter cannot be used: correct it and select again.")
         ids = table.matching_ids(filters.to_filters())

@@ -58,7 +58,7 @@ def preview():
     invoice = get_invoice(invoice_id) if invoice_id else None
     choices = editor_choices(invoice)
     form = InvoiceForm()
-    form.set_choices(choices)
+    form.set_choices(choices, new=invoice is None)
     form.validate()
     return render_template("invoicing/_totals.html", **_totals_context(form, choices))
 
@@ -66,7 +66,7 @@ def preview():
 def _handle(form: InvoiceForm, invoice):
     """Shared by new and edit: no-JS Add/Remove line, validation, save."""
     choices = editor_choices(invoice)
-    form.set_choices(choices)
+    form.set_choices(choices, new=invoice is None)
     if request.method != "POST":
         return _render(form, choices, invoice)
     if "add_line" in request.form:
@@ -74,7 +74,7 @@ def _handle(form: InvoiceForm, invoice):
             form.form_errors.append(f"An invoice holds at most {MAX_LINES} lines.")
             return _render(form, choices, invoice, status=422)
         form.lines.append_entry()
-        form.set_choices(choices)
+        form.set_choices(choices, new=invoice is None)
         return _render(form, choices, invoice)
     if "remove_line" in request.form:
         position = request.form.get("remove_line", type=int)
@@ -98,6 +98,9 @@ def _handle(form: InvoiceForm, invoice):
 
 def _render(form: InvoiceForm, choices, invoice, status: int = 200):
     """The editor page with its totals."""
+    if invoice is not None and invoice.xero_status not in (None, "VOIDED", "DELETED"):
+        form.entity_id.description = (f"Its copy in Xero lives in {invoice.entity.name}'s organisation: "
+                                      "the invoice stays with this entity while that copy is live.")
     return render_template(
         "invoicing/form.html", form=form, invoice=invoice, choices=choices,
         xero_ready=readiness().ready, **_totals_context(form, choices),

@@ -212,6 +212,9 @@ class InvoiceForm(FlaskForm):
     subject = StringField(
         "Subject", filters=[strip], validators=[DataRequired("Enter a subject."), Length(max=255)]
     )
+    # Offered only when the workspace has several entities; empty (a new invoice): the client's default.
+    # Not sent (one entity, an older page): a new invoice takes its client's, an edited one keeps its own.
+    entity_id = SelectField("Billing entity", choices=[], default="", validate_choice=False)
     purchase_order_number = StringField(
         "Purchase order number", filters=[strip], validators=[Length(max=60)]
     )
@@ -225,6 +228,10 @@ class InvoiceForm(FlaskForm):
     notes = TextAreaField("Notes", filters=[strip], validators=[
         Length(max=NOTES_MAX, message=f"Keep the notes under {NOTES_MAX:,} characters.")])
     lines = FieldList(FormField(LineForm))
+
+    def validate_entity_id(self, field):
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Pick a billing entity from the list.")
 
     def validate_due_date(self, field):
         """The due date may not come before the issue date."""
@@ -242,11 +249,18 @@ class InvoiceForm(FlaskForm):
             valid = False
         return valid
 
-    def set_choices(self, choices) -> None:
-        """Fill the selects from an EditorChoices (service.editor_choices)."""
-        # Each option carries its client's currency, which bridge.js shows as the placeholder.
-        currencies = {value: {"data-currency": code} for value, code in choices.client_currencies.items()}
-        self.client_id.choices = options(choices.clients, "Choose a client…", currencies)
+    def set_choices(self, choices, new: bool = False) -> None:
+        """Fill the selects from an EditorChoices (service.editor_choices); a `new` invoice may
+        leave its entity to its client's default."""
+        # Each option carries its client's currency and default entity, which bridge.js shows.
+        names = dict(choices.entities)
+        entities = choices.client_entities
+        attrs = {value: {"data-currency": code, "data-entity": names.get(entities.get(value), "")}
+                 for value, code in choices.client_currencies.items()}
+        self.client_id.choices = options(choices.clients, "Choose a client…", attrs)
+        default = names.get(entities.get(self.client_id.data or ""))
+        empty = (f"{default} (the client's default)" if default else "The client's default") if new else None
+        self.entity_id.choices = options(choices.entities, empty)
         for entry in self.lines:
             entry.form.set_choices(choices.service_types, choices.tax_rates)
 
@@ -261,6 +275,7 @@ class InvoiceForm(FlaskForm):
             due_date=self.due_date.data,
             notes=self.notes.data or None,
             lines=tuple(entry.form.to_data() for entry in self.lines),
+            entity_id=optional_id(self.entity_id.data),
         )
 
 
@@ -272,6 +287,10 @@ class InvoiceFilterForm(Form):
     client = SelectField(
         "Client", choices=[], default="", validate_choice=False,
         validators=[InChoices("Pick a client from the list.")],
+    )
+    entity = SelectField(
+        "Billing entity", choices=[], default="", validate_choice=False,
+        validators=[InChoices("Pick a billing entity from the list.")],
     )
     status = SelectField(
         "Status", default="", validate_choice=False,
@@ -301,6 +320,7 @@ class InvoiceFilterForm(Form):
         return InvoiceFilters(
             q=self.q.data or "",
             client_id=optional_id(self.client.data),
+            entity_id=optional_id(self.entity.data),
             status=self.status.data or None,
             payment_status=self.payment.data or None,
             issued_from=self.issued_from.data,

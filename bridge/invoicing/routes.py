@@ -3,6 +3,7 @@ and its draft/sent switch."""
 import json
 
 from flask import abort, current_app, flash, render_template, request, url_for
+from sqlalchemy import func, select
 
 from bridge.auth.roles import admin_required
 from bridge.bounds import page_number
@@ -13,7 +14,7 @@ from bridge.invoicing.forms import InvoiceFilterForm, options
 from bridge.invoicing.recording import payments_context, record
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
 from bridge.billing.service import InvoiceError, get_invoice, set_status
-from bridge.models import Invoice
+from bridge.models import BillingEntity, Invoice
 from bridge.invoicing.bulk_views import BulkSelectForm
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import options as copy_options
@@ -25,11 +26,16 @@ def index():
     """The home page: Getting started or what needs attention, then the invoice table (search,
     filters, pagination, the custom field columns); HTMX gets the table alone."""
     form = InvoiceFilterForm(request.args)
-    form.client.choices = options(table.client_choices(), "Any client")
+    clients, entities = table.filter_choices()
+    form.client.choices = options(clients, "Any client")
+    form.entity.choices = options(entities, "Any entity")
     fields = table.table_fields()
     xero = readiness()
     ready = xero.ready
+    # Several billing entities: the table names each invoice's and filters by it.
+    entity_names = dict(entities) if len(entities) > 1 else {}
     context = {"form": form, "fields": fields, "pagination": None, "values": {}, "xero_ready": ready,
+               "entity_names": entity_names,
                "copying": set(), "refused": set(), "bulk_form": BulkSelectForm(formdata=None)}
     # The panels are the home page's; a filtered list (an attention item's link) is the list alone.
     if not is_htmx() and not form.query_args():
@@ -92,8 +98,9 @@ def invoice_page(invoice_id: int, payment_form=None) -> str:
     payments = payments_context(invoice, invoice.currency,
                                 url_for("invoicing.record_invoice_payment", invoice_id=invoice.id))
     payments["payment_form"] = payment_form or payments["payment_form"]
+    several_entities = db.session.scalar(select(func.count(BillingEntity.id))) > 1
     return render_template("invoicing/show.html", invoice=invoice, fields=fields, values=values,
-                           xero=xero, open_copy=open_copy, **payments)
+                           xero=xero, open_copy=open_copy, several_entities=several_entities, **payments)
 
 
 @bp.post("/invoices/<int:invoice_id>/status")

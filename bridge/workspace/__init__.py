@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("workspace", __name__)
 
-from bridge.workspace import budgets, clients, common, expenses, organisation, settings  # noqa: E402,F401
+from bridge.workspace import budgets, clients, common, entities, expenses, organisation, settings  # noqa: E402,F401

@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from bridge.extensions import db
 from bridge.billing.payments import refresh_payment_status
-from bridge.models import ZERO, Budget, Company, Expense
+from bridge.models import ZERO, BillingEntity, Budget, Company, Expense
 from bridge.workspace import bp
 from bridge.workspace.common import redirect_to
 from bridge.workspace.forms import BudgetForm, ExpenseForm
@@ -106,8 +106,9 @@ def budget(budget_id: int):
         .order_by(Expense.date, Expense.id)
     ).all()
     totals = totals_by_currency(expenses, budget.currency)
+    several_entities = db.session.scalar(select(func.count(BillingEntity.id))) > 1
     return render_template("workspace/budget.html", budget=budget, expenses=expenses, totals=totals,
-                           xero=bills_context(expenses))
+                           xero=bills_context(expenses), several_entities=several_entities)
 
 
 def bills_context(expenses: list[Expense]) -> dict:

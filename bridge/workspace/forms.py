@@ -1,4 +1,4 @@
-"""Forms for clients, settings lists, invoice numbering, budgets and expenses, and the Expenses
+"""Forms for clients, settings lists, budgets and expenses, and the Expenses
 page's filters."""
 import datetime as dt
 from decimal import Decimal
@@ -10,10 +10,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from bridge.bounds import coerce_id
 from bridge.extensions import db
-from bridge.billing.numbering import pattern_error
 from bridge.formatting import status_label
 from bridge.models import (
-    CUSTOM_FIELD_TYPES, PAYMENT_STATUSES, Company, CustomField, CustomFieldValue, ServiceType, TaxRate,
+    CUSTOM_FIELD_TYPES, PAYMENT_STATUSES, BillingEntity, Company, CustomField, CustomFieldValue, Expense, ServiceType,
+    TaxRate,
 )
 from bridge.billing.service import active_choices
 from bridge.fields import (
@@ -81,12 +81,22 @@ class ClientForm(UniqueNameForm):
     address = TextAreaField("Address", [Length(max=1000, message="Keep the address under 1,000 characters.")],
                             filters=[strip, blank_to_none])
     default_currency = currency_field("Default currency")
+    # Shown when the workspace has several entities; None: the first entity.
+    default_entity_id = SelectField("Default billing entity", coerce=optional_int, validate_choice=False,
+                                    description="Its new invoices and budgets belong to this entity unless "
+                                                "someone picks another.")
 
     def __init__(self, *args, obj=None, **kwargs):
         if obj is None:
             kwargs.setdefault("default_currency", base_currency())
         super().__init__(*args, obj=obj, **kwargs)
         self.default_currency.choices = currency_choices(obj.default_currency if obj else None)
+        self.default_entity_id.choices = entity_choices()
+        if self.default_entity_id.data is None and self.default_entity_id.choices:
+            self.default_entity_id.data = int(self.default_entity_id.choices[0].value)
+
+    def validate_default_entity_id(self, field):
+        check_entity(field)
 
 
 def _name_field(max_length: int = 120) -> StringField:
@@ -164,44 +174,43 @@ class CustomFieldForm(UniqueNameForm):
         obj.options_text = "\n".join(self.options()) if obj.field_type == "select" else None
 
 
-class InvoiceNumberingForm(FlaskForm):
-    invoice_number_pattern = StringField(
-        "Invoice number pattern",
-        [DataRequired(PATTERN_REQUIRED), Length(max=60)],
-        filters=[strip],
-        description="{year} is the issue year; {seq} the running number, {seq:04} padded to four digits.",
-    )
-
-    # Credit notes have their own pattern and sequence (used while Bridge numbers).
-    credit_note_number_pattern = StringField(
-        "Credit note number pattern",
-        [Optional(), Length(max=60)],
-        filters=[strip],
-        description="The same placeholders; e.g. CN-{year}-{seq:04}. Xero numbers them when Xero numbers invoices.",
-    )
-
-    def validate_invoice_number_pattern(self, field):
-        error = pattern_error(field.data)
-        if error:
-            raise ValidationError(error)
-
-    def validate_credit_note_number_pattern(self, field):
-        error = pattern_error(field.data) if field.data else None
-        if error:
-            raise ValidationError(error)
-
-
 class BudgetForm(FlaskForm):
     name = StringField("Name", [DataRequired("Enter the budget's name."), Length(max=255)], filters=[strip])
     client_id = SelectField("Client", coerce=optional_int, **choose("a client"))
+    # Shown when the workspace has several entities; empty (a new budget): the client's default.
+    entity_id = SelectField("Billing entity", coerce=optional_int, validate_choice=False,
+                            description="Its expenses go to this entity's Xero organisation as bills.")
     currency = currency_field("Currency")
 
     def __init__(self, *args, obj=None, **kwargs):
         if obj is None:
             kwargs.setdefault("currency", base_currency())
         super().__init__(*args, obj=obj, **kwargs)
+        self.current = obj
         self.client_id.choices = [SelectChoice("", "No client")] + company_choices()
         self.currency.choices = currency_choices(obj.currency if obj else None)
+        empty = [] if obj is not None else [SelectChoice("", "The client's default entity")]
+        self.entity_id.choices = empty + entity_choices()
+
+    def validate_entity_id(self, field):
+        check_entity(field)
+        budget = self.current
+        if budget is None or field.data is None or field.data == budget.entity_id:
+            return
+        live = db.session.scalar(select(func.count(Expense.id)).where(
+            Expense.budget_id == budget.id, Expense.xero_status.is_not(None),
+            Expense.xero_status.not_in(("VOIDED", "DELETED"))))
+        if live:
+            bills = "bill lives" if live == 1 else "bills live"
+            raise ValidationError(f"{live} of its expenses' {bills} in {budget.entity.name}'s Xero organisation, "
+                                  f"so this budget stays with {budget.entity.name}.")
+
+    def populate_obj(self, obj):
+        """Copy the fields; an entity left empty (or not offered) is not written over."""
+        entity_id = self.entity_id.data
+        super().populate_obj(obj)
+        if entity_id is None:
+            obj.entity_id = getattr(self.current, "entity_id", None)
 
 
 class ExpenseForm(FlaskForm):
@@ -258,6 +267,18 @@ class ExpenseForm(FlaskForm):
     def validate_due_date(self, field):
         if field.data and self.date.data and field.data < self.date.data:
             raise ValidationError("The due date cannot be before the date.")
+
+
+def entity_choices() -> list[SelectChoice]:
+    """Every billing entity, in the order they were added, as select options."""
+    rows = db.session.execute(select(BillingEntity.id, BillingEntity.name).order_by(BillingEntity.id))
+    return [SelectChoice(str(id_), name) for id_, name in rows]
+
+
+def check_entity(field) -> None:
+    """An entity select's value is one of its options (or empty)."""
+    if field.data is not None and str(field.data) not in {choice.value for choice in field.choices}:
+        raise ValidationError("Choose a billing entity from the list.")
 
 
 def company_choices() -> list[SelectChoice]:

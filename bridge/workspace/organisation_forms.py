@@ -1,16 +1,13 @@
-"""The form of Settings > Organisation: who issues the invoices, the logo, and the locale."""
+"""The logo checks of a billing entity's form, and the form of Settings > Language and region."""
 from functools import cache
 from io import BytesIO
 
 from babel import Locale
 from babel.localedata import locale_identifiers
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from PIL import Image, UnidentifiedImageError
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
-
-from bridge.fields import blank_to_none, strip
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import ValidationError
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_PIXELS = 4000
@@ -44,31 +41,13 @@ def read_logo(upload) -> tuple[bytes, str]:
     return data, LOGO_TYPES[kind]
 
 
-class OrganisationForm(FlaskForm):
-    """The agency's details as its invoices show them."""
+class LocaleForm(FlaskForm):
+    """How money and dates are written, workspace-wide (Settings > Language and region)."""
 
-    name = StringField("Legal name", [InputRequired("Give the name invoices are issued under."), Length(max=255)],
-                       filters=[strip, blank_to_none],
-                       description="As it appears at the top of every invoice.")
-    address = TextAreaField("Address", filters=[strip, blank_to_none], render_kw={"rows": 4})
-    tax_number = StringField("Tax number", [Length(max=50)], filters=[strip, blank_to_none],
-                             description="VAT, GST or ABN, as your clients need it.")
-    bank_details = TextAreaField("Bank details", filters=[strip, blank_to_none], render_kw={"rows": 4},
-                                 description="Account name, IBAN or account number, BIC or sort code.")
-    payment_terms = TextAreaField("Payment terms", filters=[strip, blank_to_none],
-                                  description="Printed under the totals, e.g. Payment within 14 days.")
-    logo = FileField("Upload a logo", description=f"PNG or JPEG, at most {MAX_LOGO_BYTES // 1024} KB.")
-    remove_logo = BooleanField("Remove the logo")
     locale = SelectField("Language and region for money and dates",
                          invalid_choice_message="Choose a language and region from the list.",
                          description="How amounts and dates are written in Bridge and on its PDFs.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.locale.choices = locale_choices()
-        self.logo_upload: tuple[bytes, str] | None = None
-
-    def validate_logo(self, field):
-        """Read and check the upload once; the view stores what is kept here."""
-        if field.data and getattr(field.data, "filename", ""):
-            self.logo_upload = read_logo(field.data)
+        self.locale.choices = [SelectChoice(code, name) for code, name in locale_choices()]

@@ -1,24 +1,19 @@
-"""Workspace settings (admins only): the index, the in-place lists and invoice numbering."""
+"""Workspace settings (admins only): the index, the in-place lists, the old Invoices page (now a
+billing entity's numbering) and the live example of a number pattern."""
 import datetime as dt
 from typing import NamedTuple
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from bridge.auth.roles import admin_required
 from bridge.extensions import db
-from bridge.billing.entities import first_entity
+from bridge.billing.entities import all_entities
 from bridge.billing.numbering import pattern_error, render
 from bridge.models import CustomField, ServiceType, TaxRate
 from bridge.workspace import bp
 from bridge.workspace.common import is_htmx
-from bridge.workspace.forms import (
-    PATTERN_REQUIRED,
-    CustomFieldForm,
-    InvoiceNumberingForm,
-    ServiceTypeForm,
-    TaxRateForm,
-)
+from bridge.workspace.forms import PATTERN_REQUIRED, CustomFieldForm, ServiceTypeForm, TaxRateForm
 from bridge.workspace.inline import InlineList
 
 
@@ -32,15 +27,15 @@ class Section(NamedTuple):
 
 # One card each on /settings. More areas add their own entry here.
 SECTIONS = [
-    Section("Organisation", "Your name, address, tax number, bank details and logo, as invoices show them; "
-            "how money and dates are written.", "workspace.settings_organisation"),
+    Section("Billing entities", "The companies that issue your invoices: legal name, address, tax number, "
+            "bank details, logo, base currency and numbering of each.", "workspace.settings_entities"),
+    Section("Language and region", "How money and dates are written in Bridge and on its PDFs.",
+            "workspace.settings_language"),
     Section("Service types", "Kinds of work put on invoice lines and expenses.", "workspace.settings_service_types"),
     Section("Tax rates", "Rates applied per invoice line; archived rates are no longer offered.",
             "workspace.settings_tax_rates"),
     Section("Custom fields", "Extra fields on invoices, edited in the invoice table view.",
             "workspace.settings_custom_fields"),
-    Section("Invoices", "Invoice numbering, and the table view for custom field values.",
-            "workspace.settings_invoices"),
     Section("App Marketplace", "Connect Xero and decide how invoices, expenses and payments travel.",
             "marketplace.index"),
 ]
@@ -81,47 +76,38 @@ for inline_list in (SERVICE_TYPES, TAX_RATES, CUSTOM_FIELDS):
     inline_list.register(bp)
 
 
-def number_example(pattern: str) -> dict:
+def number_example(pattern: str, kind: str = "invoice") -> dict:
     """The first number of this year under the pattern, or why the pattern is unusable."""
     year = dt.date.today().year
     error = pattern_error(pattern) if pattern else PATTERN_REQUIRED
     example = None if error else render(pattern, year, 1)
-    return {"example": example, "example_error": error, "example_year": year}
+    return {"example": example, "example_error": error, "example_year": year, "kind": kind}
 
 
-@bp.route("/settings/invoices", methods=["GET", "POST"])
+def first_entity_settings():
+    """Where a single entity's settings are (its form), or the list of entities when there are several."""
+    entities = all_entities()
+    if len(entities) == 1:
+        return redirect(url_for("workspace.settings_entity_edit", entity_id=entities[0].id))
+    return redirect(url_for("workspace.settings_entities"))
+
+
+@bp.get("/settings/invoices")
 @admin_required
 def settings_invoices():
-    """The invoice number pattern, with an example, and the way to the table view."""
-    row = first_entity()
-    form = InvoiceNumberingForm(invoice_number_pattern=row.invoice_number_pattern,
-                                credit_note_number_pattern=row.credit_note_number_pattern)
-    if form.validate_on_submit():
-        row.invoice_number_pattern = form.invoice_number_pattern.data
-        # Left empty (or not sent): the credit note pattern stays as it was.
-        row.credit_note_number_pattern = form.credit_note_number_pattern.data or row.credit_note_number_pattern
-        db.session.commit()
-        flash("Invoice numbering saved.", "success")
-        return redirect(url_for("workspace.settings_invoices"))
-    status = 422 if form.is_submitted() else 200
-    form.invoice_number_pattern.render_kw = {
-        "hx-get": url_for("workspace.settings_invoice_number_example"),
-        "hx-trigger": "input changed delay:300ms",
-        "hx-target": "#number-example",
-        "hx-swap": "outerHTML",
-        "autocomplete": "off",
-    }
-    example = number_example(form.invoice_number_pattern.data or "")
-    if form.errors:
-        example["example_error"] = None  # already shown at the field
-    return render_template("workspace/settings/invoices.html", form=form, **example), status
+    """Numbering moved to each billing entity's form (the table view is the invoice list)."""
+    return first_entity_settings()
 
 
 @bp.get("/settings/invoices/example")
 @admin_required
 def settings_invoice_number_example():
-    """The example number for a pattern being typed (HTMX)."""
+    """The example number for an invoice or credit note pattern being typed (HTMX)."""
     if not is_htmx():
-        return redirect(url_for("workspace.settings_invoices"))
+        return redirect(url_for("workspace.settings_entities"))
+    if "credit_note_number_pattern" in request.args:
+        pattern = request.args.get("credit_note_number_pattern", "").strip()
+        return render_template("workspace/settings/_number_example.html",
+                               **number_example(pattern, kind="credit_note"))
     pattern = request.args.get("invoice_number_pattern", "").strip()
     return render_template("workspace/settings/_number_example.html", **number_example(pattern))

@@ -65,13 +65,20 @@
     if (form && window.htmx) { window.htmx.trigger(form, "linesChanged"); }
   });
 
-  // Invoice editor: the currency field shows the picked client's currency as its placeholder.
+  // Invoice editor: the currency field shows the picked client's currency as its placeholder,
+  // and a new invoice's entity select names the client's default entity in its empty option.
   document.addEventListener("change", function (event) {
     var select = event.target;
-    var input = select.name === "client_id" && select.form && select.form.elements.namedItem("currency");
-    if (!input) { return; }
+    if (select.name !== "client_id" || !select.form) { return; }
     var option = select.options[select.selectedIndex];
-    input.placeholder = (option && option.getAttribute("data-currency")) || "";
+    var input = select.form.elements.namedItem("currency");
+    if (input) { input.placeholder = (option && option.getAttribute("data-currency")) || ""; }
+    var entity = select.form.elements.namedItem("entity_id");
+    var empty = entity && entity.querySelector("option[value='']");
+    if (empty) {
+      var name = option && option.getAttribute("data-entity");
+      empty.textContent = name ? name + " (the client's default)" : "The client's default";
+    }
   });
 
   // Enter in a search-as-you-type field ([data-no-submit]) searches; it must not submit its form.

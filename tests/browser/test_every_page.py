@@ -29,7 +29,7 @@ from sqlalchemy import select
 from bridge.billing.credit_notes import CreditNoteData, create_credit_note
 from bridge.demo import ADMIN_EMAIL, seed_demo
 from bridge.extensions import db
-from bridge.models import Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
+from bridge.models import BillingEntity, Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.ratelimit import CALLS, SHARED_BUDGET
 from bridge.xero.invoices.bulk import plan as bulk_plan
@@ -51,7 +51,10 @@ SKIPPED = {
     "health.healthz": "JSON for monitoring, not a page",
     "invoicing.pdf": "a download (the invoice's PDF)",
     "invoicing.credit_note_download": "a download (the credit note's PDF)",
-    "workspace.settings_organisation_logo": "a download (the organisation's logo)",
+    "workspace.settings_entity_logo": "a download (a billing entity's logo)",
+    "workspace.settings_organisation_logo": "a redirect to the first billing entity's logo (its old address)",
+    "workspace.settings_organisation": "a redirect to the billing entities (Settings > Organisation's old address)",
+    "workspace.settings_invoices": "a redirect to the billing entities (invoice numbering's old address)",
     "marketplace.xero_connect": "a redirect to Xero's consent screen",
     "marketplace.xero_callback": "a redirect: Xero's answer to the consent",
     "workspace.settings_invoice_number_example": "an HTMX partial (the example number); a redirect without HTMX",
@@ -169,6 +172,7 @@ def _prepare(client, sandbox, password: str) -> dict:
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
         "field_id": answers.notes_custom_field_id, "note_id": note.id,
+        "entity_id": _first(BillingEntity, BillingEntity.name == "Harbour & Pine Ltd").id,
         ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
         ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,

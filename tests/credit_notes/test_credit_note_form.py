@@ -99,11 +99,12 @@ def test_the_pdf_is_the_invoice_layout_titled_credit_note(admin, invoice):
 
 
 def test_the_credit_note_pattern_is_a_setting(admin, invoice):
-    bad = admin.post("/settings/invoices", data={"invoice_number_pattern": "{year}-{seq:04}",
-                                                 "credit_note_number_pattern": "CR {seq}"})
+    entity = invoice.entity
+    form = {"name": entity.name, "base_currency": entity.base_currency, "invoice_number_pattern": "{year}-{seq:04}"}
+    bad = admin.post(f"/settings/entities/{entity.id}/edit", data={**form, "credit_note_number_pattern": "CR {seq}"})
     assert bad.status_code == 422 and "Use only letters" in text(bad)
-    assert admin.post("/settings/invoices", data={"invoice_number_pattern": "{year}-{seq:04}",
-                                                  "credit_note_number_pattern": "CR-{seq:03}"}).status_code == 302
+    assert admin.post(f"/settings/entities/{entity.id}/edit",
+                      data={**form, "credit_note_number_pattern": "CR-{seq:03}"}).status_code == 302
     post_form(admin, invoice, kind="amount", amount="10.00")
     assert db.session.scalars(select(CreditNote)).one().number == "CR-001"
 

@@ -94,11 +94,17 @@ def test_plain_decimals_still_pass(admin, refs, typed):
     assert admin.post("/invoices/new", data=data).status_code == 302
 
 
+def entity_form(**values) -> dict:
+    """Settings > Billing entities > Add entity, filled in."""
+    return {"name": "Harbour & Pine Ltd", "base_currency": "GBP", "invoice_number_pattern": "UK-{year}-{seq:04}",
+            "credit_note_number_pattern": "UK-CN-{year}-{seq:04}", **values}
+
+
 @pytest.mark.parametrize("pattern", [
     '"><img src=x onerror=alert(6)>{seq}', "INV {seq}", "INV-{seq}'", "Ä-{seq}", "<b>{seq}", "{seq}&amp;",
 ])
 def test_the_number_pattern_holds_only_what_an_invoice_number_may(admin, pattern):
-    answer = admin.post("/settings/invoices", data={"invoice_number_pattern": pattern})
+    answer = admin.post("/settings/entities/new", data=entity_form(invoice_number_pattern=pattern))
     assert answer.status_code == 422
     assert "Use only letters A-Z, digits, - / . _ and {year}, {seq} or {seq:04}." in field_errors(answer)
     assert db.session.get(WorkspaceSettings, 1) is None
@@ -106,7 +112,7 @@ def test_the_number_pattern_holds_only_what_an_invoice_number_may(admin, pattern
 
 @pytest.mark.parametrize("pattern", ["INV-{year}/{seq:04}", "A.B_C-{seq}", "{seq}"])
 def test_ordinary_patterns_are_kept(admin, pattern):
-    assert admin.post("/settings/invoices", data={"invoice_number_pattern": pattern}).status_code == 302
+    assert admin.post("/settings/entities/new", data=entity_form(invoice_number_pattern=pattern)).status_code == 302
 
 
 def mode(path) -> int:

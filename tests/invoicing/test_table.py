@@ -5,7 +5,8 @@ import html
 import pytest
 
 from bridge.extensions import db
-from bridge.models import Invoice
+from bridge.billing.entities import first_entity
+from bridge.models import BillingEntity, Invoice
 from tests.conftest import counting_queries
 from tests.invoicing import factories
 
@@ -146,7 +147,13 @@ def test_filter_form_works_without_js(client, auth, book):
     assert 'hx-get="/"' in page and 'hx-push-url="true"' in page
 
 
-def test_query_count_does_not_grow_with_the_page_size(client, auth, app):
+@pytest.mark.parametrize("entities", [1, 2])
+def test_query_count_does_not_grow_with_the_page_size(client, auth, app, entities):
+    if entities == 2:  # the Entity column and filter cost no query of their own
+        first_entity()
+        db.session.add(BillingEntity(name="Harbour & Pine Ltd", base_currency="GBP",
+                                     invoice_number_pattern="UK-{seq}", credit_note_number_pattern="UK-CN-{seq}"))
+        db.session.commit()
     clients = [factories.company(f"Client {i}") for i in range(5)]
     region = factories.custom_field("Region", "select", ["North", "South"], position=1)
     score = factories.custom_field("Score", "number", position=2)
@@ -166,6 +173,7 @@ def test_query_count_does_not_grow_with_the_page_size(client, auth, app):
         with counting_queries() as statements:
             response = client.get("/")
         assert response.status_code == 200 and text(response).count("North") >= per_page
+        assert ("<th>Entity</th>" in text(response)) == (entities == 2)
         counts[per_page] = len(statements)
     assert counts[10] == counts[60]
     # The table (8) and, on the home page, Getting started (2 with nothing connected).

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from bridge.extensions import db
-from bridge.billing.service import LineData
 from bridge.billing.entities import first_entity
+from bridge.billing.service import LineData
+from bridge.models import WorkspaceSettings
 from tests.invoicing import factories
 from tests.workspace.conftest import admin, member, make_budget, make_expense  # noqa: F401  (fixtures)
 
@@ -20,7 +21,12 @@ def build_workspace(text: str) -> dict:
     """A client, service type, tax rate, custom field (+ value), invoice, budget and expense,
     every free-text column holding `text`; returns the ids the URL map asks for."""
     # Invoice numbers come from an admin-typed pattern, so they carry the text too.
-    first_entity().invoice_number_pattern = f"{text}"[:50] + "{seq}"
+    # So do the billing entity's details, as its PDFs and Settings > Billing entities show them.
+    db.session.add(WorkspaceSettings(id=1))
+    entity = first_entity()
+    entity.name, entity.address, entity.tax_number = f"{text} entity"[:255], text, text[:50]
+    entity.bank_details, entity.payment_terms = text, text
+    entity.invoice_number_pattern = f"{text}"[:50] + "{seq}"
     company = factories.company(f"{text} client", email=None, tax_number=text[:50], address=text)
     service = factories.service_type(f"{text} service"[:120])
     tax = factories.tax_rate(f"{text} tax"[:120], "20")
@@ -36,7 +42,7 @@ def build_workspace(text: str) -> dict:
     db.session.commit()
     return {
         "invoice_id": invoice.id, "field_id": field.id, "company_id": company.id,
-        "budget_id": budget.id, "expense_id": expense.id, "pending_id": "no-such-consent",
+        "budget_id": budget.id, "expense_id": expense.id, "entity_id": entity.id, "pending_id": "no-such-consent",
         "filename": "css/bridge.css",
         ("workspace.settings_service_type", "item_id"): service.id,
         ("workspace.settings_tax_rate", "item_id"): tax.id,

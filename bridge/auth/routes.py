@@ -51,9 +51,13 @@ def safe_next(target: str | None) -> str:
     """The `next` target if it stays on this site, else the home page."""
     # Control characters (a CR/LF would break the Location header; browsers drop tabs and
     # newlines, so "/\t/evil" means "//evil") and backslashes (read as "/") are refused.
-    if target and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # e.g. "/[" parts of an IPv6 host: not a path of ours
+            parts = None
+        if parts is not None and not parts.scheme and not parts.netloc:
             return target
     return url_for("invoicing.index")
 

@@ -70,15 +70,22 @@ class SyncResult:
         return self.counts.summary()
 
 
+# A connection's settings: its entity's, when they were made for this organisation (an entity
+# keeps its settings for another organisation after a disconnect, for a reconnect to it).
+SETTINGS_OF_CONNECTION = ((XeroSettings.entity_id == XeroConnection.entity_id)
+                          & (XeroSettings.tenant_id == XeroConnection.tenant_id))
+
+
 def settings_for(tenant_id: str) -> XeroSettings | None:
-    """The integration settings, if they were made for this organisation."""
-    return db.session.scalar(select(XeroSettings).where(XeroSettings.tenant_id == tenant_id))
+    """The settings of the entity this organisation is connected to, if made for it."""
+    return db.session.scalar(select(XeroSettings).join(XeroConnection, SETTINGS_OF_CONNECTION)
+                             .where(XeroConnection.tenant_id == tenant_id))
 
 
 def syncing_organisations() -> list[XeroConnection]:
-    """Connected organisations whose settings have payment sync on."""
+    """Connected organisations whose entity's settings have payment sync on."""
     return list(db.session.scalars(
-        select(XeroConnection).join(XeroSettings, XeroSettings.tenant_id == XeroConnection.tenant_id)
+        select(XeroConnection).join(XeroSettings, SETTINGS_OF_CONNECTION)
         .where(XeroSettings.sync_payments.is_(True)).order_by(XeroConnection.id)))
 
 

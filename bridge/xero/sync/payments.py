@@ -15,13 +15,16 @@ A run, when XeroSettings.sync_payments is on for the organisation:
    is fetched in full, 40 a call, and reconciled.
 A failure (429, 5xx, timeout, revoked access, a crash) leaves every committed page whole
 and the cursors at the last one: the next run resumes there, and re-applying a page
-changes nothing. Runs of one organisation never overlap (a lease per organisation).
+changes nothing. Runs of one organisation never overlap (a lease per organisation); the
+scheduler runs different organisations side by side (sync_all(workers=...)).
 """
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
+from flask import current_app
 from sqlalchemy import select
 
 from bridge.extensions import db
@@ -141,18 +144,42 @@ def sync_organisation(tenant_id: str, *, trigger: str = "cli", client: XeroClien
 
 def sync_all(trigger: str, *, holder: str | None = None, due_only: bool = False,
              next_run_at: datetime | None = None,
-             client_factory: Callable[[str], XeroClient] | None = None) -> list[SyncResult]:
-    """A run for every organisation with payment sync on (due_only: only those due or asked)."""
-    results = []
+             client_factory: Callable[[str], XeroClient] | None = None,
+             workers: int = 1) -> list[SyncResult]:
+    """A run for every organisation with payment sync on (due_only: only those due or asked).
+
+    With workers > 1 the organisations run side by side, each in its own thread, session and
+    lease: one organisation waiting on Xero (a 429's Retry-After, our own per-organisation
+    budget) or slow to answer does not hold the others back. Results are in connection order.
+    """
     now = utcnow()
-    for connection in syncing_organisations():
-        tenant_id = connection.tenant_id
-        if due_only and not _due(sync_state(tenant_id), now):
-            continue
-        db.session.commit()
+    due = [c.tenant_id for c in syncing_organisations()
+           if not due_only or _due(sync_state(c.tenant_id), now)]
+    db.session.commit()
+
+    def run(tenant_id: str) -> SyncResult:
         client = client_factory(tenant_id) if client_factory else None
-        results.append(sync_organisation(tenant_id, trigger=trigger, client=client,
-                                         holder=holder, next_run_at=next_run_at))
+        try:
+            return sync_organisation(tenant_id, trigger=trigger, client=client, holder=holder,
+                                     next_run_at=next_run_at)
+        finally:
+            if client is not None:
+                client.close()
+
+    if workers <= 1 or len(due) <= 1:
+        results = [run(tenant_id) for tenant_id in due]
+    else:
+        app = current_app._get_current_object()
+
+        def run_in_own_context(tenant_id: str) -> SyncResult:
+            with app.app_context():
+                try:
+                    return run(tenant_id)
+                finally:
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="xero-sync") as pool:
+            results = list(pool.map(run_in_own_context, due))
     db.session.commit()
     return results
 

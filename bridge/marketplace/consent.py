@@ -68,7 +68,7 @@ def finish_consent(next_url: str, popup: bool, status: int = 200):
 def after_connecting(outcomes: list[Connected]) -> str:
     """Say what happened; the wizard comes next when one entity's organisation is new to it."""
     several = len(outcomes) > 1
-    for outcome in outcomes:
+    for outcome in sorted(outcomes, key=lambda o: o.entity_id or 0):
         whose = f" for {outcome.entity_name}" if several else ""
         if outcome.settings_reset:
             flash(f"Connected to a different organisation ({outcome.tenant_name}){whose}: "

@@ -169,6 +169,8 @@ def _prepare(client, sandbox, password: str) -> dict:
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
         "field_id": answers.notes_custom_field_id, "note_id": note.id,
+        # The marketplace's Xero pages of one billing entity (the demo workspace has one).
+        "entity_id": db.session.scalar(select(Invoice.entity_id).where(Invoice.id == invoice.id)),
         ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
         ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,

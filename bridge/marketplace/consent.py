@@ -9,7 +9,7 @@ closes itself, and answers a plain window with a redirect.
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from bridge.forms import EmptyForm
 from bridge.marketplace import bp
@@ -88,7 +88,8 @@ def after_connecting(outcomes: list[Connected]) -> str:
 
 def assignment_form(organisations, start: dict[str, int | None]) -> FlaskForm:
     """One select per organisation: "Use for <entity>" or "Don't use"."""
-    choices = [(DONT_USE, "Don't use")] + [(str(e.id), f"Use for {e.name}") for e in entities()]
+    choices = [SelectChoice(DONT_USE, "Don't use")] + [SelectChoice(str(e.id), f"Use for {e.name}")
+                                                       for e in entities()]
 
     class AssignmentForm(FlaskForm):
         pass

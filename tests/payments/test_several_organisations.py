@@ -159,3 +159,28 @@ def test_healthz_counts_organisations(two, app, client):
     connection.disconnect(1)
     report = client.get("/healthz").get_json()["xero"]
     assert report["connected"] == 1 and report["payment_sync"]["organisations"] == 1
+
+
+def test_sync_now_on_an_entitys_card_syncs_its_organisation_only(two, admin, hx):
+    nz_invoice, au_invoice = two["nz"].paid_invoice("100.00"), two["au"].paid_invoice("40.00")
+    studio = two["studio"].id
+    fragment = admin.post(f"/marketplace/xero/{studio}/sync", headers=hx).get_data(as_text=True)
+    assert fragment.startswith(f'<section id="xero-sync-{studio}"')
+    assert f'hx-post="/marketplace/xero/{studio}/sync" hx-target="#xero-sync-{studio}"' in fragment
+    assert "1 payment added, 1 invoice updated" in fragment
+    assert (paid(nz_invoice), paid(au_invoice)) == ("unpaid", "paid")
+    assert two["nz"].state() is None
+    # The page shows both organisations' sync, each in its own section.
+    page = admin.get("/settings/marketplace").get_data(as_text=True)
+    assert '<section id="xero-sync"' in page and f'<section id="xero-sync-{studio}"' in page
+
+
+def test_reconcile_command_covers_every_organisation(two, runner):
+    two["nz"].paid_invoice("100.00")
+    two["au"].paid_invoice("40.00")
+    sync_all("test")
+    result = runner.invoke(args=["xero", "reconcile"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Demo Company (NZ):", "Bridge and Xero agree on every copied document.",
+        "Demo Company (AU):", "Bridge and Xero agree on every copied document."]  # in entity order

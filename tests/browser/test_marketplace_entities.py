@@ -99,3 +99,4 @@ def test_two_entities_connected_in_one_consent_then_one_disconnected(page, bridg
     studio_card.locator("a[aria-label='Edit the Xero integration of Studio AU']").click()
     page.wait_for_url(bridge.url + f"/marketplace/xero/{studio.id}/setup")
     expect(page.locator("h1")).to_contain_text("Studio AU")
+    snap(page, "setup-studio")

@@ -224,3 +224,14 @@ def test_an_unknown_entity_is_404(xero, admin):
     assert admin.get("/marketplace/xero/99/connect").status_code == 404
     assert admin.post("/marketplace/xero/99/disconnect").status_code == 404
     assert admin.post("/marketplace/xero/99/sync").status_code == 404
+
+
+def test_the_urls_without_an_entity_mean_the_first_one(xero, admin, studio):
+    connect_both(xero, studio)
+    page = admin.get("/marketplace/xero/setup").get_data(as_text=True)
+    assert "My agency is connected to “Demo Company (NZ)”" in page
+    assert 'action="/marketplace/xero/1/setup"' in page
+    dialog = admin.get("/marketplace/xero/disconnect", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Disconnect Xero from My agency?" in dialog and "Demo Company (NZ)" in dialog
+    admin.post("/marketplace/xero/disconnect")
+    assert set(rows()) == {studio.id}

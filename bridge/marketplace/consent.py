@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 
+from bridge.auth.roles import admin_required
 from bridge.forms import EmptyForm
 from bridge.marketplace import bp
 from bridge.marketplace.entity import entities, entity_or_404
@@ -31,6 +32,7 @@ def callback_url() -> str:
 
 @bp.get("/marketplace/xero/connect", defaults={"entity_id": None})
 @bp.get("/marketplace/xero/<int:entity_id>/connect")
+@admin_required
 def xero_connect(entity_id: int | None):
     """Send the browser (the popup, with ?popup=1) to Xero's consent page for this entity."""
     entity = entity_or_404(entity_id)
@@ -41,6 +43,7 @@ def xero_connect(entity_id: int | None):
 
 
 @bp.get("/marketplace/xero/callback")
+@admin_required
 def xero_callback():
     """Xero's answer: connect, or ask which entity each organisation is for, or say what went wrong."""
     oauth = session.pop(OAUTH_SESSION_KEY, None) or {}
@@ -104,6 +107,7 @@ def assignment_form(organisations, start: dict[str, int | None]) -> FlaskForm:
 
 
 @bp.route("/marketplace/xero/organisations/<pending_id>", methods=["GET", "POST"])
+@admin_required
 def xero_choose(pending_id: str):
     """Consent granted several organisations: which entity uses each (or none)?"""
     try:
@@ -134,6 +138,7 @@ def xero_choose(pending_id: str):
 
 
 @bp.post("/marketplace/xero/organisations/<pending_id>/cancel")
+@admin_required
 def xero_choose_cancel(pending_id: str):
     """Connect none of them: the consent and its tokens are forgotten."""
     if EmptyForm().validate_on_submit():

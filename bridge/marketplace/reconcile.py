@@ -3,6 +3,7 @@ figures in Bridge and in Xero differ, why, and what resolves each (admins only, 
 marketplace). The reading is bridge.xero.sync.reconcile's; this page only shows it."""
 from flask import render_template
 
+from bridge.auth.roles import admin_required
 from bridge.forms import EmptyForm
 from bridge.marketplace import bp
 from bridge.marketplace.entity import entity_or_404
@@ -13,6 +14,7 @@ from bridge.xero.sync import reconcile
 
 @bp.get("/settings/marketplace/xero/reconcile", defaults={"entity_id": None})
 @bp.get("/settings/marketplace/xero/<int:entity_id>/reconcile")
+@admin_required
 def xero_reconcile(entity_id: int | None):
     """Every copied document of the entity's organisation that differs, with its reason and the
     action that resolves it."""

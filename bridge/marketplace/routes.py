@@ -10,7 +10,7 @@ from typing import NamedTuple
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bridge.auth.roles import admins_only
+from bridge.auth.roles import admin_required
 from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.responses import go_to, is_htmx, page_or_partial
@@ -36,8 +36,8 @@ class App(NamedTuple):
 APPS = [App("xero", "Xero", "marketplace/_xero_card.html")]
 
 
-# Every page of the marketplace is for admins; members get 403.
-bp.before_request(admins_only)
+# Members see the cards (which organisation each entity uses, its health); everything else,
+# connecting, the wizard, the bin, "Sync now", Activity and Reconcile, is for admins (403).
 
 
 @bp.get("/settings/marketplace")
@@ -68,6 +68,7 @@ def xero_card_context(entity: BillingEntity) -> dict:
 
 @bp.route("/marketplace/xero/disconnect", methods=["GET", "POST"], defaults={"entity_id": None})
 @bp.route("/marketplace/xero/<int:entity_id>/disconnect", methods=["GET", "POST"])
+@admin_required
 def xero_disconnect(entity_id: int | None):
     """The bin: a confirmation (a modal for HTMX, else a page), then the disconnect of this
     entity's organisation only."""
@@ -93,6 +94,7 @@ def xero_disconnect(entity_id: int | None):
 
 @bp.route("/marketplace/xero/setup", methods=["GET", "POST"], defaults={"entity_id": None})
 @bp.route("/marketplace/xero/<int:entity_id>/setup", methods=["GET", "POST"])
+@admin_required
 def xero_setup(entity_id: int | None):
     """Every decision of the entity's integration in one form; saving applies from the next
     copy or sync."""
@@ -112,6 +114,7 @@ def xero_setup(entity_id: int | None):
 
 @bp.post("/marketplace/xero/setup/refresh", defaults={"entity_id": None})
 @bp.post("/marketplace/xero/<int:entity_id>/setup/refresh")
+@admin_required
 def xero_refresh(entity_id: int | None):
     """Read the accounts and tax rates from Xero again; the choices being made are kept."""
     entity = entity_or_404(entity_id)
@@ -126,6 +129,7 @@ def xero_refresh(entity_id: int | None):
 
 @bp.post("/marketplace/xero/setup/tracking", defaults={"entity_id": None})
 @bp.post("/marketplace/xero/<int:entity_id>/setup/tracking")
+@admin_required
 def xero_tracking(entity_id: int | None):
     """The Tracking card again after a category's source changed: the new source's values, each
     with its Xero option; nothing is saved (and nothing asked of Xero) until the form is."""

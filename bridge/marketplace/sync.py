@@ -4,6 +4,7 @@ import time
 from flask import abort, current_app, flash, render_template, request, url_for
 from sqlalchemy import select
 
+from bridge.auth.roles import admin_required
 from bridge.extensions import db
 from bridge.forms import EmptyForm
 from bridge.invoicing.responses import go_to, is_htmx
@@ -59,6 +60,7 @@ def sync_context(xero, result: "payment_sync.SyncResult | None" = None, *,
 
 @bp.post("/marketplace/xero/sync", defaults={"entity_id": None})
 @bp.post("/marketplace/xero/<int:entity_id>/sync")
+@admin_required
 def xero_sync_now(entity_id: int | None):
     """Run the payment sync of this entity's organisation now, as the scheduler does; show what
     changed."""

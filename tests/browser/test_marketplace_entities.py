@@ -1,6 +1,6 @@
 """Issue 21 in a real browser against the Xero sandbox over real HTTP: two billing entities, both
 organisations granted in one consent and assigned on one screen (a refusal first), two cards,
-then one entity disconnected while the other keeps working.
+then one entity disconnected while the other keeps working; a member sees the cards only.
 
 Set BRIDGE_SCREENSHOTS=<folder> to keep screenshots (1280x800 and 390x844)."""
 import os
@@ -14,7 +14,9 @@ from bridge.billing.entities import first_entity
 from bridge.extensions import db
 from bridge.models import BillingEntity, XeroConnection
 from bridge.xero.api.client import XeroClient
+from tests.browser.conftest import log_in
 from tests.browser.test_marketplace import bridge, consent_in_popup, open_marketplace  # noqa: F401  (fixture)
+from tests.conftest import MEMBER
 from tests.marketplace.conftest import AU_TENANT, NZ_TENANT, fresh_budget  # noqa: F401  (autouse)
 
 SHOTS = os.environ.get("BRIDGE_SCREENSHOTS")
@@ -100,3 +102,13 @@ def test_two_entities_connected_in_one_consent_then_one_disconnected(page, bridg
     page.wait_for_url(bridge.url + f"/marketplace/xero/{studio.id}/setup")
     expect(page.locator("h1")).to_contain_text("Studio AU")
     snap(page, "setup-studio")
+
+    # A member sees both cards, without their controls.
+    page.context.clear_cookies()
+    log_in(page, bridge, MEMBER["email"], MEMBER["password"])
+    page.wait_for_url(bridge.url + "/")
+    page.goto(bridge.url + "/settings/marketplace")
+    expect(studio_card).to_contain_text("Connected to “Demo Company (AU)”")
+    expect(agency_card).to_contain_text("An admin connects My agency's Xero organisation.")
+    expect(page.locator(".app-tools")).to_have_count(0)
+    snap(page, "marketplace-member")

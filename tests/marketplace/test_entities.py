@@ -235,3 +235,23 @@ def test_the_urls_without_an_entity_mean_the_first_one(xero, admin, studio):
     assert "Disconnect Xero from My agency?" in dialog and "Demo Company (NZ)" in dialog
     admin.post("/marketplace/xero/disconnect")
     assert set(rows()) == {studio.id}
+
+
+def test_members_see_every_entitys_card_without_its_controls(xero, admin, auth, studio):
+    connect_both(xero, studio)
+    admin.post(f"/marketplace/xero/{studio.id}/disconnect")
+    auth.logout()
+    auth.login("member")
+    member = admin  # the same client, now the member's
+    page = member.get("/settings/marketplace")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Xero <span class=\"app-entity\">· My agency</span>" in html
+    assert "Connected to “Demo Company (NZ)”" in html and "Not connected" in html
+    assert "An admin connects Studio AU's Xero organisation." in html
+    # No control a member could not use: connect, pencil, bin, wizard, Sync now, Activity, Reconcile.
+    for control in ("/marketplace/xero/", "Connect App", "Sync now", "/settings/marketplace/xero/",
+                    'href="/settings"'):
+        assert control not in html, control
+    assert member.post("/marketplace/xero/1/sync").status_code == 403
+    assert member.get(f"/marketplace/xero/{studio.id}/connect").status_code == 403

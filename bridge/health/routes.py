@@ -35,7 +35,11 @@ def xero_report() -> dict:
     """Connections by state, and the payment sync: organisations, errors, oldest success, poller."""
     by_status = dict(db.session.execute(
         select(XeroConnection.status, func.count()).group_by(XeroConnection.status)).all())
-    syncing = (select(XeroSyncState).join(XeroSettings, XeroSettings.tenant_id == XeroSyncState.tenant_id)
+    # One state per connected organisation whose entity's settings have payment sync on.
+    syncing = (select(XeroSyncState)
+               .join(XeroConnection, XeroConnection.tenant_id == XeroSyncState.tenant_id)
+               .join(XeroSettings, (XeroSettings.entity_id == XeroConnection.entity_id)
+                     & (XeroSettings.tenant_id == XeroConnection.tenant_id))
                .where(XeroSettings.sync_payments.is_(True)))
     states = list(db.session.scalars(syncing))
     successes = [s.last_success_at for s in states if s.last_success_at]

@@ -3,6 +3,7 @@ first, filterable by outcome, paginated (admins only, like the whole marketplace
 from flask import request
 from wtforms import Form, SelectField
 
+from bridge.auth.roles import admin_required
 from bridge.bounds import page_number
 from bridge.invoicing.forms import InChoices, options
 from bridge.invoicing.responses import page_or_partial
@@ -21,6 +22,7 @@ class ActivityFilterForm(Form):
 
 
 @bp.get("/settings/marketplace/xero/activity")
+@admin_required
 def xero_activity():
     """The Xero activity log; HTMX gets the table alone when the filter or the page changes."""
     form = ActivityFilterForm(request.args)

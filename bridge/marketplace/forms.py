@@ -1,4 +1,4 @@
-"""The organisation choice and the Xero setup wizard (also the form behind the pencil).
+"""The Xero setup wizard (also the form behind the pencil).
 
 The wizard's mapping rows depend on the workspace (one per service type and tax rate) and
 its options on the organisation's cached chart, so setup_form() builds the form per request.
@@ -6,7 +6,7 @@ its options on the organisation's cached chart, so setup_form() builds the form 
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from bridge.extensions import db
 from bridge.invoicing.forms import options
@@ -18,13 +18,6 @@ from bridge.workspace.forms import choose
 
 REVENUE, EXPENSE = "REVENUE", "EXPENSE"
 WHO = [SelectChoice("xero", "Xero"), SelectChoice("bridge", "Bridge")]
-
-
-class ChooseOrganisationForm(FlaskForm):
-    tenant_id = RadioField(
-        "Organisation", validators=[InputRequired("Choose the organisation this workspace uses.")],
-        **choose("one of the organisations"),
-    )
 
 
 # The fields in the order of the page (and of the help article): numbering, PDFs, payments,

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from bridge.billing.credit_notes import CreditNoteData, create_credit_note
 from bridge.demo import ADMIN_EMAIL, seed_demo
 from bridge.extensions import db
-from bridge.models import BillingEntity, Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
+from bridge.models import Budget, CustomField, Expense, Invoice, ServiceType, TaxRate, XeroCopyJob
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.ratelimit import CALLS, SHARED_BUDGET
 from bridge.xero.invoices.bulk import plan as bulk_plan
@@ -172,7 +172,8 @@ def _prepare(client, sandbox, password: str) -> dict:
         "invoice_id": invoice.id, "expense_id": expense.id, "budget_id": expense.budget_id,
         "company_id": invoice.client_id, "job_id": job.id, "pending_id": pending_id,
         "field_id": answers.notes_custom_field_id, "note_id": note.id,
-        "entity_id": _first(BillingEntity, BillingEntity.name == "Harbour & Pine Ltd").id,
+        # The pages of one billing entity: the first, whose organisation the demo connects.
+        "entity_id": db.session.scalar(select(Invoice.entity_id).where(Invoice.id == invoice.id)),
         ("/invoices/<int:document_id>/files", "document_id"): invoice.id,
         ("/expenses/<int:document_id>/files", "document_id"): expense.id,
         ("workspace.settings_custom_field_edit", "item_id"): answers.notes_custom_field_id,

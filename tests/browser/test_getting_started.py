@@ -23,7 +23,7 @@ def test_connect_and_set_up_from_getting_started(page, bridge, users):
     guide.get_by_role("link", name="Connect Xero").click()
     page.wait_for_url(bridge.url + "/settings/marketplace")
     consent_in_popup(page, "Connect App", tick=[NZ_TENANT])
-    page.wait_for_url(bridge.url + "/marketplace/xero/setup")
+    page.wait_for_url(bridge.url + "/marketplace/xero/1/setup")
 
     page.click("nav >> text=Invoices")
     page.wait_for_url(bridge.url + "/")

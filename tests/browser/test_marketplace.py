@@ -1,5 +1,5 @@
 """Issue 4 in a real browser against the Xero sandbox over real HTTP: connect in the popup,
-tick two organisations, pick one, fill the wizard, see the card, edit with the pencil,
+tick two organisations, use one (the other not), fill the wizard, see the card, edit with the pencil,
 disconnect with the bin; and the Deny path."""
 import pytest
 from playwright.sync_api import expect
@@ -54,10 +54,11 @@ def test_connect_choose_set_up_edit_and_disconnect(page, bridge, users):
     consent_in_popup(page, "Connect App", tick=[NZ_TENANT, AU_TENANT])
     # The marketplace page moved on by itself, to the organisation choice.
     page.wait_for_url("**/marketplace/xero/organisations/*")
-    page.check("label:has-text('Demo Company (NZ)') >> input")
-    page.click("text=Use this organisation")
+    page.select_option(f"select[name=use-{NZ_TENANT}]", label="Use for My agency")
+    page.select_option(f"select[name=use-{AU_TENANT}]", label="Don't use")
+    page.click("button:has-text('Connect')")
 
-    page.wait_for_url(bridge.url + "/marketplace/xero/setup")
+    page.wait_for_url(bridge.url + "/marketplace/xero/1/setup")
     expect(page.locator(".flash")).to_contain_text("Connected to Demo Company (NZ).")
     page.select_option("select[name=default_revenue_account_code]", "200")
     page.select_option(f"select[name=revenue_account_{design.id}]", "220")
@@ -84,8 +85,8 @@ def test_connect_choose_set_up_edit_and_disconnect(page, bridge, users):
     assert [r.tenant_id for r in db.session.scalars(select(XeroConnection))] == [NZ_TENANT]
 
     # The pencil: turn payment sync on later.
-    page.click("a[aria-label='Edit the Xero integration']")
-    page.wait_for_url(bridge.url + "/marketplace/xero/setup")
+    page.click("a[aria-label='Edit the Xero integration of My agency']")
+    page.wait_for_url(bridge.url + "/marketplace/xero/1/setup")
     expect(page.locator("select[name=default_revenue_account_code]")).to_have_value("200")
     page.check("text=Synchronize payments from Xero to Bridge")
     page.click("text=Save settings")
@@ -95,12 +96,12 @@ def test_connect_choose_set_up_edit_and_disconnect(page, bridge, users):
     assert db.session.get(XeroSettings, 1).payments_synced_since is not None
 
     # The bin: a dialog, then the disconnect.
-    page.click("a[aria-label='Disconnect Xero']")
+    page.click("a[aria-label='Disconnect Xero from My agency']")
     dialog = page.locator("#modal")
-    expect(dialog).to_contain_text("Disconnect Xero?")
+    expect(dialog).to_contain_text("Disconnect Xero from My agency?")
     dialog.locator("button:has-text('Cancel')").click()
     expect(dialog).to_be_hidden()
-    page.click("a[aria-label='Disconnect Xero']")
+    page.click("a[aria-label='Disconnect Xero from My agency']")
     dialog.locator("button:has-text('Disconnect')").click()
     expect(page.locator(".flash").first).to_contain_text("Disconnected from Demo Company (NZ).")
     expect(card).to_contain_text("Not connected")
@@ -123,6 +124,6 @@ def test_blocked_popup_falls_back_to_this_window(page, bridge, users):
     page.check(f"input[name=tenant][value='{NZ_TENANT}']")
     page.uncheck(f"input[name=tenant][value='{AU_TENANT}']")
     page.click("button[value=allow]")
-    page.wait_for_url(bridge.url + "/marketplace/xero/setup")
+    page.wait_for_url(bridge.url + "/marketplace/xero/1/setup")
     expect(page.locator(".flash")).to_contain_text("Connected to Demo Company (NZ).")
     assert [r.tenant_id for r in db.session.scalars(select(XeroConnection))] == [NZ_TENANT]

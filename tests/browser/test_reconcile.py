@@ -59,7 +59,7 @@ def test_the_reconcile_page_lists_each_difference_with_what_resolves_it(page, br
     stale = page.locator(f"[data-reconcile=invoice-{late.id}]")
     expect(stale).to_contain_text("Paid amounts differ")
     stale.get_by_role("button", name="Sync now").click()
-    page.wait_for_url(bridge.url + "/settings/marketplace/xero/reconcile")
+    page.wait_for_url(bridge.url + "/settings/marketplace/xero/1/reconcile")
     expect(page.locator(".flash")).to_contain_text("Payment sync:")
     page.locator(f"[data-reconcile=invoice-{voided.id}]").get_by_role("link", name=voided.number).click()
     page.wait_for_url(f"{bridge.url}/invoices/{voided.id}")

@@ -44,10 +44,11 @@ class Xero:
     client: object
     sandbox: object
 
-    def consent(self, tick=(NZ,), press="allow", popup=False) -> str:
-        """Start connecting in Bridge and answer Xero's screen (tick=None: as it is shown); Bridge's
-        callback URL to open."""
-        start = self.client.get("/marketplace/xero/connect" + ("?popup=1" if popup else ""))
+    def consent(self, tick=(NZ,), press="allow", popup=False, entity=None) -> str:
+        """Start connecting in Bridge (from the card of `entity`, an id; None: the URL without one)
+        and answer Xero's screen (tick=None: as it is shown); Bridge's callback URL to open."""
+        start = self.client.get(("/marketplace/xero/connect" if entity is None else f"/marketplace/xero/{entity}/connect")
+                                + ("?popup=1" if popup else ""))
         assert start.status_code == 302, start.get_data(as_text=True)
         browser = requests.Session()
         page = browser.get(start.headers["Location"], timeout=10)
@@ -59,15 +60,21 @@ class Xero:
         parts = urlsplit(back)
         return f"{parts.path}?{parts.query}"
 
-    def connect(self, tick=(NZ,), popup=False):
+    def connect(self, tick=(NZ,), popup=False, entity=None):
         """The whole round trip; Bridge's answer to the callback."""
-        return self.client.get(self.consent(tick=tick, popup=popup))
+        return self.client.get(self.consent(tick=tick, popup=popup, entity=entity))
 
-    def choose(self, organisation: str):
-        """After consenting to several: pick one on Bridge's choice page."""
+    def choose(self, organisation: str, entity: int = 1):
+        """After consenting to several: use one for the entity on Bridge's assignment screen."""
+        return self.assign({organisation: entity})
+
+    def assign(self, entities: dict):
+        """After consenting to several: {organisation name: entity id (None: don't use)} on
+        Bridge's assignment screen; organisations not named are not used."""
         pending = db.session.scalar(select(XeroPendingConsent))
-        return self.client.post(f"/marketplace/xero/organisations/{pending.id}",
-                                data={"tenant_id": ORGANISATIONS[organisation]})
+        data = {f"use-{item['tenant_id']}": "" for item in pending.tenants}
+        data.update({f"use-{ORGANISATIONS[name]}": str(entity or "") for name, entity in entities.items()})
+        return self.client.post(f"/marketplace/xero/organisations/{pending.id}", data=data)
 
     def control(self, path, **payload):
         return self.sandbox.control(path, **payload)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.xero.settings.connect import BAD_STATE, DENIED, PENDING_GONE
+from bridge.xero.settings.connect import BAD_STATE, DENIED, NONE_ASSIGNED, PENDING_GONE
 from bridge.models import (
     ServiceTypeAccount,
     XeroAccount,
@@ -44,7 +44,7 @@ def test_connect_starts_at_xeros_consent_with_a_fresh_state(xero, admin):
     with admin.session_transaction() as session:
         # The state is kept server-side in the (signed) session; nothing else is.
         assert session["xero_oauth"] == {"state": parse_qs(urlsplit(second.headers["Location"]).query)["state"][0],
-                                         "popup": False}
+                                         "popup": False, "entity_id": 1}
 
 
 def test_xero_redirect_uri_setting_wins(xero, admin, app):
@@ -55,7 +55,7 @@ def test_xero_redirect_uri_setting_wins(xero, admin, app):
 
 def test_one_organisation_connects_and_the_wizard_comes_next(xero, admin, users):
     response = xero.connect(tick=[NZ])
-    assert response.headers["Location"] == "/marketplace/xero/setup"
+    assert response.headers["Location"] == "/marketplace/xero/1/setup"
     row = db.session.scalar(select(XeroConnection))
     assert (row.tenant_id, row.tenant_name, row.status) == (NZ_TENANT, NZ, "active")
     assert row.connected_by_id == users["admin"].id
@@ -71,9 +71,9 @@ def test_popup_gets_the_page_that_hands_the_next_url_to_the_marketplace(xero, ad
     response = xero.connect(popup=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'id="consent-done" data-next="/marketplace/xero/setup"' in page
+    assert 'id="consent-done" data-next="/marketplace/xero/1/setup"' in page
     assert "/static/js/marketplace.js" in page
-    assert '<noscript><meta http-equiv="refresh" content="0; url=/marketplace/xero/setup"></noscript>' in page
+    assert '<noscript><meta http-equiv="refresh" content="0; url=/marketplace/xero/1/setup"></noscript>' in page
     # The flash waits for the marketplace window: the popup page does not consume it.
     assert "Connected to Demo Company (NZ)" not in page
     assert "Connected to Demo Company (NZ)" in admin.get("/marketplace/xero/setup").get_data(as_text=True)
@@ -153,14 +153,14 @@ def test_xero_unavailable_on_the_code_exchange_is_a_message(xero, admin):
 def test_several_organisations_ask_which_one_and_the_others_are_disconnected_at_xero(xero, admin):
     response = xero.connect(tick=[NZ, AU])
     pending = db.session.scalar(select(XeroPendingConsent))
-    assert response.headers["Location"] == f"/marketplace/xero/organisations/{pending.id}"
+    assert response.headers["Location"] == f"/marketplace/xero/organisations/{pending.id}?entity=1"
     assert count(XeroConnection) == 0
     assert {t["tenant_name"] for t in pending.tenants} == {NZ, AU}
     choice = admin.get(response.headers["Location"]).get_data(as_text=True)
     assert NZ in choice and AU in choice
 
     chosen = xero.choose(AU)
-    assert chosen.headers["Location"] == "/marketplace/xero/setup"
+    assert chosen.headers["Location"] == "/marketplace/xero/1/setup"
     assert count(XeroPendingConsent) == 0
     assert [r.tenant_id for r in db.session.scalars(select(XeroConnection))] == [AU_TENANT]
     # At Xero, only the chosen organisation is still connected to Bridge.
@@ -169,13 +169,16 @@ def test_several_organisations_ask_which_one_and_the_others_are_disconnected_at_
     assert [c["tenantId"] for c in listed.json()] == [AU_TENANT]
 
 
-def test_choice_must_be_one_of_the_granted_organisations(xero, admin):
+def test_choice_must_be_an_entity_of_the_list_and_use_one_organisation_at_least(xero, admin):
     xero.connect(tick=[NZ, AU])
     pending = db.session.scalar(select(XeroPendingConsent))
-    response = admin.post(f"/marketplace/xero/organisations/{pending.id}",
-                          data={"tenant_id": "00000000-0000-0000-0000-000000000000"})
+    url = f"/marketplace/xero/organisations/{pending.id}"
+    response = admin.post(url, data={f"use-{NZ_TENANT}": "999", f"use-{AU_TENANT}": ""})
     assert response.status_code == 422
-    assert "Choose one of the organisations from the list." in response.get_data(as_text=True)
+    assert "Not a valid choice." in response.get_data(as_text=True)
+    response = admin.post(url, data={f"use-{NZ_TENANT}": "", f"use-{AU_TENANT}": ""})
+    assert response.status_code == 422
+    assert NONE_ASSIGNED in response.get_data(as_text=True).replace("&#39;", "'")
     assert count(XeroConnection) == 0 and count(XeroPendingConsent) == 1
 
 
@@ -184,7 +187,7 @@ def test_a_choice_is_single_use_and_expires(xero, admin):
     pending = db.session.scalar(select(XeroPendingConsent))
     url = f"/marketplace/xero/organisations/{pending.id}"
     xero.choose(NZ)
-    again = admin.post(url, data={"tenant_id": AU_TENANT})
+    again = admin.post(url, data={f"use-{AU_TENANT}": "1"})
     assert PENDING_GONE in page_after(admin, again)
     assert [r.tenant_id for r in db.session.scalars(select(XeroConnection))] == [NZ_TENANT]
 
@@ -240,7 +243,7 @@ def test_connecting_another_organisation_starts_fresh_and_says_so(xero, admin):
     admin.post("/marketplace/xero/disconnect")
 
     response = xero.connect(tick=[AU])
-    assert response.headers["Location"] == "/marketplace/xero/setup"
+    assert response.headers["Location"] == "/marketplace/xero/1/setup"
     assert ("Connected to a different organisation (Demo Company (AU)): settings start fresh."
             in page_after(admin, response))
     db.session.expire_all()

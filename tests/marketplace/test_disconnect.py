@@ -21,11 +21,11 @@ def active_at_sandbox(sandbox) -> list[str]:
 def test_bin_asks_first_in_a_dialog_or_a_page(xero, admin, hx):
     xero.connect(tick=[NZ])
     card = admin.get("/settings/marketplace").get_data(as_text=True)
-    assert 'hx-get="/marketplace/xero/disconnect" hx-target="#modal"' in card
-    assert 'aria-label="Disconnect Xero"' in card
+    assert 'hx-get="/marketplace/xero/1/disconnect" hx-target="#modal"' in card
+    assert 'aria-label="Disconnect Xero from My agency"' in card
     dialog = admin.get("/marketplace/xero/disconnect", headers=hx).get_data(as_text=True)
     assert dialog.lstrip().startswith('<div class="confirm">') and "data-close-modal" in dialog
-    assert "Disconnect Xero?" in dialog and "Demo Company (NZ)" in dialog
+    assert "Disconnect Xero from My agency?" in dialog and "Demo Company (NZ)" in dialog
     page = admin.get("/marketplace/xero/disconnect").get_data(as_text=True)
     assert "<html" in page and 'class="button" href="/settings/marketplace">Cancel</a>' in page
     assert count(XeroConnection) == 1

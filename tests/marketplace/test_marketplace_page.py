@@ -25,16 +25,27 @@ ROUTES = [
     ("get", "/settings/marketplace/xero/activity"),
     ("get", "/settings/marketplace/xero/reconcile"),
     ("post", "/marketplace/xero/sync"),
+    # The same, for one billing entity (the URLs above mean the first entity).
+    ("get", "/marketplace/xero/1/connect"),
+    ("get", "/marketplace/xero/1/setup"),
+    ("post", "/marketplace/xero/1/setup"),
+    ("post", "/marketplace/xero/1/setup/refresh"),
+    ("post", "/marketplace/xero/1/setup/tracking"),
+    ("get", "/marketplace/xero/1/disconnect"),
+    ("post", "/marketplace/xero/1/disconnect"),
+    ("get", "/settings/marketplace/xero/1/reconcile"),
+    ("post", "/marketplace/xero/1/sync"),
 ]
 
 
 def test_every_marketplace_route_is_registered_here(app):
     rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("marketplace.")}
-    assert rules == {url.split("?")[0].replace("some-id", "<pending_id>") for _, url in ROUTES}
+    assert rules == {url.split("?")[0].replace("some-id", "<pending_id>").replace("/1/", "/<int:entity_id>/")
+                     for _, url in ROUTES}
 
 
-@pytest.mark.parametrize("method, url", ROUTES)
-def test_members_get_403_everywhere(member, method, url):
+@pytest.mark.parametrize("method, url", [r for r in ROUTES if r != ("get", "/settings/marketplace")])
+def test_members_get_403_everywhere_but_the_cards(member, method, url):
     assert getattr(member, method)(url).status_code == 403
 
 
@@ -53,7 +64,7 @@ def test_not_connected(admin, sandbox):
     page = admin.get("/settings/marketplace").get_data(as_text=True)
     assert "<h1>App Marketplace</h1>" in page and "Xero" in page
     assert '<span class="badge">Not connected</span>' in page
-    assert '<a class="button primary" data-popup href="/marketplace/xero/connect?popup=1">Connect App</a>' in page
+    assert '<a class="button primary" data-popup href="/marketplace/xero/1/connect?popup=1">Connect App</a>' in page
     assert "/static/js/marketplace.js" in page
     assert 'aria-label="Disconnect Xero"' not in page
 
@@ -86,6 +97,6 @@ def test_needs_reconnecting_card(xero, admin):
     page = card_after(xero, admin, status="needs_reconnect",
                       last_error="Bridge's access to this Xero organisation has ended. An admin must reconnect it.")
     assert '<span class="badge badge-warn">Needs reconnecting</span>' in page
-    assert '<a class="button primary" data-popup href="/marketplace/xero/connect?popup=1">Reconnect</a>' in page
+    assert '<a class="button primary" data-popup href="/marketplace/xero/1/connect?popup=1">Reconnect</a>' in page
     assert "Reconnecting keeps your settings." in page
     assert "An admin must reconnect it." in page

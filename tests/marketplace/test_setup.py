@@ -198,7 +198,7 @@ def test_pencil_shows_the_saved_settings_and_payment_sync_can_be_turned_on_later
     settings = db.session.get(XeroSettings, 1)
     assert settings.sync_payments is False and settings.payments_synced_since is None
     card = admin.get("/settings/marketplace").get_data(as_text=True)
-    assert 'href="/marketplace/xero/setup"' in card and 'aria-label="Edit the Xero integration"' in card
+    assert 'href="/marketplace/xero/1/setup"' in card and 'aria-label="Edit the Xero integration of My agency"' in card
     page = admin.get("/marketplace/xero/setup").get_data(as_text=True)
     assert "<h1>Xero settings</h1>" in page
     assert '<input checked id="initial_status-3" name="initial_status" type="radio" value="MANUAL">' in page
@@ -249,7 +249,7 @@ def test_access_ended_on_xeros_side_shows_needs_reconnecting(connected, admin, s
     assert db.session.scalar(select(XeroConnection.status)) == "needs_reconnect"
     card = admin.get("/settings/marketplace").get_data(as_text=True)
     assert "Needs reconnecting" in card
-    assert re.search(r'<a class="button primary" data-popup href="/marketplace/xero/connect\?popup=1">Reconnect</a>', card)
+    assert re.search(r'<a class="button primary" data-popup href="/marketplace/xero/1/connect\?popup=1">Reconnect</a>', card)
     assert "Reconnecting keeps your settings." in card
     # The cache stays usable for the form meanwhile.
     assert options(admin.get("/marketplace/xero/setup").get_data(as_text=True),

@@ -130,7 +130,7 @@ def test_the_page_shows_each_reason_and_its_action_to_admins_only(org, admin, cl
     org.sync()
 
     card = admin.get("/settings/marketplace").get_data(as_text=True)
-    assert 'href="/settings/marketplace/xero/reconcile"' in card
+    assert 'href="/settings/marketplace/xero/1/reconcile"' in card
     page = admin.get("/settings/marketplace/xero/reconcile")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -151,7 +151,7 @@ def test_sync_now_on_the_page_comes_back_to_it(org, admin):
     invoice, xero_doc = org.invoice("100.00")
     org.pay(xero_doc, "100.00")
     page = admin.post("/marketplace/xero/sync", data={"back": "reconcile"}, follow_redirects=True)
-    assert page.request.path == "/settings/marketplace/xero/reconcile"
+    assert page.request.path == "/settings/marketplace/xero/1/reconcile"
     html = " ".join(page.get_data(as_text=True).split())
     assert "Payment sync: 1 payment added, 1 invoice updated" in html
     assert "Bridge and Xero agree on every copied document." in html

@@ -135,14 +135,15 @@ class XeroClient(ContactCalls, AttachmentCalls, CreditNoteCalls):
         )
         return [XeroTenant.from_json(item) for item in json.loads(response.content or b"[]")]
 
-    def save_connection(self, tokens: TokenSet, tenant: XeroTenant,
-                        connected_by_id: int | None = None) -> XeroConnection:
-        """Create or update the XeroConnection for tenant with tokens (encrypted).
+    def save_connection(self, tokens: TokenSet, tenant: XeroTenant, connected_by_id: int | None = None,
+                        entity_id: int | None = None) -> XeroConnection:
+        """Create or update the XeroConnection for tenant with tokens (encrypted), for the billing
+        entity (a new row without one: the first entity).
 
-        Adds to db.session and flushes; the caller commits. Bridge keeps one token set per
-        organisation: connect one organisation per consent.
+        Adds to db.session and flushes; the caller commits. Organisations of one consent share
+        its token set (bridge.xero.api.connection refreshes them together).
         """
-        return save_connection(tokens, tenant, self._cipher, connected_by_id)
+        return save_connection(tokens, tenant, self._cipher, connected_by_id, entity_id)
 
     def delete_connection(self, connection_id: str | None = None) -> bool:
         """Disconnect the organisation at Xero (DELETE /connections/{id}).

@@ -52,13 +52,13 @@ def _refresh_lock(key: tuple[str, str]) -> threading.Lock:
 
 
 def save_connection(tokens: TokenSet, tenant: XeroTenant, cipher: TokenCipher,
-                    connected_by_id: int | None = None) -> XeroConnection:
+                    connected_by_id: int | None = None, entity_id: int | None = None) -> XeroConnection:
     """Create or update the XeroConnection for tenant with tokens (encrypted); flushes only."""
     connection = db.session.scalar(
         select(XeroConnection).where(XeroConnection.tenant_id == tenant.tenant_id)
     )
     if connection is None:
-        connection = XeroConnection(tenant_id=tenant.tenant_id, refresh_version=0)
+        connection = XeroConnection(tenant_id=tenant.tenant_id, entity_id=entity_id, refresh_version=0)
         db.session.add(connection)
     connection.tenant_name = tenant.tenant_name
     connection.connection_id = tenant.connection_id

@@ -100,14 +100,17 @@ def results(job_id: int) -> list[tuple[XeroCopy, str]]:
         .where(XeroCopy.job_id.in_([part.id for part in bulk_plan.selection(job)])).order_by(XeroCopy.id)).all())
 
 
-def recent_jobs(limit: int = 5) -> list[Progress]:
-    """The newest confirmed jobs with their progress (the Xero card lists them)."""
+def recent_jobs(limit: int = 5, tenant_id: str | None = None) -> list[Progress]:
+    """The newest confirmed jobs (of one organisation, when given) with their progress (the Xero
+    cards list them)."""
     # A selection split by entity shows once, as its first job.
     first = select(func.min(XeroCopyJob.id)).where(XeroCopyJob.selection_key.is_not(None)).group_by(
         XeroCopyJob.selection_key)
-    ids = db.session.scalars(select(XeroCopyJob.id).where(
+    query = select(XeroCopyJob.id).where(
         XeroCopyJob.state != "draft", XeroCopyJob.selection_key.is_(None) | XeroCopyJob.id.in_(first))
-        .order_by(XeroCopyJob.id.desc()).limit(limit))
+    if tenant_id is not None:
+        query = query.where(XeroCopyJob.tenant_id == tenant_id)
+    ids = db.session.scalars(query.order_by(XeroCopyJob.id.desc()).limit(limit))
     return [progress(job_id) for job_id in ids]
 
 

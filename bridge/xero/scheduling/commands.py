@@ -47,16 +47,23 @@ def run_jobs_command():
 @xero_cli.command("reconcile")
 def reconcile_command():
     """Print every copied document whose Bridge and Xero figures differ, with the reason and the
-    action; exit 1 when a difference has no known reason (Bridge's database only, no Xero call)."""
-    if setup.connection() is None:
+    action, for each connected organisation (headed by its name when there are several); exit 1
+    when a difference has no known reason (Bridge's database only, no Xero call)."""
+    connections = setup.connections()
+    if not connections:
         click.echo("Xero is not connected: there is nothing to reconcile.")
         return
-    items = reconcile.differences()
-    if not items:
-        click.echo("Bridge and Xero agree on every copied document.")
-    for item in items:
-        click.echo(item.line())
-    unexplained = [item for item in items if not item.explained]
+    unexplained = total = 0
+    for connection in connections:
+        if len(connections) > 1:
+            click.echo(f"{connection.tenant_name}:")
+        items = reconcile.differences(connection.tenant_id)
+        if not items:
+            click.echo("Bridge and Xero agree on every copied document.")
+        for item in items:
+            click.echo(item.line())
+        unexplained += sum(1 for item in items if not item.explained)
+        total += len(items)
     if unexplained:
-        click.echo(f"{len(unexplained)} of {len(items)} without a known reason.", err=True)
+        click.echo(f"{unexplained} of {total} without a known reason.", err=True)
         raise SystemExit(1)

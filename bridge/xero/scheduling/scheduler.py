@@ -7,8 +7,9 @@ run a scheduler (each gunicorn worker, each machine), but each tick first takes 
 lease in the database (bridge.xero.sync.lease): exactly one process polls at a time, and when
 it stops (or dies, and its lease runs out) another takes over at its next tick.
 
-Jobs: the poll (first XERO_FIRST_POLL_SECONDS after start, then every XERO_POLL_SECONDS)
-and, in the process holding the lease, a check every few seconds for organisations a
+Jobs: the poll (first XERO_FIRST_POLL_SECONDS after start, then every XERO_POLL_SECONDS),
+which syncs every connected organisation that is due, up to XERO_SYNC_WORKERS side by side,
+each under its own organisation lease (bridge.xero.sync.payments.sync_all), and, in the process holding the lease, a check every few seconds for organisations a
 webhook asked to sync sooner; and, in every process,
 the bulk copy runner (every COPY_JOBS_SECONDS, and at once when a job is queued here), which
 works each unfinished copy job under that job's own lease (bridge.xero.invoices.bulk.jobs), so one
@@ -19,6 +20,7 @@ same service as the "Sync now" button and `flask xero sync-payments`.
 import atexit
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -32,6 +34,7 @@ from werkzeug.serving import is_running_from_reloader
 from bridge.extensions import db
 from bridge.models import XeroSyncState
 from bridge.xero.sync import lease
+from bridge.xero.api.client import XeroClient
 from bridge.xero.sync.payments import sync_all
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,9 @@ POLL_JOB = "xero-payment-poll"
 REQUESTS_JOB = "xero-sync-requests"
 # How often the lease holder looks for syncs asked for by webhooks.
 REQUESTS_SECONDS = 5
+# Organisations synced side by side in one tick (XERO_SYNC_WORKERS): Xero's limits are per
+# organisation, so one organisation's wait must not hold back the others.
+SYNC_WORKERS = 4
 COPY_JOBS_JOB = "xero-copy-jobs"
 # How often every process looks for bulk copy jobs to work (queued, or left by a stopped one).
 COPY_JOBS_SECONDS = 5
@@ -67,6 +73,9 @@ class Poller:
         self.poll = timedelta(seconds=app.config["XERO_POLL_SECONDS"])
         self.first_poll = timedelta(seconds=app.config["XERO_FIRST_POLL_SECONDS"])
         self.lease_ttl = timedelta(seconds=app.config["XERO_LEASE_SECONDS"])
+        # Organisations synced at once; each waits on its own 429s and budget (injectable sleep).
+        self.workers = max(1, int(app.config.get("XERO_SYNC_WORKERS", SYNC_WORKERS)))
+        self.sleep = time.sleep
         with app.app_context():
             self.engine = db.engine
         self.holds_lease = False
@@ -130,9 +139,12 @@ class Poller:
             self.scheduler.modify_job(COPY_JOBS_JOB, next_run_time=datetime.now(timezone.utc))
 
     def run_due(self) -> None:
-        """The service, for organisations due or asked for; the next run is the next poll."""
+        """The service, for organisations due or asked for, side by side (each under its own
+        lease, within its own per-organisation budget); the next run is the next poll."""
         try:
-            sync_all("scheduler", holder=self.holder, due_only=True, next_run_at=self.next_poll())
+            sync_all("scheduler", holder=self.holder, due_only=True, next_run_at=self.next_poll(),
+                     client_factory=lambda tenant_id: XeroClient(tenant_id, sleep=self.sleep),
+                     workers=self.workers)
         finally:
             db.session.remove()
 

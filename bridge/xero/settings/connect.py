@@ -1,43 +1,41 @@
-"""Connecting a Xero organisation and disconnecting it: the rules behind the marketplace views.
+"""Connecting Xero organisations to billing entities and disconnecting them: the rules behind
+the marketplace views. Every billing entity has at most one organisation, and an organisation
+serves one entity only.
 
-    url, state = start(redirect_uri)            # keep state in the session
-    outcome = finish(args, state, redirect_uri, user_id)   # Connected or NeedsChoice
-    outcome = choose(pending_id, tenant_id, user_id)       # when several were granted
-    result = disconnect()
+    url, state = start(redirect_uri)                       # keep state (and the entity) in the session
+    outcome = finish(args, state, redirect_uri, user_id, entity_id)   # Connected or NeedsChoice
+    problems = assignment_problems(organisations, {tenant_id: entity_id or None})
+    outcomes = assign(pending_id, {tenant_id: entity_id or None}, user_id)   # several granted
+    result = disconnect(entity_id)
 
 Failures are ConnectError, whose message people read; nothing is stored when one is raised
 (the XeroClient's own bookkeeping aside). Tokens are handled as TokenSet objects and stored
-encrypted only: never in the session, the logs or a page.
+encrypted only: never in the session, the logs or a page. Organisations granted by one consent
+share one token set (the same auth_event_id): disconnecting one entity revokes the refresh
+token only when no other stored connection uses it.
 """
-import json
 import logging
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Mapping
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from bridge.extensions import db
-from bridge.xero.settings import setup
-from bridge.models import XeroConnection, XeroPendingConsent, utcnow
+from bridge.xero.settings import consent, setup
+from bridge.xero.settings.consent import NOTHING_STORED, PENDING_GONE, PendingGone  # noqa: F401  (re-exported)
+from bridge.models import BillingEntity, XeroConnection
 from bridge.xero.api.client import XeroClient, XeroTenant, states_match
 from bridge.xero.api.errors import XeroAuthorisationLost, XeroError
-from bridge.xero.api.tokens import TokenCipher, TokenDecryptError, TokenSet
+from bridge.xero.api.tokens import TokenSet
 
 logger = logging.getLogger(__name__)
 
-# How long an admin has to pick an organisation after consenting to several.
-PENDING_LIFETIME = timedelta(minutes=10)
-NOTHING_STORED = "Nothing was connected."
 BAD_STATE = ("Bridge could not verify this answer from Xero (it was used already, is too old, "
              "or did not start here). " + NOTHING_STORED + " Please connect again.")
 DENIED = "You declined the connection in Xero. " + NOTHING_STORED
 NO_ORGANISATION = ("Xero granted access to no organisation. " + NOTHING_STORED +
-                   " Connect again and tick the organisation this workspace uses.")
-PENDING_GONE = ("That choice of organisation has expired or was already made. "
-                + NOTHING_STORED + " Please connect again.")
+                   " Connect again and tick the organisation this entity uses.")
+NONE_ASSIGNED = "Choose an entity for at least one organisation, or connect none of them."
 
 
 class ConnectError(Exception):
@@ -50,7 +48,7 @@ class ConnectError(Exception):
 
 @dataclass(frozen=True)
 class Connected:
-    """The workspace is now connected to this organisation."""
+    """The entity is now connected to this organisation."""
 
     tenant_id: str
     tenant_name: str
@@ -59,11 +57,13 @@ class Connected:
     # The wizard was already saved for this organisation (a reconnect).
     configured: bool
     notes: list[str] = field(default_factory=list)
+    entity_id: int | None = None
+    entity_name: str = ""
 
 
 @dataclass(frozen=True)
 class NeedsChoice:
-    """Consent granted several organisations: the admin picks one (pending_id)."""
+    """Consent granted several organisations: the admin assigns them (pending_id)."""
 
     pending_id: str
 
@@ -72,6 +72,7 @@ class NeedsChoice:
 class Disconnected:
     tenant_name: str
     notes: list[str] = field(default_factory=list)
+    entity_name: str = ""
 
 
 def start(redirect_uri: str) -> tuple[str, str]:
@@ -81,9 +82,9 @@ def start(redirect_uri: str) -> tuple[str, str]:
 
 
 def finish(args: Mapping, expected_state: str | None, redirect_uri: str,
-           user_id: int | None) -> "Connected | NeedsChoice":
-    """Handle Xero's answer on the callback: check the state, trade the code for tokens,
-    then connect the one organisation granted, or keep the consent for a choice."""
+           user_id: int | None, entity_id: int | None = None) -> "Connected | NeedsChoice":
+    """Handle Xero's answer on the callback: check the state, trade the code for tokens, then
+    connect the one organisation granted to the entity, or keep the consent for assigning."""
     if not states_match(expected_state, args.get("state")):
         raise ConnectError(BAD_STATE)
     error = args.get("error")
@@ -106,104 +107,212 @@ def finish(args: Mapping, expected_state: str | None, redirect_uri: str,
     if not organisations:
         raise ConnectError(NO_ORGANISATION)
     if len(organisations) == 1:
-        return connect(tokens, organisations[0], user_id)
-    return NeedsChoice(_keep_pending(tokens, organisations, user_id))
+        entity = _entity(entity_id)
+        problem = assignment_problems(organisations, {organisations[0].tenant_id: entity.id})
+        if problem:
+            raise ConnectError(f"{next(iter(problem.values()))} {NOTHING_STORED}")
+        return connect(tokens, organisations[0], user_id, entity.id)
+    return NeedsChoice(consent.keep(tokens, organisations, user_id))
 
 
 def pending_organisations(pending_id: str, user_id: int | None) -> list[XeroTenant]:
     """The organisations a pending consent offers to this admin."""
-    return [_tenant(t) for t in _pending(pending_id, user_id).tenants]
-
-
-def choose(pending_id: str, tenant_id: str, user_id: int | None) -> Connected:
-    """Connect the chosen organisation of a pending consent; disconnect the others at Xero."""
-    pending = _pending(pending_id, user_id)
-    tenants = [_tenant(t) for t in pending.tenants]
-    chosen = next((t for t in tenants if t.tenant_id == tenant_id), None)
-    if chosen is None:
-        raise ValueError("not one of the organisations of this consent")
-    ciphertext = pending.tokens_encrypted
-    # Single use: gone before Xero is called, so a double submit cannot connect twice.
-    taken = db.session.execute(delete(XeroPendingConsent).where(XeroPendingConsent.id == pending.id))
-    db.session.commit()
-    if taken.rowcount != 1:
-        raise ConnectError(PENDING_GONE)
     try:
-        tokens = _decrypt_tokens(ciphertext)
-    except TokenDecryptError as failure:
-        raise ConnectError(f"{failure} {NOTHING_STORED} Please connect again.") from failure
-    return connect(tokens, chosen, user_id, others=[t for t in tenants if t is not chosen])
+        return consent.organisations(pending_id, user_id)
+    except PendingGone as gone:
+        raise ConnectError(gone.message) from gone
+
+
+def serving() -> dict[str, XeroConnection]:
+    """The stored connections by organisation (tenant id)."""
+    return {row.tenant_id: row for row in setup.connections()}
+
+
+def assignment_problems(organisations: list[XeroTenant],
+                        assignments: Mapping[str, int | None]) -> dict[str, str]:
+    """What is wrong with assigning these organisations to these entities, by tenant id:
+    two organisations for one entity, or an organisation another entity already uses."""
+    problems: dict[str, str] = {}
+    stored = serving()
+    taken: dict[int, XeroTenant] = {}
+    for tenant in organisations:
+        entity_id = assignments.get(tenant.tenant_id)
+        if entity_id is None:
+            continue
+        entity = db.session.get(BillingEntity, entity_id)
+        if entity is None:
+            problems[tenant.tenant_id] = "Choose an entity from the list."
+            continue
+        row = stored.get(tenant.tenant_id)
+        if row is not None and row.entity_id != entity_id:
+            other = db.session.get(BillingEntity, row.entity_id)
+            problems[tenant.tenant_id] = (
+                f"{tenant.tenant_name} is already connected to {other.name}. An organisation serves "
+                f"one entity: disconnect it from {other.name} first, or use it for {other.name}.")
+        elif entity_id in taken:
+            problems[tenant.tenant_id] = (
+                f"{entity.name} is chosen for {taken[entity_id].tenant_name} too: an entity uses "
+                "one organisation.")
+        else:
+            taken[entity_id] = tenant
+    return problems
+
+
+def suggested(organisations: list[XeroTenant], entity_id: int | None) -> dict[str, int | None]:
+    """The assignment the screen starts from: organisations connected here stay with their
+    entity; the first new one goes to the entity whose card started the consent (unless
+    that entity's own organisation is among them); the rest are not used."""
+    stored = serving()
+    entity_id = setup.entity_key(entity_id)
+    choice = {t.tenant_id: (stored[t.tenant_id].entity_id if t.tenant_id in stored else None)
+              for t in organisations}
+    if entity_id not in choice.values():
+        new = next((t for t in organisations if t.tenant_id not in stored), None)
+        if new is not None:
+            choice[new.tenant_id] = entity_id
+    return choice
+
+
+def assign(pending_id: str, assignments: Mapping[str, int | None],
+           user_id: int | None) -> list[Connected]:
+    """Connect each assigned organisation of a pending consent to its entity (one token set);
+    disconnect at Xero those not used (unless another entity here uses them)."""
+    try:
+        organisations = consent.organisations(pending_id, user_id)
+    except PendingGone as gone:
+        raise ConnectError(gone.message) from gone
+    problems = assignment_problems(organisations, assignments)
+    if problems:
+        raise ConnectError(next(iter(problems.values())))
+    used = [t for t in organisations if assignments.get(t.tenant_id) is not None]
+    if not used:
+        raise ConnectError(NONE_ASSIGNED)
+    try:
+        tokens, organisations = consent.take(pending_id, user_id)
+    except PendingGone as gone:
+        raise ConnectError(gone.message) from gone
+    stored = serving()
+    outcomes = [_store(tokens, tenant, user_id, assignments[tenant.tenant_id]) for tenant in used]
+    db.session.commit()
+    used_ids = {t.tenant_id for t in used}
+    unused = [t for t in organisations if t.tenant_id not in used_ids | set(stored)]
+    notes = _disconnect_unused(used[0].tenant_id, unused)
+    for outcome in outcomes:
+        logger.info("xero: connected organisation %s (tenant %s) to entity %s",
+                    outcome.tenant_name, outcome.tenant_id, outcome.entity_id)
+    if notes:
+        outcomes[-1].notes.extend(notes)
+    return outcomes
+
+
+def choose(pending_id: str, tenant_id: str, user_id: int | None,
+           entity_id: int | None = None) -> Connected:
+    """Connect one organisation of a pending consent to the entity; the others are not used."""
+    organisations = pending_organisations(pending_id, user_id)
+    if tenant_id not in {t.tenant_id for t in organisations}:
+        raise ValueError("not one of the organisations of this consent")
+    return assign(pending_id, {tenant_id: setup.entity_key(entity_id)}, user_id)[0]
 
 
 def cancel(pending_id: str, user_id: int | None) -> None:
     """Forget a pending consent (its tokens with it)."""
-    pending = _pending(pending_id, user_id)
-    db.session.execute(delete(XeroPendingConsent).where(XeroPendingConsent.id == pending.id))
-    db.session.commit()
+    try:
+        consent.cancel(pending_id, user_id)
+    except PendingGone as gone:
+        raise ConnectError(gone.message) from gone
 
 
 def connect(tokens: TokenSet, tenant: XeroTenant, user_id: int | None,
-            others: list[XeroTenant] = ()) -> Connected:
-    """Store the connection to `tenant` and make the settings its own.
+            entity_id: int | None = None) -> Connected:
+    """Store the connection of `tenant` for the entity and make the entity's settings its own.
 
-    A connection to another organisation is replaced (its connection at Xero is removed,
-    best effort). `others` are organisations the same consent granted that this workspace
-    does not use: they are disconnected at Xero once the chosen one is stored.
+    The entity's connection to another organisation is replaced (its connection at Xero is
+    removed, best effort); other entities' connections are untouched.
     """
-    notes = []
-    replaced = db.session.scalars(
-        select(XeroConnection).where(XeroConnection.tenant_id != tenant.tenant_id)).all()
-    for row in replaced:
-        if row.tenant_id not in {t.tenant_id for t in others}:
-            notes += _remove_at_xero(row.tenant_id, row.tenant_name)
-    configured = setup.is_configured(tenant.tenant_id)
-    reset = setup.adopt(tenant.tenant_id)
-    for row in replaced:
-        db.session.delete(row)
-    db.session.flush()  # gone before the new row takes the entity
-    with XeroClient() as client:
-        client.save_connection(tokens, tenant, connected_by_id=user_id)
+    outcome = _store(tokens, tenant, user_id, setup.entity_key(entity_id))
     db.session.commit()
-    logger.info("xero: connected organisation %s (tenant %s)", tenant.tenant_name, tenant.tenant_id)
-    if others:
-        with XeroClient(tenant.tenant_id) as client:
-            for other in others:
-                try:
-                    client.delete_connection(other.connection_id)
-                except XeroError as failure:
-                    logger.warning("xero: could not disconnect tenant %s: %s", other.tenant_id, failure)
-                    notes.append(f"Bridge could not disconnect {other.tenant_name} at Xero ({failure}); "
-                                 "remove Bridge from that organisation in Xero.")
+    logger.info("xero: connected organisation %s (tenant %s) to entity %s",
+                tenant.tenant_name, tenant.tenant_id, outcome.entity_id)
+    return outcome
+
+
+def _store(tokens: TokenSet, tenant: XeroTenant, user_id: int | None, entity_id: int) -> Connected:
+    """Write the entity's connection (not committed); see connect()."""
+    entity = _entity(entity_id)
+    notes = []
+    replaced = setup.connection(entity.id)
+    if replaced is not None and replaced.tenant_id == tenant.tenant_id:
+        replaced = None
+    if replaced is not None:
+        notes += _remove_at_xero(replaced, revoke=False)
+    configured = setup.is_configured(tenant.tenant_id, entity.id)
+    reset = setup.adopt(tenant.tenant_id, entity.id)
+    if replaced is not None:
+        db.session.delete(replaced)
+        db.session.flush()  # gone before the new row takes the entity
+    row = db.session.scalar(select(XeroConnection).where(XeroConnection.tenant_id == tenant.tenant_id))
+    if row is not None and row.entity_id != entity.id:  # assignment_problems refuses this first
+        raise ConnectError(f"{tenant.tenant_name} is already connected to another entity. {NOTHING_STORED}")
+    with XeroClient() as client:
+        client.save_connection(tokens, tenant, connected_by_id=user_id, entity_id=entity.id)
     return Connected(tenant.tenant_id, tenant.tenant_name, settings_reset=reset,
-                     configured=configured and not reset, notes=notes)
+                     configured=configured and not reset, notes=notes,
+                     entity_id=entity.id, entity_name=entity.name)
 
 
-def disconnect() -> Disconnected:
-    """Disconnect the organisation at Xero, revoke the tokens and erase them here.
+def _disconnect_unused(tenant_id: str, unused: list[XeroTenant]) -> list[str]:
+    """Remove at Xero the organisations a consent granted that no entity uses."""
+    notes = []
+    if not unused:
+        return notes
+    with XeroClient(tenant_id) as client:
+        for other in unused:
+            try:
+                client.delete_connection(other.connection_id)
+            except XeroError as failure:
+                logger.warning("xero: could not disconnect tenant %s: %s", other.tenant_id, failure)
+                notes.append(f"Bridge could not disconnect {other.tenant_name} at Xero ({failure}); "
+                             "remove Bridge from that organisation in Xero.")
+    return notes
+
+
+def disconnect(entity_id: int | None = None) -> Disconnected:
+    """Disconnect the entity's organisation at Xero, revoke its tokens (unless another entity's
+    connection shares them) and erase them here; the other entities are untouched.
 
     The settings and the cached chart stay, for a reconnect to the same organisation; so
     does everything recorded about copies. If Xero cannot be reached, nothing changes.
     """
-    row = setup.connection()
+    entity = _entity(entity_id)
+    row = setup.connection(entity.id)
     if row is None:
-        raise ConnectError("Xero is not connected.")
+        raise ConnectError(f"Xero is not connected for {entity.name}.")
     tenant_id, tenant_name = row.tenant_id, row.tenant_name
-    notes = _remove_at_xero(tenant_id, tenant_name, revoke=True, must_reach=True)
-    db.session.execute(delete(XeroConnection).where(XeroConnection.tenant_id == tenant_id))
+    notes = _remove_at_xero(row, revoke=not _shares_tokens(row), must_reach=True)
+    db.session.execute(delete(XeroConnection).where(XeroConnection.id == row.id))
     db.session.commit()
-    logger.info("xero: disconnected organisation %s (tenant %s)", tenant_name, tenant_id)
-    return Disconnected(tenant_name, notes)
+    logger.info("xero: disconnected organisation %s (tenant %s) from entity %s", tenant_name, tenant_id, entity.id)
+    return Disconnected(tenant_name, notes, entity.name)
 
 
-def _remove_at_xero(tenant_id: str, tenant_name: str, revoke: bool = False,
-                    must_reach: bool = False) -> list[str]:
+def _shares_tokens(row: XeroConnection) -> bool:
+    """Whether another stored connection came from the same consent (one token set)."""
+    if not row.auth_event_id:
+        return False
+    return db.session.scalar(select(XeroConnection.id).where(
+        XeroConnection.auth_event_id == row.auth_event_id, XeroConnection.id != row.id).limit(1)) is not None
+
+
+def _remove_at_xero(row: XeroConnection, revoke: bool = False, must_reach: bool = False) -> list[str]:
     """Delete the organisation's connection at Xero, then (revoke) its refresh token.
 
     Xero having ended the access already is fine. Otherwise a failure to delete raises
     ConnectError when must_reach, else becomes a note; a failure to revoke once the
     connection is gone is a note (the tokens are erased here all the same).
-    Revoking ends every connection of the token set, so it is only done on disconnect.
+    Revoking ends every connection of the token set, so it is only done on disconnect, and
+    only when no other entity's connection uses the same tokens.
     """
+    tenant_id, tenant_name = row.tenant_id, row.tenant_name
     with XeroClient(tenant_id) as client:
         try:
             if not client.delete_connection():
@@ -226,56 +335,9 @@ def _remove_at_xero(tenant_id: str, tenant_name: str, revoke: bool = False,
     return []
 
 
-# --- pending consents ------------------------------------------------------------------
-
-
-def _cipher() -> TokenCipher:
-    return TokenCipher(current_app.config["XERO_TOKEN_KEY"])
-
-
-def _keep_pending(tokens: TokenSet, tenants: list[XeroTenant], user_id: int | None) -> str:
-    """Store a consent's tokens (encrypted) and organisations until the admin picks one."""
-    _forget_expired()
-    plain = json.dumps({
-        "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-        "expires_at": tokens.expires_at.isoformat(), "scope": tokens.scope,
-        "id_token": tokens.id_token,
-    })
-    pending = XeroPendingConsent(
-        id=secrets.token_urlsafe(32), tokens_encrypted=_cipher().encrypt(plain),
-        tenants=[{"connection_id": t.connection_id, "tenant_id": t.tenant_id,
-                  "tenant_name": t.tenant_name, "tenant_type": t.tenant_type,
-                  "auth_event_id": t.auth_event_id} for t in tenants],
-        created_at=utcnow(), created_by_id=user_id,
-    )
-    db.session.add(pending)
-    db.session.commit()
-    return pending.id
-
-
-def _pending(pending_id: str, user_id: int | None) -> XeroPendingConsent:
-    """A live pending consent started by this admin, else ConnectError."""
-    _forget_expired()
-    pending = db.session.get(XeroPendingConsent, pending_id)
-    if pending is None or pending.created_by_id != user_id:
-        raise ConnectError(PENDING_GONE)
-    return pending
-
-
-def _forget_expired() -> None:
-    db.session.execute(delete(XeroPendingConsent)
-                       .where(XeroPendingConsent.created_at < utcnow() - PENDING_LIFETIME))
-    db.session.commit()
-
-
-def _decrypt_tokens(ciphertext: str) -> TokenSet:
-    plain = json.loads(_cipher().decrypt(ciphertext))
-    return TokenSet(access_token=plain["access_token"], refresh_token=plain["refresh_token"],
-                    expires_at=datetime.fromisoformat(plain["expires_at"]),
-                    scope=plain["scope"], id_token=plain["id_token"])
-
-
-def _tenant(item: dict) -> XeroTenant:
-    return XeroTenant(connection_id=item["connection_id"], tenant_id=item["tenant_id"],
-                      tenant_name=item["tenant_name"], tenant_type=item["tenant_type"],
-                      auth_event_id=item["auth_event_id"], created_at=None, updated_at=None)
+def _entity(entity_id: int | None) -> BillingEntity:
+    """The billing entity meant (None: the first); ConnectError when it no longer exists."""
+    entity = db.session.get(BillingEntity, setup.entity_key(entity_id))
+    if entity is None:
+        raise ConnectError(f"That billing entity no longer exists. {NOTHING_STORED}")
+    return entity

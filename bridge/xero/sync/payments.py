@@ -15,13 +15,16 @@ A run, when XeroSettings.sync_payments is on for the organisation:
    is fetched in full, 40 a call, and reconciled.
 A failure (429, 5xx, timeout, revoked access, a crash) leaves every committed page whole
 and the cursors at the last one: the next run resumes there, and re-applying a page
-changes nothing. Runs of one organisation never overlap (a lease per organisation).
+changes nothing. Runs of one organisation never overlap (a lease per organisation); the
+scheduler runs different organisations side by side (sync_all(workers=...)).
 """
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
+from flask import current_app
 from sqlalchemy import select
 
 from bridge.extensions import db
@@ -70,15 +73,22 @@ class SyncResult:
         return self.counts.summary()
 
 
+# A connection's settings: its entity's, when they were made for this organisation (an entity
+# keeps its settings for another organisation after a disconnect, for a reconnect to it).
+SETTINGS_OF_CONNECTION = ((XeroSettings.entity_id == XeroConnection.entity_id)
+                          & (XeroSettings.tenant_id == XeroConnection.tenant_id))
+
+
 def settings_for(tenant_id: str) -> XeroSettings | None:
-    """The integration settings, if they were made for this organisation."""
-    return db.session.scalar(select(XeroSettings).where(XeroSettings.tenant_id == tenant_id))
+    """The settings of the entity this organisation is connected to, if made for it."""
+    return db.session.scalar(select(XeroSettings).join(XeroConnection, SETTINGS_OF_CONNECTION)
+                             .where(XeroConnection.tenant_id == tenant_id))
 
 
 def syncing_organisations() -> list[XeroConnection]:
-    """Connected organisations whose settings have payment sync on."""
+    """Connected organisations whose entity's settings have payment sync on."""
     return list(db.session.scalars(
-        select(XeroConnection).join(XeroSettings, XeroSettings.tenant_id == XeroConnection.tenant_id)
+        select(XeroConnection).join(XeroSettings, SETTINGS_OF_CONNECTION)
         .where(XeroSettings.sync_payments.is_(True)).order_by(XeroConnection.id)))
 
 
@@ -134,18 +144,42 @@ def sync_organisation(tenant_id: str, *, trigger: str = "cli", client: XeroClien
 
 def sync_all(trigger: str, *, holder: str | None = None, due_only: bool = False,
              next_run_at: datetime | None = None,
-             client_factory: Callable[[str], XeroClient] | None = None) -> list[SyncResult]:
-    """A run for every organisation with payment sync on (due_only: only those due or asked)."""
-    results = []
+             client_factory: Callable[[str], XeroClient] | None = None,
+             workers: int = 1) -> list[SyncResult]:
+    """A run for every organisation with payment sync on (due_only: only those due or asked).
+
+    With workers > 1 the organisations run side by side, each in its own thread, session and
+    lease: one organisation waiting on Xero (a 429's Retry-After, our own per-organisation
+    budget) or slow to answer does not hold the others back. Results are in connection order.
+    """
     now = utcnow()
-    for connection in syncing_organisations():
-        tenant_id = connection.tenant_id
-        if due_only and not _due(sync_state(tenant_id), now):
-            continue
-        db.session.commit()
+    due = [c.tenant_id for c in syncing_organisations()
+           if not due_only or _due(sync_state(c.tenant_id), now)]
+    db.session.commit()
+
+    def run(tenant_id: str) -> SyncResult:
         client = client_factory(tenant_id) if client_factory else None
-        results.append(sync_organisation(tenant_id, trigger=trigger, client=client,
-                                         holder=holder, next_run_at=next_run_at))
+        try:
+            return sync_organisation(tenant_id, trigger=trigger, client=client, holder=holder,
+                                     next_run_at=next_run_at)
+        finally:
+            if client is not None:
+                client.close()
+
+    if workers <= 1 or len(due) <= 1:
+        results = [run(tenant_id) for tenant_id in due]
+    else:
+        app = current_app._get_current_object()
+
+        def run_in_own_context(tenant_id: str) -> SyncResult:
+            with app.app_context():
+                try:
+                    return run(tenant_id)
+                finally:
+                    db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="xero-sync") as pool:
+            results = list(pool.map(run_in_own_context, due))
     db.session.commit()
     return results
 

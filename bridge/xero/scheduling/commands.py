@@ -48,7 +48,7 @@ def run_jobs_command():
 def reconcile_command():
     """Print every copied document whose Bridge and Xero figures differ, with the reason and the
     action; exit 1 when a difference has no known reason (Bridge's database only, no Xero call)."""
-    if setup.connection() is None:
+    if not setup.connections():
         click.echo("Xero is not connected: there is nothing to reconcile.")
         return
     items = reconcile.differences()

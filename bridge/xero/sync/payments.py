@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from bridge.extensions import db
 from bridge.models import XeroConnection, XeroSettings, XeroSyncState, utcnow
@@ -71,14 +71,20 @@ class SyncResult:
 
 
 def settings_for(tenant_id: str) -> XeroSettings | None:
-    """The integration settings, if they were made for this organisation."""
-    return db.session.scalar(select(XeroSettings).where(XeroSettings.tenant_id == tenant_id))
+    """The settings of the billing entity this organisation is connected for, if they were made
+    for it (settings another entity left for it when it disconnected do not count)."""
+    connected = db.session.scalar(select(XeroSettings).join(
+        XeroConnection, XeroConnection.entity_id == XeroSettings.entity_id).where(
+        XeroConnection.tenant_id == tenant_id, XeroSettings.tenant_id == tenant_id))
+    return connected or db.session.scalar(select(XeroSettings).where(XeroSettings.tenant_id == tenant_id)
+                                          .order_by(XeroSettings.entity_id).limit(1))
 
 
 def syncing_organisations() -> list[XeroConnection]:
-    """Connected organisations whose settings have payment sync on."""
+    """Connected organisations whose entity's settings (made for them) have payment sync on."""
     return list(db.session.scalars(
-        select(XeroConnection).join(XeroSettings, XeroSettings.tenant_id == XeroConnection.tenant_id)
+        select(XeroConnection).join(XeroSettings, and_(XeroSettings.entity_id == XeroConnection.entity_id,
+                                                       XeroSettings.tenant_id == XeroConnection.tenant_id))
         .where(XeroSettings.sync_payments.is_(True)).order_by(XeroConnection.id)))
 
 

@@ -1,0 +1,41 @@
+"""Issue 21 in a real browser: the copy modal of the second billing entity's invoice names
+its organisation (Demo Company (AU)), offers AU's tax rates with the entity's mapping
+preselected, and copies there. Set BRIDGE_SCREENSHOTS=<folder> to keep screenshots of the
+modal at 1280x800 and 390x844."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_copy_to_xero import bridge, open_invoice, open_modal, snap, submit  # noqa: F401
+from tests.copy.conftest import connected, workspace  # noqa: F401  (fixtures)
+from tests.copy.entities import AU_TENANT, configure_both, connect_entity, entity_invoice, invoices_in, second_entity
+from tests.marketplace.conftest import fresh_budget, sandbox, xero  # noqa: F401  (fixtures)
+from tests.workspace.conftest import admin  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def au_invoice(app, connected, sandbox, workspace):
+    entity = second_entity()
+    connect_entity(app, sandbox, entity)
+    configure_both()
+    return entity_invoice(workspace, entity)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_the_second_entitys_invoice_copies_to_its_organisation(page, bridge, au_invoice, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_invoice(page, bridge, au_invoice)
+    modal = open_modal(page)
+    expect(modal.locator(".copy-organisation")).to_contain_text("Xero organisation: Demo Company (AU)")
+    expect(modal.locator(".copy-organisation")).to_contain_text("for Southern Cross Pty")
+    expect(modal.locator("select[name=tax_type]")).to_have_value("EXEMPTOUTPUT")
+    expect(modal.locator("#copy-preview")).to_contain_text("Matches Bridge's totals to the cent.")
+    modal.locator("#contact-search").fill("Koala")
+    option = modal.locator("#contact-results label", has_text="Koala Creative")
+    option.wait_for()
+    option.click()  # the label: on a phone the radio itself may be scrolled under the sticky footer
+    expect(option.locator("input")).to_be_checked()
+    snap(page, f"entity-2-copy-modal-{size[0]}x{size[1]}")
+    submit(modal)
+    expect(modal).to_contain_text("Invoice copied")
+    (copied,) = invoices_in(AU_TENANT)
+    assert copied["InvoiceNumber"] == au_invoice.number

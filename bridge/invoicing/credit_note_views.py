@@ -171,6 +171,7 @@ def _modal(note: CreditNote, form: NoteCopyForm, status: int = 200, *, refusal=N
     return page_or_partial("invoicing/credit_note_copy.html", "invoicing/_credit_note_modal.html", status,
                            note=note, form=form, refusal=refusal, result=result, invoice_copy=invoice_copy,
                            manual_status=status_choice_needed(note), settings=ready.settings,
+                           organisation=ready.tenant_name,
                            last_copy=last_note_copy(note.id))
 
 

@@ -4,10 +4,17 @@ preselected, and copies there. Set BRIDGE_SCREENSHOTS=<folder> to keep screensho
 modal at 1280x800 and 390x844."""
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from bridge.extensions import db
+from bridge.models import XeroCopy
 
 from tests.browser.test_copy_to_xero import bridge, open_invoice, open_modal, snap, submit  # noqa: F401
-from tests.copy.conftest import connected, workspace  # noqa: F401  (fixtures)
-from tests.copy.entities import AU_TENANT, configure_both, connect_entity, entity_invoice, invoices_in, second_entity
+from tests.copy.conftest import connected, post_copy, workspace  # noqa: F401  (fixtures)
+from tests.copy.entities import (
+    AU_TENANT, configure_both, connect_entity, contact_in, entity_invoice, invoices_in, second_entity,
+)
+from tests.credit_notes.conftest import credit_lines
 from tests.marketplace.conftest import fresh_budget, sandbox, xero  # noqa: F401  (fixtures)
 from tests.workspace.conftest import admin  # noqa: F401  (fixture)
 
@@ -39,3 +46,24 @@ def test_the_second_entitys_invoice_copies_to_its_organisation(page, bridge, au_
     expect(modal).to_contain_text("Invoice copied")
     (copied,) = invoices_in(AU_TENANT)
     assert copied["InvoiceNumber"] == au_invoice.number
+
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_the_second_entitys_credit_note_goes_to_its_organisation(page, bridge, admin, au_invoice, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    configure_both(initial_status="AUTHORISED")
+    assert post_copy(admin, au_invoice, contact=contact_in(AU_TENANT, "Koala Creative"),
+                     tax_type="EXEMPTOUTPUT").status_code == 200
+    note = credit_lines(au_invoice, 1)
+    open_invoice(page, bridge, au_invoice)
+    page.goto(f"{bridge.url}/credit-notes/{note.id}")
+    page.locator("#credit-note-xero a:has-text('Copy to Xero')").click()
+    modal = page.locator("#modal")
+    expect(modal.locator(".copy-organisation")).to_contain_text("Xero organisation: Demo Company (AU)")
+    snap(page, f"entity-2-credit-note-modal-{size[0]}x{size[1]}")
+    modal.locator("footer button[type=submit]").click()
+    expect(modal).to_contain_text("Credit note copied")
+    db.session.expire_all()
+    row = db.session.scalar(select(XeroCopy).where(XeroCopy.credit_note_id == note.id))
+    assert row.tenant_id == AU_TENANT

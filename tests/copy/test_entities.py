@@ -94,6 +94,8 @@ def test_a_credit_note_of_the_second_entity_goes_to_its_organisation_and_is_allo
     invoice = entity_invoice(workspace, two_orgs)
     assert post_copy(admin, invoice, contact=contact_in(AU_TENANT, KOALA), tax_type="EXEMPTOUTPUT").status_code == 200
     note = credit_lines(invoice, 1)
+    modal = text(admin.get(f"/credit-notes/{note.id}/xero/copy", headers={"HX-Request": "true"}))
+    assert "Xero organisation: Demo Company (AU) · for Southern Cross Pty" in modal
     response = post_note_copy(admin, note)
     assert response.status_code == 200, text(response)
     assert tenants_of(sandbox, "PUT", "/CreditNotes") == [AU_TENANT]
@@ -104,8 +106,7 @@ def test_a_credit_note_of_the_second_entity_goes_to_its_organisation_and_is_allo
     assert [entry["tenant_id"] for entry in allocations] == [AU_TENANT]
     note = db.session.get(CreditNote, note.id)
     assert note.allocation_state == "done" and str(note.xero_allocated) == "45.50"
-    line = (text(response))
-    assert "Credit note copied" in line
+    assert "Credit note copied" in text(response)
 
 
 def test_voiding_an_invoice_of_the_second_entity_voids_its_copy_in_that_organisation(

@@ -145,7 +145,8 @@ def ready_to_send(settings: XeroSettings) -> ColumnElement[bool]:
     billed = select(XeroCopy.expense_id).where(
         XeroCopy.expense_id.is_not(None), XeroCopy.state == "done", XeroCopy.action.in_(SENDING_ACTIONS))
     return and_(
-        Expense.budget_id.in_(budgets), Expense.supplier_id.is_not(None), Expense.due_date.is_not(None), func.trim(Expense.description) != "",
+        Expense.budget_id.in_(budgets), Expense.supplier_id.is_not(None), Expense.due_date.is_not(None),
+        func.trim(Expense.description) != "",
         has_account, or_(~enabled.exists(), Expense.currency.in_(enabled)), Expense.id.not_in(billed),
     )
 
@@ -187,8 +188,8 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
              contact_cache: dict | None = None) -> Plan:
     """Check the expense against the settings, find its supplier's contact, build the bill.
 
-    contact_cache ((tenant id, company id) -> contacts.Created, from supplier_contacts) lets the expenses of
-    a batch share one look-up of their suppliers.
+    contact_cache ((tenant id, company id) -> contacts.Created, from supplier_contacts) lets the
+    expenses of a batch share one look-up of their suppliers.
     """
     ready, expense, base, target = checked(expense_id, action)
     contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
@@ -246,8 +247,9 @@ def readiness_of(expense: Expense, known: Readiness | None = None) -> Readiness:
 def readiness_by_expense(expense_ids: list[int]) -> dict[int, Readiness]:
     """Each expense's budget's billing entity's readiness (expense id -> it), asked once per
     entity: a fixed number of queries however many expenses."""
-    entities = dict(db.session.execute(select(Expense.id, Budget.entity_id).join(Budget, Budget.id == Expense.budget_id)
-                                       .where(Expense.id.in_(expense_ids))).all()) if expense_ids else {}
+    entities = dict(db.session.execute(
+        select(Expense.id, Budget.entity_id).join(Budget, Budget.id == Expense.budget_id)
+        .where(Expense.id.in_(expense_ids))).all()) if expense_ids else {}
     by_entity = {ready.entity_id: ready for ready in every_readiness()} if entities else {}
     return {expense_id: by_entity[entity_id] for expense_id, entity_id in entities.items()}
 

@@ -43,8 +43,9 @@ def bills_in(tenant_id: str) -> list[dict]:
 
 
 def au_expense(workspace, southern, **fields):
-    return make_expense(workspace, budget_id=southern["budget"].id, supplier_id=southern["supplier"].id,
-                        currency="AUD", reference="HS-77", **fields)
+    values = dict(budget_id=southern["budget"].id, supplier_id=southern["supplier"].id, currency="AUD",
+                  reference="HS-77")
+    return make_expense(workspace, **{**values, **fields})
 
 
 def test_an_expense_of_the_second_entity_goes_to_its_organisation(admin, workspace, southern, sandbox):
@@ -95,3 +96,20 @@ def test_an_expense_of_an_entity_without_a_connection_is_not_offered(admin, work
     assert len(re.findall(r'name="(items-\d+)"', start.get_data(as_text=True))) == 1
     # Its own budget's page offers nothing to send.
     assert admin.post(f"/budgets/{budget.id}/xero", data={"expense_ids": [stranded.id]}, headers=HX).status_code == 409
+
+
+def test_a_supplier_billed_in_both_organisations_gets_each_ones_contact(admin, workspace, southern, sandbox):
+    nz = make_expense(workspace)  # Paper & Ink Co, created as a contact in Demo Company (NZ)
+    assert post_send(admin, nz).status_code == 200
+    au = au_expense(workspace, southern, supplier_id=workspace["paper"].id)
+    response = post_send(admin, au)
+    assert response.status_code == 200, text(response)
+    (nz_bill,), (au_bill,) = bills_in(NZ_TENANT), bills_in(AU_TENANT)
+    assert nz_bill["Contact"]["Name"] == au_bill["Contact"]["Name"] == "Paper & Ink Co"
+    assert nz_bill["Contact"]["ContactID"] != au_bill["Contact"]["ContactID"]
+    # And back: the next NZ bill finds NZ's contact by name, it does not make a second one.
+    again = make_expense(workspace, description="Flyers, reprint", reference="PI-1002")
+    assert post_send(admin, again).status_code == 200
+    with XeroClient(NZ_TENANT) as client:
+        assert len(client.find_contacts_by_names(["Paper & Ink Co"])) == 1
+    assert {bill["Contact"]["ContactID"] for bill in bills_in(NZ_TENANT)} == {nz_bill["Contact"]["ContactID"]}

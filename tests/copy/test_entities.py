@@ -124,3 +124,17 @@ def test_voiding_an_invoice_of_the_second_entity_voids_its_copy_in_that_organisa
     assert voided["Status"] == "VOIDED"
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).status == "voided"
+
+
+def test_a_contact_linked_in_one_organisation_is_not_offered_in_another(two_orgs, admin, workspace, hx):
+    first = entity_invoice(workspace, db.session.get(type(two_orgs), 1), client_name="Kookaburra Media")
+    northwind = contact_in(NZ_TENANT)
+    assert post_copy(admin, first, contact=northwind, tax_type="ZERORATED").status_code == 200
+    # The same client billed by the second entity: NZ's contact means nothing in Demo Company (AU).
+    second = entity_invoice(workspace, two_orgs, client_name="Kookaburra Media")
+    modal = admin.get(f"/invoices/{second.id}/xero/copy", headers=hx)
+    assert "Kookaburra Media is not linked to a Xero contact yet" in text(modal)
+    assert northwind.split("|")[0] not in modal.get_data(as_text=True)
+    # Back in the first entity's organisation, the link is offered again.
+    again = admin.get(f"/invoices/{first.id}/xero/copy", headers=hx)
+    assert northwind.split("|")[0] in again.get_data(as_text=True)

@@ -291,7 +291,7 @@ def supplier_contacts(items: list[tuple[int, str]], user_id: int | None) -> dict
         except (CopyRefused, LookupError):
             continue
         known[ready.entity_id] = ready
-        if expense.supplier_id and not expense.supplier.xero_contact_id:
+        if expense.supplier_id and contacts.linked_contact(ready.tenant_id, expense.supplier) is None:
             suppliers.setdefault(ready.tenant_id, {}).setdefault(expense.supplier_id, expense_id)
     found = {}
     for tenant_id, companies in suppliers.items():

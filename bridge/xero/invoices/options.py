@@ -20,6 +20,7 @@ from bridge.models import (
 from bridge.xero.sending import activity
 from bridge.xero.invoices import mapping
 from bridge.xero.sending import ending, ledger, payloads
+from bridge.xero.sending import contacts
 from bridge.xero.sending.contacts import Contact
 from bridge.xero.sending.once import last_done
 from bridge.xero.settings.readiness import Readiness, tax_percent, xero_invoice_url
@@ -107,8 +108,7 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         raise LookupError(f"No invoice {invoice_id}.")
     last = last_done(invoice_id)
     client = invoice.client
-    contact = Contact(client.xero_contact_id, client.xero_contact_name or client.name) \
-        if client.xero_contact_id else None
+    contact = contacts.linked_contact(ready.tenant_id, client)  # None: linked in another organisation
     new_contact = {"name": client.name, "email": client.email or "", "tax_number": client.tax_number or "",
                    "address": client.address or "", "currency": client.default_currency}
     earlier = [row for row in ledger.live_copies(Invoice, invoice.id) if row.tenant_id == ready.tenant_id] \

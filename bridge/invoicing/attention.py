@@ -1,6 +1,9 @@
 """What needs attention, for the home page: each item a count and the place that resolves it.
 
-    items = needing_attention(readiness())    # at most 3 queries: counts, never rows
+    items = needing_attention(every_readiness())  # at most 3 queries: counts, never rows
+
+With several billing entities, each entity's organisation is looked at (reconnect, sync) and
+the counts are across all of them; one Readiness alone is one entity's.
 
 The invoice counts use the invoice table's own filter conditions (bridge.invoicing.table), so
 a count and the filtered table it links to always agree; expenses use the bills' own rule
@@ -12,7 +15,7 @@ document in Python (bridge.xero.sync.reconcile), which costs rows, not a count.
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 
 from bridge.extensions import db
 from bridge.formatting import moment
@@ -42,22 +45,27 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def needing_attention(ready: Readiness) -> list[Item]:
-    """Every item with something in it, the connection's first; [] when Xero was never connected."""
-    if ready.tenant_id is None:
+def needing_attention(readies: Readiness | list[Readiness]) -> list[Item]:
+    """Every item with something in it, the connections' first; [] when Xero was never connected
+    (for any billing entity)."""
+    connected = [ready for ready in ([readies] if isinstance(readies, Readiness) else readies) if ready.tenant_id]
+    if not connected:
         return []
     items = []
-    if ready.needs_reconnect:
-        items.append(Item(
-            "reconnect", 1, "Xero needs reconnecting",
-            f"Xero no longer accepts Bridge's access to {ready.tenant_name}: nothing is copied or "
-            "synced until it is reconnected.",
-            "Reconnect", url_for("marketplace.index"), admins_only=True, counted=False))
-    elif sync_on(ready):
-        items += _sync_failing(ready.tenant_id)
+    for ready in connected:
+        if ready.needs_reconnect:
+            items.append(Item(
+                "reconnect", 1, "Xero needs reconnecting",
+                f"Xero no longer accepts Bridge's access to {ready.tenant_name}: nothing is copied or "
+                "synced until it is reconnected.",
+                "Reconnect", url_for("marketplace.index"), admins_only=True, counted=False))
+    syncing = [ready.tenant_id for ready in connected if not ready.needs_reconnect and sync_on(ready)]
+    if syncing:
+        items += _sync_failing(syncing)
     items += _invoices()
-    if ready.ready and ready.settings.export_expenses:
-        items += _expenses(ready)
+    sending = [ready for ready in connected if ready.ready and ready.settings.export_expenses]
+    if sending:
+        items += _expenses(sending)
     return items
 
 
@@ -66,15 +74,19 @@ def sync_on(ready: Readiness) -> bool:
     return bool(settings and settings.sync_payments and settings.tenant_id == ready.tenant_id)
 
 
-def _sync_failing(tenant_id: str) -> list[Item]:
-    """The payment sync's last run ended in an error (a later success clears it)."""
-    state = db.session.execute(select(XeroSyncState.last_error, XeroSyncState.last_run_at)
-                               .where(XeroSyncState.tenant_id == tenant_id)).first()
-    if state is None or not state.last_error:
-        return []
-    when = f" on {moment(state.last_run_at)}" if state.last_run_at else ""
-    return [Item("sync", 1, "Payment sync is failing", f"The last sync{when} stopped: {state.last_error}",
-                 "See the sync", url_for("marketplace.index") + "#xero-sync", admins_only=True, counted=False)]
+def _sync_failing(tenant_ids: list[str]) -> list[Item]:
+    """The payment sync's last run ended in an error, per organisation (a later success clears it)."""
+    states = db.session.execute(select(XeroSyncState.last_error, XeroSyncState.last_run_at)
+                                .where(XeroSyncState.tenant_id.in_(tenant_ids),
+                                       XeroSyncState.last_error.is_not(None), XeroSyncState.last_error != "")
+                                .order_by(XeroSyncState.id)).all()
+    items = []
+    for state in states:
+        when = f" on {moment(state.last_run_at)}" if state.last_run_at else ""
+        items.append(Item("sync", 1, "Payment sync is failing", f"The last sync{when} stopped: {state.last_error}",
+                          "See the sync", url_for("marketplace.index") + "#xero-sync", admins_only=True,
+                          counted=False))
+    return items
 
 
 def _invoices() -> list[Item]:
@@ -96,11 +108,12 @@ def _invoices() -> list[Item]:
     return items
 
 
-def _expenses(ready: Readiness) -> list[Item]:
-    """Expenses that have what a bill needs and are not in Xero yet (one query)."""
+def _expenses(sending: list[Readiness]) -> list[Item]:
+    """Expenses that have what a bill needs and are not in Xero yet, each of an entity that sends
+    bills (one query)."""
     count, budgets, budget_id = db.session.execute(
         select(func.count(Expense.id), func.count(distinct(Expense.budget_id)), func.min(Expense.budget_id))
-        .where(ready_to_send(ready.settings))).one()
+        .where(or_(*(ready_to_send(ready.settings) for ready in sending)))).one()
     if not count:
         return []
     # All in one budget: its page, where they are ticked and sent; else the budgets that have some.

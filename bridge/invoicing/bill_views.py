@@ -20,7 +20,7 @@ from bridge.models import Budget, Expense
 from bridge.xero.bills import batch as bill_batch
 from bridge.xero.bills import mapping as bill_mapping
 from bridge.xero.bills import send as bills
-from bridge.xero.settings.readiness import readiness
+from bridge.xero.settings.readiness import every_readiness, readiness
 from bridge.xero.sending.attempt import CopyResult
 
 
@@ -101,7 +101,7 @@ def _box(expense: Expense, status: int = 200, *, result: CopyResult | None = Non
 
 def box_context(expense: Expense) -> dict:
     """What the "Sent to Xero" box shows (the expense page includes it)."""
-    return {"expense": expense, "xero": bills.bill_state(expense, readiness()),
+    return {"expense": expense, "xero": bills.bill_state(expense, bills.readiness_of(expense)),
             "forms": _forms()}
 
 
@@ -118,17 +118,24 @@ def bills_start(budget_id: int | None):
     sent before: it is skipped), then send the others."""
     budget = db.get_or_404(Budget, budget_id) if budget_id is not None else None
     form = SelectionForm()
-    ready = readiness()
-    why = bills.blocked(ready)
-    if why:
-        return render_error(409, why)
+    # Nothing can be sent: the budget's entity (or, from the Expenses page, no entity) cannot send.
+    whys = [bills.blocked(ready) for ready in ([readiness(budget.entity_id)] if budget else every_readiness())]
+    if all(whys):
+        return render_error(409, whys[0])
     if not form.validate():
         return render_template("invoicing/_bills_send.html", budget=budget, problem=" ".join(
             form.expense_ids.errors), rows=[], batch=None), 422
     expenses = db.session.scalars(_of_budget(select(Expense).where(
         Expense.id.in_(form.expense_ids.data)), budget).order_by(Expense.date, Expense.id)).all()
-    choices = bills.choices(ready.settings)
     ids = [e.id for e in expenses]
+    # Each expense goes to its budget's billing entity's organisation, with that entity's mappings.
+    by_expense = bills.readiness_by_expense(ids)
+    entities = {ready.entity_id: ready for ready in by_expense.values()}
+    whys = {entity_id: bills.blocked(ready) for entity_id, ready in entities.items()}
+    if whys and all(whys.values()):
+        return render_error(409, next(iter(whys.values())))
+    choices = {entity_id: bills.choices(ready.settings)
+               for entity_id, ready in entities.items() if whys[entity_id] is None}
     sent = bills.last_bills(ids)
     # Sent already, or a send not settled (its bill may be in Xero): a new attempt could make a
     # second bill. Another bill is a deliberate Create new, on the expense's page.
@@ -136,7 +143,9 @@ def bills_start(budget_id: int | None):
     rows, items = [], []
     for expense in expenses:
         skipped = expense.id in sent or expense.id in unsure
-        missing = [] if skipped else bill_mapping.missing_fields(expense, choices)
+        entity_id = by_expense[expense.id].entity_id
+        missing = [] if skipped else [bill_mapping.Missing("xero", whys[entity_id])] if whys[entity_id] \
+            else bill_mapping.missing_fields(expense, choices[entity_id])
         rows.append((expense, missing, sent.get(expense.id), unsure.get(expense.id)))
         if not missing and not skipped:
             items.append(f"{expense.id}:{uuid4()}")

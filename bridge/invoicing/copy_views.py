@@ -15,7 +15,7 @@ from bridge.billing.service import get_invoice
 from bridge.xero.settings import reference
 from bridge.xero.sending import contacts
 from bridge.xero.invoices import options as copy_options
-from bridge.xero.settings.readiness import readiness
+from bridge.xero.settings.readiness import Readiness, readiness
 from bridge.xero.invoices.copy import NOT_COPIED, VOIDED, copy_invoice, resume_copy
 from bridge.xero.sending.attempt import CopyResult
 from bridge.xero.sending.once import not_ready_message
@@ -33,10 +33,10 @@ def copy_modal(invoice_id: int):
     action = request.args.get("action", "create")
     if action not in ACTIONS:
         abort(404)
-    ready = readiness()
+    invoice = get_invoice(invoice_id) or abort(404)
+    ready = readiness(invoice.entity_id)
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
-    invoice = get_invoice(invoice_id) or abort(404)
     if invoice.voided:
         return render_error(409, VOIDED)
     problem = _read_reference(ready.tenant_id)
@@ -51,7 +51,7 @@ def copy_submit(invoice_id: int):
     """Send the copy; the modal answers with the outcome (422 keeps it open with the reasons)."""
     form = CopyForm()
     action = form.action.data if form.action.data in ACTIONS else "create"
-    ready = readiness()
+    ready = _readiness_of(invoice_id)
     modal = _modal_data(invoice_id, action, ready)
     form.offer(modal)
     if not ready.ready:
@@ -89,7 +89,7 @@ def copy_resume(invoice_id: int):
         result = resume_copy(invoice_id, check.attempt_key.data, current_user.id)
     except LookupError:
         abort(404)
-    modal = _modal_data(invoice_id, result.action, readiness())
+    modal = _modal_data(invoice_id, result.action, _readiness_of(invoice_id))
     form = CopyForm.opened(modal)
     form.attempt_key.data = check.attempt_key.data
     return _answer(modal, form, result)
@@ -128,10 +128,10 @@ def _copied(invoice_id: int, result: CopyResult):
 @bp.get("/invoices/<int:invoice_id>/xero/preview")
 def copy_preview(invoice_id: int):
     """The lines and totals as Xero will compute them with the chosen tax rate."""
-    ready = readiness()
+    invoice = get_invoice(invoice_id) or abort(404)
+    ready = readiness(invoice.entity_id)
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
-    invoice = get_invoice(invoice_id) or abort(404)
     preview = copy_options.preview(invoice_id, request.args.get("tax_type", ""), ready)
     return render_template("invoicing/_copy_preview.html", invoice=invoice, preview=preview,
                            account_warnings=copy_options.account_warnings(ready.tenant_id, preview))
@@ -140,10 +140,9 @@ def copy_preview(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/xero/contacts")
 def contact_search(invoice_id: int):
     """Xero contacts whose name contains what was typed (the picker's search-as-you-type)."""
-    ready = readiness()
+    ready = _readiness_of(invoice_id)
     if not ready.connected:
         return render_error(409, not_ready_message(ready))
-    get_invoice(invoice_id) or abort(404)
     term = request.args.get("q", "")
     found, problem = contacts.search(ready.tenant_id, term)
     return render_template("invoicing/_contact_results.html", found=found, problem=problem,
@@ -153,10 +152,10 @@ def contact_search(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/xero/contacts")
 def contact_create(invoice_id: int):
     """Create new: a Xero contact from the client; Xero's refusal (a taken name) shows in place."""
-    ready = readiness()
+    invoice = get_invoice(invoice_id, full=True) or abort(404)
+    ready = readiness(invoice.entity_id)
     if not ready.connected:
         return render_error(409, not_ready_message(ready))
-    invoice = get_invoice(invoice_id, full=True) or abort(404)
     form = NewContactForm()
     problem = None
     if form.validate():
@@ -176,8 +175,14 @@ def contact_create(invoice_id: int):
 def copy_state(invoice_id: int):
     """The "Invoice copied" box (after xeroCopied), with the invoice's number out of band."""
     invoice = get_invoice(invoice_id) or abort(404)
-    state = copy_options.copy_state(invoice_id, readiness())
+    state = copy_options.copy_state(invoice_id, readiness(invoice.entity_id))
     return render_template("invoicing/_copy_state.html", invoice=invoice, xero=state, oob=True)
+
+
+def _readiness_of(invoice_id: int) -> Readiness:
+    """The Xero organisation of the invoice's billing entity, as it is now (404: no invoice)."""
+    invoice = get_invoice(invoice_id) or abort(404)
+    return readiness(invoice.entity_id)
 
 
 def _modal_data(invoice_id: int, action: str, ready) -> copy_options.ModalData:

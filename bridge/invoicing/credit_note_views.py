@@ -74,7 +74,7 @@ def credit_note_download(note_id: int):
     """Download the credit note as a PDF: Xero's when Xero makes PDFs and it is copied, else ours."""
     note = _note(note_id)
     content = None
-    ready = readiness()
+    ready = readiness(note.entity_id)
     if ready.settings is not None and ready.settings.pdfs_by == "xero":
         row = last_note_copy(note_id)
         if row is not None and row.pdf is None and ready.connected:
@@ -93,10 +93,10 @@ def credit_note_copy_modal(note_id: int):
     action = request.args.get("action", "create")
     if action not in ACTIONS:
         abort(404)
-    ready = readiness()
+    note = _note(note_id)
+    ready = readiness(note.entity_id)
     if not ready.ready:
         return render_error(409, not_ready_message(ready))
-    note = _note(note_id)
     return _modal(note, NoteCopyForm.opened(action))
 
 
@@ -106,7 +106,7 @@ def credit_note_copy_submit(note_id: int):
     note = _note(note_id)
     form = NoteCopyForm()
     action = form.action.data if form.action.data in ACTIONS else "create"
-    ready = readiness()
+    ready = readiness(note.entity_id)
     if not ready.ready:
         return _modal(note, form, 422, refusal=Refusal("not_ready", not_ready_message(ready)))
     if not form.validate():
@@ -170,11 +170,12 @@ def _answer(note_id: int, form: NoteCopyForm, copied: NoteCopy):
 
 
 def _modal(note: CreditNote, form: NoteCopyForm, status: int = 200, *, refusal=None, result=None):
-    ready = readiness()
+    ready = readiness(note.entity_id)
     invoice_copy = allocation.live_invoice_copy(note, ready.tenant_id) if ready.tenant_id else None
     return page_or_partial("invoicing/credit_note_copy.html", "invoicing/_credit_note_modal.html", status,
                            note=note, form=form, refusal=refusal, result=result, invoice_copy=invoice_copy,
-                           manual_status=status_choice_needed(), settings=ready.settings,
+                           manual_status=status_choice_needed(note), settings=ready.settings,
+                           organisation=ready.tenant_name,
                            last_copy=last_note_copy(note.id))
 
 
@@ -183,6 +184,6 @@ def _state(note: CreditNote) -> dict:
     last = last_note_copy(note.id)
     refused = db.session.scalar(db.select(XeroCopy).where(
         XeroCopy.credit_note_id == note.id).order_by(XeroCopy.id.desc()).limit(1))
-    ready = readiness()
+    ready = readiness(note.entity_id)
     return {"last": last, "url": xero_url(last) if last else None, "ready": ready.ready,
             "latest": refused, "connected": ready.connected}

@@ -9,7 +9,7 @@ from bridge.bounds import id_arg
 from bridge.invoicing import bp
 from bridge.invoicing.forms import InvoiceForm, LineForm
 from bridge.invoicing.responses import go_to
-from bridge.xero.settings.readiness import readiness
+from bridge.xero.settings.readiness import every_readiness, readiness
 from bridge.billing.service import (
     MAX_LINES, InvoiceError, create_invoice, editor_choices, get_invoice, invoice_form_data,
     new_invoice_defaults, preview_totals, update_invoice,
@@ -103,8 +103,16 @@ def _render(form: InvoiceForm, choices, invoice, status: int = 200):
                                       "the invoice stays with this entity while that copy is live.")
     return render_template(
         "invoicing/form.html", form=form, invoice=invoice, choices=choices,
-        xero_ready=readiness().ready, **_totals_context(form, choices),
+        xero_ready=_xero_ready(invoice), **_totals_context(form, choices),
     ), status
+
+
+def _xero_ready(invoice) -> bool:
+    """Whether "Save and copy to Xero" can work: the invoice's billing entity's organisation is
+    ready (a new invoice's entity is its client's: any entity's will do)."""
+    if invoice is not None:
+        return readiness(invoice.entity_id).ready
+    return any(ready.ready for ready in every_readiness())
 
 
 def _totals_context(form: InvoiceForm, choices) -> dict:

@@ -2,6 +2,9 @@
 from Xero, each step ticked from the database, and whether an admin hid it.
 
     guide = getting_started(readiness())      # at most 4 small queries, whatever the data size
+
+With several billing entities the home page passes the first entity with a connected
+organisation (bridge.invoicing.routes.home_panels).
     guide.steps, guide.current, guide.all_done
 
 Why steps 4 and 5 tick together: Bridge only learns of a payment recorded in Xero when the

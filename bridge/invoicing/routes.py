@@ -18,7 +18,7 @@ from bridge.models import BillingEntity, Invoice
 from bridge.invoicing.bulk_views import BulkSelectForm
 from bridge.xero.invoices.bulk import plan as bulk_plan
 from bridge.xero.invoices import options as copy_options
-from bridge.xero.settings.readiness import Readiness, readiness
+from bridge.xero.settings.readiness import Readiness, every_readiness, readiness
 
 
 @bp.get("/")
@@ -30,8 +30,8 @@ def index():
     form.client.choices = options(clients, "Any client")
     form.entity.choices = options(entities, "Any entity")
     fields = table.table_fields()
-    xero = readiness()
-    ready = xero.ready
+    everyone = every_readiness()
+    ready = any(xero.ready for xero in everyone)
     # Several billing entities: the table names each invoice's and filters by it.
     entity_names = dict(entities) if len(entities) > 1 else {}
     context = {"form": form, "fields": fields, "pagination": None, "values": {}, "xero_ready": ready,
@@ -39,14 +39,14 @@ def index():
                "copying": set(), "refused": set(), "bulk_form": BulkSelectForm(formdata=None)}
     # The panels are the home page's; a filtered list (an attention item's link) is the list alone.
     if not is_htmx() and not form.query_args():
-        context.update(home_panels(xero))
+        context.update(home_panels(everyone))
     status = 200
     if form.validate():
         page = page_number()
         per_page = current_app.config.get("INVOICES_PER_PAGE", 25)
         pagination = table.invoice_page(form.to_filters(), page, per_page)
         context.update(pagination=pagination, values=table.values_by_invoice(pagination.items))
-        if xero.tenant_id:
+        if any(xero.tenant_id for xero in everyone):
             context["refused"] = table.refused_among([i.id for i in pagination.items])
         if ready:
             context["copying"] = bulk_plan.copying_invoice_ids([i.id for i in pagination.items])
@@ -55,11 +55,16 @@ def index():
     return page_or_partial("invoicing/index.html", "invoicing/_table.html", status, **context)
 
 
-def home_panels(xero: Readiness) -> dict:
-    """Getting started (until its steps are done or an admin hid it) and what needs attention."""
-    guide = None if getting_started.is_hidden() else getting_started.getting_started(xero)
+def home_panels(everyone: list[Readiness]) -> dict:
+    """Getting started (until its steps are done or an admin hid it) and what needs attention.
+
+    With several billing entities, Getting started follows the first entity with a connected
+    organisation (else the first entity): Xero is connected once any entity is; what needs
+    attention counts across every entity's organisation."""
+    lead = next((xero for xero in everyone if xero.tenant_id), everyone[0])
+    guide = None if getting_started.is_hidden() else getting_started.getting_started(lead)
     return {"guide": None if guide is None or guide.all_done else guide,
-            "attention": attention.needing_attention(xero), "panel_form": EmptyForm()}
+            "attention": attention.needing_attention(everyone), "panel_form": EmptyForm()}
 
 
 @bp.post("/getting-started/hide")
@@ -70,7 +75,7 @@ def hide_getting_started():
         abort(400)
     getting_started.hide()
     if is_htmx():
-        return render_template("invoicing/_home_panels.html", **home_panels(readiness()))
+        return render_template("invoicing/_home_panels.html", **home_panels(every_readiness()))
     return go_to(url_for("invoicing.index"))
 
 
@@ -93,7 +98,7 @@ def invoice_page(invoice_id: int, payment_form=None) -> str:
     invoice = get_invoice(invoice_id, full=True) or abort(404)
     fields = table.table_fields()
     values = {v.field_id: v.value for v in invoice.custom_values}
-    xero = copy_options.copy_state(invoice_id, readiness())
+    xero = copy_options.copy_state(invoice_id, readiness(invoice.entity_id))
     open_copy = request.args.get("xero") == "copy" and xero.readiness.ready
     payments = payments_context(invoice, invoice.currency,
                                 url_for("invoicing.record_invoice_payment", invoice_id=invoice.id))

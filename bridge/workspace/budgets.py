@@ -56,10 +56,8 @@ def bills_ready() -> ColumnElement[bool] | None:
     """Which expenses are ready to be sent as bills, or None when nothing can be sent now."""
     # Imported here: bridge.xero imports bridge.invoicing, which imports this package.
     from bridge.xero.bills import send as bills
-    from bridge.xero.settings.readiness import readiness
 
-    ready = readiness()
-    return None if bills.blocked(ready) else bills.ready_to_send(ready.settings)
+    return bills.ready_to_send_anywhere()
 
 
 @bp.route("/budgets/new", methods=["GET", "POST"])
@@ -108,19 +106,32 @@ def budget(budget_id: int):
     totals = totals_by_currency(expenses, budget.currency)
     several_entities = db.session.scalar(select(func.count(BillingEntity.id))) > 1
     return render_template("workspace/budget.html", budget=budget, expenses=expenses, totals=totals,
-                           xero=bills_context(expenses), several_entities=several_entities)
+                           xero=bills_context(expenses, budget.entity_id), several_entities=several_entities)
 
 
-def bills_context(expenses: list[Expense]) -> dict:
-    """The Xero column of a table of expenses: whether sending is on, each sent expense's bill
-    (number and status as Xero holds them) and, when on, what each of the others lacks."""
+def bills_context(expenses: list[Expense], entity_id: int | None = None) -> dict:
+    """The Xero column of a table of expenses: whether sending is on (for the billing entity of
+    any of their budgets; with no expenses, for `entity_id`'s), each sent expense's bill (number
+    and status as Xero holds them), what each of the others lacks, and those whose entity cannot
+    send now ("blocked")."""
     sent = bills.bills_in_xero([e.id for e in expenses])
-    ready = readiness()
-    if bills.blocked(ready):
-        return {"on": False, "sent": sent, "missing": {}}
-    choices = bills.choices(ready.settings)
-    return {"on": True, "sent": sent,
-            "missing": {e.id: bill_mapping.missing_fields(e, choices) for e in expenses if e.id not in sent}}
+    by_expense = bills.readiness_by_expense([e.id for e in expenses])
+    if not by_expense:
+        on = bills.blocked(readiness(entity_id)) is None
+        return {"on": on, "sent": sent, "missing": {}, "blocked": set()}
+    entities = {ready.entity_id: ready for ready in by_expense.values()}
+    choices = {entity_id: bills.choices(ready.settings)
+               for entity_id, ready in entities.items() if bills.blocked(ready) is None}
+    if not choices:
+        return {"on": False, "sent": sent, "missing": {}, "blocked": set()}
+    missing, blocked = {}, set()
+    for expense in expenses:
+        entity_id = by_expense[expense.id].entity_id
+        if entity_id not in choices:
+            blocked.add(expense.id)
+        elif expense.id not in sent:
+            missing[expense.id] = bill_mapping.missing_fields(expense, choices[entity_id])
+    return {"on": True, "sent": sent, "missing": missing, "blocked": blocked}
 
 
 @bp.route("/budgets/<int:budget_id>/expenses/new", methods=["GET", "POST"])

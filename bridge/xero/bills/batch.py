@@ -5,6 +5,8 @@ The suppliers' contacts come first, for the whole batch: those Xero has are foun
 one call, the others created in one PUT /Contacts (bridge.xero.sending.contacts.for_companies).
 Each expense brings its own attempt key (made when the selection was shown), and its row
 is committed as `pending` before Xero is called, as for one expense (bridge.xero.bills.send).
+Each expense goes to its budget's billing entity's organisation: a selection mixing entities is
+one request per organisation.
 An expense refused before that (what it lacks, a currency Xero's organisation has not
 enabled) is answered as refused without a row and is left out of the batch.
 The batch's Idempotency-Key is derived from its attempt keys, so the transport's retries
@@ -63,8 +65,12 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
     db.session.flush()
     rows = [(expense_id, row.id, row.attempt_key, plan) for expense_id, row, plan in rows]
     db.session.commit()
-    if rows:
-        answers.update(_send(rows, user_id))
+    # Each billing entity's bills go to its own organisation: one request per organisation.
+    by_tenant: dict[str, list] = {}
+    for row in rows:
+        by_tenant.setdefault(row[3].tenant_id, []).append(row)
+    for group in by_tenant.values():
+        answers.update(_send(group, user_id))
     names = dict(db.session.execute(select(Expense.id, Expense.description)
                                     .where(Expense.id.in_([i for i, _ in items]))).all())
     return [Sent(expense_id, names.get(expense_id, f"Expense {expense_id}"), answers[expense_id])
@@ -72,7 +78,8 @@ def send_batch(items: list[tuple[int, str]], *, user_id: int | None, url_for_exp
 
 
 def _send(rows: list, user_id: int | None) -> dict[int, CopyResult]:
-    """One PUT /Invoices for the pending rows; each row records its part of the answer."""
+    """One PUT /Invoices for the pending rows (all to one organisation); each row records its
+    part of the answer."""
     payloads = [plan.payload for *_, plan in rows]
     tenant = rows[0][3].tenant_id
     key = str(uuid5(NAMESPACE_URL, "bills:" + ",".join(attempt_key for _, _, attempt_key, _ in rows)))

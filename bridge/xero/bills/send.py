@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from bridge.extensions import db
 from bridge.models import (
-    SENDING_ACTIONS, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroCurrency, XeroSettings,
+    SENDING_ACTIONS, Budget, Expense, ServiceTypeAccount, XeroActivity, XeroCopy, XeroCurrency, XeroSettings,
 )
 from bridge.xero.bills import mapping as bill_mapping
 from bridge.billing.files import Owner
@@ -26,7 +26,7 @@ from bridge.xero.sending import attempt as copy_attempt
 from bridge.xero.sending.attempt import CopyResult, DocumentKind, Plan, register
 from bridge.xero.sending.once import CopyRefused, not_ready_message, resume_of, send_once, valid_key
 from bridge.xero.settings import reference, tracking
-from bridge.xero.settings.readiness import Readiness, readiness, xero_status_label
+from bridge.xero.settings.readiness import Readiness, every_readiness, readiness, xero_status_label
 
 NOT_SENT = "This expense has not been sent to Xero yet: use Send to Xero."
 STALE_PAGE = "This page is out of date: reload it and send again."
@@ -67,10 +67,12 @@ def blocked(ready: Readiness) -> str | None:
 
 
 def choices(settings: XeroSettings, contact_id: str = "", url: str | None = None) -> bill_mapping.BillChoices:
-    """The bill mapping's choices from the settings and the service types' expense accounts."""
+    """The bill mapping's choices from the settings and the service types' expense accounts
+    (both the settings' billing entity's)."""
     accounts = dict(db.session.execute(select(
         ServiceTypeAccount.service_type_id, ServiceTypeAccount.expense_account_code)
-        .where(ServiceTypeAccount.expense_account_code.is_not(None))).all())
+        .where(ServiceTypeAccount.expense_account_code.is_not(None),
+               ServiceTypeAccount.entity_id == settings.entity_id)).all())
     # Bills follow the initial status of invoices; "Manual" (asked per invoice) makes drafts.
     status = settings.initial_status if settings.initial_status in payloads.COPY_STATUSES else "DRAFT"
     return bill_mapping.BillChoices(
@@ -131,16 +133,20 @@ def bills_in_xero(expense_ids: list[int]) -> dict[int, BillInXero]:
 
 
 def ready_to_send(settings: XeroSettings) -> ColumnElement[bool]:
-    """Expenses with no bill yet that have what a bill needs: mapping.missing_fields and the
-    currency check (reference.currency_problem) said in SQL, so they are counted, not loaded."""
+    """Expenses of the settings' billing entity's budgets with no bill yet that have what a bill
+    needs: mapping.missing_fields and the currency check (reference.currency_problem) said in
+    SQL, so they are counted, not loaded."""
     mapped = select(ServiceTypeAccount.service_type_id).where(
+        ServiceTypeAccount.entity_id == settings.entity_id,
         ServiceTypeAccount.expense_account_code.is_not(None), ServiceTypeAccount.expense_account_code != "")
+    budgets = select(Budget.id).where(Budget.entity_id == settings.entity_id)
     has_account = true() if settings.default_expense_account_code else Expense.service_type_id.in_(mapped)
     enabled = select(XeroCurrency.code).where(XeroCurrency.tenant_id == settings.tenant_id)
     billed = select(XeroCopy.expense_id).where(
         XeroCopy.expense_id.is_not(None), XeroCopy.state == "done", XeroCopy.action.in_(SENDING_ACTIONS))
     return and_(
-        Expense.supplier_id.is_not(None), Expense.due_date.is_not(None), func.trim(Expense.description) != "",
+        Expense.budget_id.in_(budgets), Expense.supplier_id.is_not(None), Expense.due_date.is_not(None),
+        func.trim(Expense.description) != "",
         has_account, or_(~enabled.exists(), Expense.currency.in_(enabled)), Expense.id.not_in(billed),
     )
 
@@ -182,8 +188,8 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
              contact_cache: dict | None = None) -> Plan:
     """Check the expense against the settings, find its supplier's contact, build the bill.
 
-    contact_cache (company id -> contacts.Created, from supplier_contacts) lets the expenses of
-    a batch share one look-up of their suppliers.
+    contact_cache ((tenant id, company id) -> contacts.Created, from supplier_contacts) lets the
+    expenses of a batch share one look-up of their suppliers.
     """
     ready, expense, base, target = checked(expense_id, action)
     contact = supplier_contact(ready.tenant_id, expense, key, user_id, contact_cache)
@@ -196,15 +202,16 @@ def plan_for(expense_id: int, action: str, key: str, source_url: str, user_id: i
 
 def checked(expense_id: int, action: str, ready: Readiness | None = None) -> tuple:
     """What a bill is made from, once the expense passed every check that needs no Xero call:
-    (readiness, the expense, the choices, the bill to update or None); CopyRefused otherwise,
-    LookupError when the expense does not exist."""
-    ready = readiness() if ready is None else ready
-    why = blocked(ready)
-    if why:
-        raise CopyRefused(None, why)
+    (readiness of its budget's billing entity, the expense, the choices, the bill to update or
+    None); CopyRefused otherwise, LookupError when the expense does not exist. `ready` is reused
+    when it is that entity's."""
     expense = db.session.get(Expense, expense_id)
     if expense is None:
         raise LookupError(f"No expense {expense_id}.")
+    ready = readiness_of(expense, ready)
+    why = blocked(ready)
+    if why:
+        raise CopyRefused(None, why)
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Send to Xero, Update existing or Create new.")
     base = choices(ready.settings)
@@ -231,17 +238,38 @@ def checked(expense_id: int, action: str, ready: Readiness | None = None) -> tup
     return ready, expense, base, target
 
 
+def readiness_of(expense: Expense, known: Readiness | None = None) -> Readiness:
+    """The Xero organisation of the expense's budget's billing entity (`known` when it is that one)."""
+    entity_id = expense.budget.entity_id
+    return known if known is not None and known.entity_id == entity_id else readiness(entity_id)
+
+
+def readiness_by_expense(expense_ids: list[int]) -> dict[int, Readiness]:
+    """Each expense's budget's billing entity's readiness (expense id -> it), asked once per
+    entity: a fixed number of queries however many expenses."""
+    entities = dict(db.session.execute(
+        select(Expense.id, Budget.entity_id).join(Budget, Budget.id == Expense.budget_id)
+        .where(Expense.id.in_(expense_ids))).all()) if expense_ids else {}
+    by_entity = {ready.entity_id: ready for ready in every_readiness()} if entities else {}
+    return {expense_id: by_entity[entity_id] for expense_id, entity_id in entities.items()}
+
+
+def ready_to_send_anywhere() -> ColumnElement[bool] | None:
+    """ready_to_send for every billing entity that can send bills now (each its own budgets'
+    expenses); None when none can."""
+    conditions = [ready_to_send(ready.settings) for ready in every_readiness() if blocked(ready) is None]
+    return or_(*conditions) if conditions else None
+
+
 def supplier_contacts(items: list[tuple[int, str]], user_id: int | None) -> dict:
     """The Xero contacts of the suppliers of new bills about to be sent, given as (expense id,
-    attempt key), found or created together (bridge.xero.sending.contacts.for_companies: one
-    look-up, one creation for all): company id -> contacts.Created, for plan_for's cache.
+    attempt key), found or created together in each billing entity's organisation
+    (bridge.xero.sending.contacts.for_companies: one look-up, one creation per organisation):
+    (tenant id, company id) -> contacts.Created, for plan_for's cache.
 
     Only expenses that will be sent count: not those whose key was used before (answered from
     their row) or that a check refuses (nothing is created in Xero for them).
     """
-    ready = readiness()
-    if blocked(ready):
-        return {}
     keys = {}
     for expense_id, key in items:
         try:
@@ -250,31 +278,39 @@ def supplier_contacts(items: list[tuple[int, str]], user_id: int | None) -> dict
             continue
     used = set(db.session.scalars(select(XeroCopy.attempt_key).where(
         XeroCopy.attempt_key.in_(list(keys.values()))))) if keys else set()
-    suppliers: dict[int, int] = {}  # company id -> the first expense it is for
+    # tenant id -> (company id -> the first expense it is for)
+    suppliers: dict[str, dict[int, int]] = {}
+    known: dict[int, Readiness] = {}  # entity id -> its readiness, asked once per batch
     for expense_id, key in keys.items():
         if key in used:
             continue
         try:
-            _, expense, _, _ = checked(expense_id, "create", ready)
+            expense = db.session.get(Expense, expense_id)
+            entity_id = expense.budget.entity_id if expense is not None else None
+            ready, expense, _, _ = checked(expense_id, "create", known.get(entity_id))
         except (CopyRefused, LookupError):
             continue
-        if expense.supplier_id and not expense.supplier.xero_contact_id:
-            suppliers.setdefault(expense.supplier_id, expense_id)
-    if not suppliers:
-        return {}
-    batch_key = str(uuid5(NAMESPACE_URL, "suppliers:" + ",".join(sorted(keys.values()))))
-    return contacts.for_companies(ready.tenant_id, suppliers, attempt_key=batch_key, user_id=user_id)
+        known[ready.entity_id] = ready
+        if expense.supplier_id and contacts.linked_contact(ready.tenant_id, expense.supplier) is None:
+            suppliers.setdefault(ready.tenant_id, {}).setdefault(expense.supplier_id, expense_id)
+    found = {}
+    for tenant_id, companies in suppliers.items():
+        batch_key = str(uuid5(NAMESPACE_URL, f"suppliers:{tenant_id}:" + ",".join(sorted(keys.values()))))
+        answers = contacts.for_companies(tenant_id, companies, attempt_key=batch_key, user_id=user_id)
+        found.update({(tenant_id, company_id): created for company_id, created in answers.items()})
+    return found
 
 
 def supplier_contact(tenant_id: str, expense: Expense, key: str, user_id: int | None,
                      cache: dict | None) -> contacts.Contact:
-    """The supplier's Xero contact: linked, found by name, or created (CopyRefused if Xero refuses)."""
+    """The supplier's Xero contact: linked, found by name, or created (CopyRefused if Xero refuses).
+    cache: (tenant id, company id) -> contacts.Created."""
     cache = {} if cache is None else cache
     supplier_id, expense_id = expense.supplier_id, expense.id
-    if supplier_id not in cache:
-        cache[supplier_id] = contacts.for_company(tenant_id, supplier_id, attempt_key=key, user_id=user_id,
-                                                  expense_id=expense_id)
-    found = cache[supplier_id]
+    if (tenant_id, supplier_id) not in cache:
+        cache[tenant_id, supplier_id] = contacts.for_company(tenant_id, supplier_id, attempt_key=key,
+                                                             user_id=user_id, expense_id=expense_id)
+    found = cache[tenant_id, supplier_id]
     if found.contact is None:
         # Xero's own words when it refused the contact (verbatim), else why it could not answer.
         said = " ".join(d.message for d in found.refusal.details) or found.refusal.message

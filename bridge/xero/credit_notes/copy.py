@@ -71,19 +71,20 @@ def last_note_copy(note_id: int) -> XeroCopy | None:
         .order_by(XeroCopy.completed_at.desc(), XeroCopy.id.desc()).limit(1))
 
 
-def status_choice_needed() -> bool:
-    """Whether the modal asks for the Xero status (the settings say Manual)."""
-    ready = readiness()
+def status_choice_needed(note: CreditNote) -> bool:
+    """Whether the modal asks for the Xero status (the invoice's billing entity's settings say Manual)."""
+    ready = readiness(note.entity_id)
     return bool(ready.settings and ready.settings.initial_status == MANUAL)
 
 
 def _plan(note_id: int, action: str, status: str | None, key: str) -> Plan:
-    ready = readiness()
-    if not ready.ready:
-        raise CopyRefused(None, not_ready_message(ready))
     note = db.session.get(CreditNote, note_id)
     if note is None:
         raise LookupError(f"No credit note {note_id}.")
+    # The organisation of the invoice's billing entity, where the invoice's copy is.
+    ready = readiness(note.entity_id)
+    if not ready.ready:
+        raise CopyRefused(None, not_ready_message(ready))
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Copy to Xero, Update existing or Create new.")
     invoice = note.invoice
@@ -148,7 +149,8 @@ def finish_note(row: XeroCopy, element: dict, user_id: int | None, operation: st
                     user_id=user_id, invoice_id=note.invoice_id, credit_note_id=note.id,
                     request=row.payload, response=element)
     db.session.commit()
-    if readiness().settings.pdfs_by == "xero":
+    settings = readiness(note.entity_id).settings
+    if settings is not None and settings.pdfs_by == "xero":
         notes += documents.store_pdf(row_id, user_id)
     return result(db.session.get(XeroCopy, row_id), tuple(notes))
 

@@ -75,12 +75,12 @@ def resume_copy(invoice_id: int, attempt_key: str, user_id: int | None) -> CopyR
 
 def _plan(invoice_id, action, contact_id, tax_type, status, key, source_url, decisions, theme=None) -> Plan:
     """Check the choices against the settings and the cache; build what will be sent."""
-    ready = readiness()
-    if not ready.ready:
-        raise CopyRefused(None, not_ready_message(ready))
     invoice = get_invoice(invoice_id, full=True)
     if invoice is None:
         raise LookupError(f"No invoice {invoice_id}.")
+    ready = readiness(invoice.entity_id)    # the organisation of the invoice's billing entity
+    if not ready.ready:
+        raise CopyRefused(None, not_ready_message(ready))
     if action not in ("create", "update"):
         raise CopyRefused(None, "Choose Copy to Xero, Update existing or Create new.")
     if invoice.voided:
@@ -190,7 +190,8 @@ def finish_invoice(row: XeroCopy, element: dict, user_id: int | None, operation:
                     invoice_id=row.invoice_id, request=row.payload, response=element)
     db.session.commit()
     notes += documents.add_note(row_id, user_id)
-    if readiness().settings.pdfs_by == "xero":
+    settings = readiness(invoice.entity_id).settings
+    if settings is not None and settings.pdfs_by == "xero":
         notes += documents.store_pdf(row_id, user_id)
     row = db.session.get(XeroCopy, row_id)
     notes += attachments.upload_files(Owner(invoice_id=row.invoice_id), row.tenant_id, row.xero_id, user_id)

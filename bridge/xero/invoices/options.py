@@ -20,6 +20,7 @@ from bridge.models import (
 from bridge.xero.sending import activity
 from bridge.xero.invoices import mapping
 from bridge.xero.sending import ending, ledger, payloads
+from bridge.xero.sending import contacts
 from bridge.xero.sending.contacts import Contact
 from bridge.xero.sending.once import last_done
 from bridge.xero.settings.readiness import Readiness, tax_percent, xero_invoice_url
@@ -107,8 +108,7 @@ def modal_data(invoice_id: int, action: str, ready: Readiness) -> ModalData:
         raise LookupError(f"No invoice {invoice_id}.")
     last = last_done(invoice_id)
     client = invoice.client
-    contact = Contact(client.xero_contact_id, client.xero_contact_name or client.name) \
-        if client.xero_contact_id else None
+    contact = contacts.linked_contact(ready.tenant_id, client)  # None: linked in another organisation
     new_contact = {"name": client.name, "email": client.email or "", "tax_number": client.tax_number or "",
                    "address": client.address or "", "currency": client.default_currency}
     earlier = [row for row in ledger.live_copies(Invoice, invoice.id) if row.tenant_id == ready.tenant_id] \
@@ -135,12 +135,14 @@ def _warnings(invoice: Invoice, ready: Readiness) -> list[str]:
 
 
 def preselected_tax_type(invoice: Invoice) -> str | None:
-    """The Xero tax type mapped to the invoice's Bridge tax rate (the one most lines use)."""
+    """The Xero tax type the invoice's billing entity maps its Bridge tax rate to (the one most
+    lines use)."""
     counts = Counter(line.tax_rate_id for line in invoice.lines if line.tax_rate_id)
     if not counts:
         return None
     rate_id = counts.most_common(1)[0][0]
-    return db.session.scalar(select(TaxRateMapping.xero_tax_type).where(TaxRateMapping.tax_rate_id == rate_id))
+    return db.session.scalar(select(TaxRateMapping.xero_tax_type).where(
+        TaxRateMapping.tax_rate_id == rate_id, TaxRateMapping.entity_id == invoice.entity_id))
 
 
 def sends_number(invoice: Invoice, settings: XeroSettings) -> bool:
@@ -155,10 +157,12 @@ def sends_number(invoice: Invoice, settings: XeroSettings) -> bool:
 def choices(settings: XeroSettings, *, contact_id: str, tax_type: str, tax_rate: Decimal,
             status: str, url: str | None = None, invoice: Invoice | None = None) -> mapping.CopyChoices:
     """The mapping's choices from the settings, the service type accounts, the tracking mappings
-    and the modal (with the invoice: whether its copy carries its number); the settings' theme."""
+    (all the settings' billing entity's) and the modal (with the invoice: whether its copy carries
+    its number); the settings' theme."""
     accounts = dict(db.session.execute(select(
         ServiceTypeAccount.service_type_id, ServiceTypeAccount.revenue_account_code)
-        .where(ServiceTypeAccount.revenue_account_code.is_not(None))).all())
+        .where(ServiceTypeAccount.revenue_account_code.is_not(None),
+               ServiceTypeAccount.entity_id == settings.entity_id)).all())
     return mapping.CopyChoices(
         contact_id=contact_id, tax_type=tax_type, tax_percent=tax_rate, status=status,
         default_account=settings.default_revenue_account_code, accounts=accounts,

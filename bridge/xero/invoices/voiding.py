@@ -72,7 +72,7 @@ def plan_end(invoice_id: int) -> EndPlan:
     action = "delete" if invoice.status == "draft" and not invoice.payments and not invoice.credit_notes else "void"
     if invoice.status == "voided":
         return EndPlan(invoice, "void")
-    ready = readiness()
+    ready = readiness(invoice.entity_id)
     fates = []
     for document in ledger.live_copies(Invoice, invoice_id):
         if not ready.connected or document.tenant_id != ready.tenant_id:
@@ -144,7 +144,7 @@ def _finish(invoice_id: int, action: str, fates: list[CopyFate], user_id: int | 
     ended = "; in Xero " + ", ".join(
         f"{fate.document.number or 'a copy without a number'} was {ENDED[fate.action]}" for fate in fates) if fates else ""
     verb = "Deleted" if action == "delete" else "Voided"
-    tenant = readiness().tenant_id
+    tenant = readiness(invoice.entity_id).tenant_id
     if action == "delete":
         activity.record("delete_invoice", "ok", f"{verb} invoice {number} in Bridge{ended}.",
                         tenant_id=tenant, user_id=user_id, invoice_id=None)
@@ -166,8 +166,8 @@ def _void_in_bridge_only(plan: EndPlan, user_id: int | None) -> Outcome:
     summary = f"Voided invoice {invoice.number} in Bridge only" + (
         f"; its copies stay in Xero as they are: {kept}." if kept else ".")
     void_invoice(invoice)
-    activity.record("void_invoice", "ok", summary, tenant_id=readiness().tenant_id, user_id=user_id,
-                    invoice_id=invoice.id)
+    activity.record("void_invoice", "ok", summary, tenant_id=readiness(invoice.entity_id).tenant_id,
+                    user_id=user_id, invoice_id=invoice.id)
     db.session.commit()
     return Outcome("void", invoice.number, True, bridge_only=True)
 

@@ -1,6 +1,11 @@
 """Xero contacts: for the copy modal, search them by name and create one from a Bridge client;
 for bills, the suppliers' contacts found by name or created, many in two calls; and the one
-chosen or found remembered on the company (Company.xero_contact_id)."""
+chosen or found remembered on the company (Company.xero_contact_id).
+
+With several billing entities (one Xero organisation each) the company keeps one link, the
+last one used: a linked contact that Bridge's copies show only in other organisations is not
+used in this one (foreign_links), so the contact is looked for there by name again.
+"""
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,7 +14,7 @@ from uuid import NAMESPACE_URL, uuid5
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import Company
+from bridge.models import Company, XeroCopy
 from bridge.xero.sending import activity
 from bridge.xero.api.client import XeroClient
 from bridge.xero.api.errors import (
@@ -133,9 +138,10 @@ def for_companies(tenant_id: str, companies: Mapping[int, int | None], *, attemp
     """
     answers: dict[int, Created] = {}
     groups: dict[str, list[Company]] = {}
-    for company in db.session.scalars(select(Company).where(Company.id.in_(list(companies)))
-                                      .order_by(Company.id)):
-        if company.xero_contact_id:
+    rows = list(db.session.scalars(select(Company).where(Company.id.in_(list(companies))).order_by(Company.id)))
+    foreign = foreign_links(tenant_id, [company.xero_contact_id for company in rows])
+    for company in rows:
+        if company.xero_contact_id and company.xero_contact_id not in foreign:
             answers[company.id] = Created(contact=Contact(
                 company.xero_contact_id, company.xero_contact_name or company.name))
         else:
@@ -273,6 +279,26 @@ def _contact(element: dict, name: str) -> Contact:
 
 def _folded(name: str | None) -> str:
     return (name or "").strip().casefold()
+
+
+def foreign_links(tenant_id: str | None, contact_ids) -> set[str]:
+    """The contacts among these that Bridge's copies show only in other organisations than this
+    one (a link made for another billing entity's organisation), in one query."""
+    ids = {contact_id for contact_id in contact_ids if contact_id}
+    if not ids or tenant_id is None:
+        return set()
+    seen: dict[str, set[str]] = {}
+    for contact_id, tenant in db.session.execute(select(XeroCopy.xero_contact_id, XeroCopy.tenant_id).where(
+            XeroCopy.xero_contact_id.in_(ids), XeroCopy.state == "done").distinct()):
+        seen.setdefault(contact_id, set()).add(tenant)
+    return {contact_id for contact_id, tenants in seen.items() if tenant_id not in tenants}
+
+
+def linked_contact(tenant_id: str | None, company: Company) -> Contact | None:
+    """The company's linked contact, if it may be used in this organisation."""
+    if not company.xero_contact_id or company.xero_contact_id in foreign_links(tenant_id, [company.xero_contact_id]):
+        return None
+    return Contact(company.xero_contact_id, company.xero_contact_name or company.name)
 
 
 def link(company_id: int, contact: Contact) -> None:

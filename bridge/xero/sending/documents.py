@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import XeroCopy, utcnow
+from bridge.models import Invoice, XeroCopy, utcnow
 from bridge.xero.sending import activity
 from bridge.xero.settings.readiness import readiness
 from bridge.xero.sending.attempt import documents_of
@@ -85,11 +85,13 @@ def store_pdf(row_id: int, user_id: int | None) -> list[str]:
 
 
 def xero_pdf(invoice_id: int, user_id: int | None) -> XeroPdf | None:
-    """Xero's PDF of the last copy when the settings say Xero makes PDFs; else None (ours).
+    """Xero's PDF of the last copy when the invoice's billing entity's settings say Xero makes
+    PDFs; else None (ours).
 
     Fetched from Xero only when the copy has none yet (its fetch failed at copy time).
     """
-    ready = readiness()
+    invoice = db.session.get(Invoice, invoice_id)
+    ready = readiness(invoice.entity_id if invoice is not None else None)
     if ready.settings is None or ready.settings.pdfs_by != "xero":
         return None
     row = last_done(invoice_id)

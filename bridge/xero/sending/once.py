@@ -9,11 +9,11 @@ never imports a kind of document.
 from collections.abc import Callable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.extensions import db
-from bridge.models import SENDING_ACTIONS, XeroCopy, utcnow
+from bridge.models import SENDING_ACTIONS, BillingEntity, XeroCopy, utcnow
 from bridge.xero.sending import ending
 from bridge.xero.sending.attempt import CopyResult, Plan, as_text, attempt, refuse, resume
 from bridge.xero.sending.explain import Refusal
@@ -104,13 +104,22 @@ def valid_key(value: str, stale: str = STALE_WINDOW) -> str:
 
 
 def not_ready_message(ready: Readiness) -> str:
-    """Why nothing can be copied now."""
+    """Why nothing can be copied now (naming the billing entity when the workspace has several)."""
+    whose = _whose(ready.entity_id)
     if ready.needs_reconnect:
-        return ("Xero no longer accepts Bridge's access to this organisation. An admin must "
+        return (f"Xero no longer accepts Bridge's access to this organisation{whose}. An admin must "
                 "reconnect Xero in Settings > App Marketplace.")
     if not ready.connected:
-        return "Xero is not connected. An admin can connect it in Settings > App Marketplace."
-    return "The Xero setup is not finished. An admin can finish it in Settings > App Marketplace > Xero."
+        return f"Xero is not connected{whose}. An admin can connect it in Settings > App Marketplace."
+    return f"The Xero setup{whose} is not finished. An admin can finish it in Settings > App Marketplace > Xero."
+
+
+def _whose(entity_id: int | None) -> str:
+    """" for <entity>" when there are several billing entities (one entity never says)."""
+    if entity_id is None or db.session.scalar(select(func.count(BillingEntity.id))) < 2:
+        return ""
+    entity = db.session.get(BillingEntity, entity_id)
+    return f" for {entity.name}" if entity is not None else ""
 
 
 def last_done(invoice_id: int) -> XeroCopy | None:

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from bridge.extensions import db
-from bridge.models import XeroSettings, XeroTaxRate
+from bridge.models import BillingEntity, XeroConnection, XeroSettings, XeroTaxRate
 from bridge.xero.settings import reference, setup
 
 # Xero's own words for its statuses (XERO_API_NOTES.md §10.3).
@@ -42,7 +42,22 @@ def readiness(entity_id: int | None = None) -> Readiness:
     connection = setup.connection(entity_id)
     if connection is None:
         return Readiness(entity_id=entity_id)
-    settings = setup.settings_row(entity_id)
+    return _of(entity_id, connection, setup.settings_row(entity_id))
+
+
+def every_readiness() -> list[Readiness]:
+    """Every billing entity's readiness, in the order of the entities (the first first), in
+    three queries however many entities there are."""
+    entity_ids = list(db.session.scalars(select(BillingEntity.id).order_by(BillingEntity.id)))
+    if not entity_ids:
+        return [readiness()]  # makes the first entity
+    connections = {row.entity_id: row for row in db.session.scalars(select(XeroConnection))}
+    rows = {row.entity_id: row for row in db.session.scalars(select(XeroSettings))} if connections else {}
+    return [_of(entity_id, connections[entity_id], rows.get(entity_id)) if entity_id in connections
+            else Readiness(entity_id=entity_id) for entity_id in entity_ids]
+
+
+def _of(entity_id: int, connection: XeroConnection, settings: XeroSettings | None) -> Readiness:
     configured = bool(settings and settings.tenant_id == connection.tenant_id and settings.configured_at)
     return Readiness(entity_id=entity_id, tenant_id=connection.tenant_id, tenant_name=connection.tenant_name, connected=not connection.needs_reconnect,
                      needs_reconnect=connection.needs_reconnect, configured=configured,

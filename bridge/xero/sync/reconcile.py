@@ -1,7 +1,7 @@
 """Reconcile on demand: every copied invoice or expense whose figures in Bridge and in Xero
 differ, with the reason in words and what resolves it.
 
-    for item in reconcile.differences():           # the connected organisation, no Xero call
+    for item in reconcile.differences():           # every connected organisation, no Xero call
         item.label, item.reasons, item.unexplained
 
 Why a separate reading of the ledger: once a document is copied Xero is the ledger, so a
@@ -109,19 +109,17 @@ class _Document:
 
 
 def differences(tenant_id: str | None = None) -> list[Item]:
-    """The copied documents of the organisation (the connected one by default) whose figures
-    differ, invoices first then expenses, each in the order it was copied."""
-    if tenant_id is None:
-        connection = setup.connection()
-        if connection is None:
-            return []
-        tenant_id = connection.tenant_id
+    """The copied documents of the organisation (by default every connected one: each billing
+    entity's, in the order of the entities) whose figures differ, invoices first then expenses,
+    each in the order it was copied."""
+    tenants = [tenant_id] if tenant_id is not None else [row.tenant_id for row in setup.connections()]
     items = []
-    for model in (Invoice, Expense):
-        for found in _read(model, tenant_id):
-            item = _compare(found)
-            if item is not None:
-                items.append(item)
+    for tenant in tenants:
+        for model in (Invoice, Expense):
+            for found in _read(model, tenant):
+                item = _compare(found)
+                if item is not None:
+                    items.append(item)
     return items
 
 

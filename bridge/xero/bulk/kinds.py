@@ -47,7 +47,7 @@ class BulkKind:
     # (run) -> None: before the batches (contacts), and after every batch (notes, files, allocations)
     before: Callable | None = None
     after: Callable | None = None
-    # (ready items) -> names of clients Bridge will find or create a Xero contact for
+    # (ready items, tenant_id) -> names of clients Bridge will find or create a Xero contact for
     new_contacts: Callable | None = None
     # the endpoint of the document's page, and its id argument
     endpoint: str = "invoicing.show"

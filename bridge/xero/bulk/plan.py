@@ -134,7 +134,7 @@ def plan_job(job_id: int) -> JobPlan:
         plan.ready.extend(items)
         plan.blocked.extend(blocked)
         if kind.new_contacts:
-            plan.new_contacts.extend(kind.new_contacts(items))
+            plan.new_contacts.extend(kind.new_contacts(items, part.tenant_id))
         if len(jobs) > 1:
             entity = db.session.get(BillingEntity, ready.entity_id)
             plan.split.append((entity.name, ready.tenant_name or "", len(part.document_ids)))

@@ -21,7 +21,7 @@ from bridge.xero.invoices.bulk.sorting import sort_invoices
 from bridge.xero.invoices.copy import after_copy
 from bridge.xero.sending import activity, attachments, documents, payloads
 from bridge.xero.sending.attempt import as_text
-from bridge.xero.sending.contacts import Contact, link
+from bridge.xero.sending.contacts import Contact, foreign_links, link, linked_contact
 from bridge.xero.sending.explain import refusal
 
 
@@ -42,7 +42,8 @@ def _choices(run, item, contact_id: str, url: str | None) -> mapping.CopyChoices
 def prepare(run, item, row: XeroCopy) -> str | None:
     """The row's contact, payload (a create's) and History & Notes entry; why it cannot go."""
     invoice = item.invoice
-    contact_id = invoice.client.xero_contact_id
+    found = run.state.get("contacts", {}).get(invoice.client_id) or linked_contact(run.tenant_id, invoice.client)
+    contact_id = found.id if found else None
     if not contact_id:
         return run.contact_problems.get(invoice.client_id, "The client has no Xero contact.")
     row.xero_contact_id = contact_id
@@ -70,11 +71,14 @@ def finish(run, row: XeroCopy, element: dict, operation: str | None) -> None:
 
 
 def link_contacts(run) -> None:
-    """Give each client still without a Xero contact one: Xero's by that name, else a new one."""
+    """Give each client still without a Xero contact in this organisation one: Xero's by that
+    name, else a new one (a contact linked for another entity's organisation does not count)."""
     left = run.left()
-    companies = list(db.session.scalars(select(Company).where(
-        Company.xero_contact_id.is_(None), Company.id.in_(
-            select(Invoice.client_id).where(Invoice.id.in_(left)))))) if left else []
+    clients = list(db.session.scalars(select(Company).where(Company.id.in_(
+        select(Invoice.client_id).where(Invoice.id.in_(left)))))) if left else []
+    foreign = foreign_links(run.tenant_id, [company.xero_contact_id for company in clients])
+    companies = [company for company in clients if not company.xero_contact_id or company.xero_contact_id in foreign]
+    found_here = run.state.setdefault("contacts", {})
     for company in companies:
         company_id, payload = company.id, payloads.contact_payload(company)
         db.session.commit()  # no transaction stays open while Xero is called
@@ -91,7 +95,9 @@ def link_contacts(run) -> None:
                             response=error.messages)
             db.session.commit()
             continue
-        link(company_id, Contact(str(found["ContactID"]), found.get("Name") or payload["Name"]))
+        contact = Contact(str(found["ContactID"]), found.get("Name") or payload["Name"])
+        link(company_id, contact)
+        found_here[company_id] = contact
         verb = "Created" if created else "Found"
         activity.record("contact", "ok", f"{verb} the Xero contact {found.get('Name')} for a bulk copy.",
                         tenant_id=run.tenant_id, user_id=run.user_id,
@@ -118,9 +124,12 @@ def add_notes_and_files(run) -> None:
         attachments.upload_files(Owner(invoice_id=invoice_id), run.tenant_id, xero_id, run.user_id)
 
 
-def new_contacts(items) -> list[str]:
-    return sorted({item.invoice.client_id: item.invoice.client.name for item in items
-                   if not item.invoice.client.xero_contact_id}.values())
+def new_contacts(items, tenant_id: str) -> list[str]:
+    """The clients Bridge finds or creates a contact for in this organisation."""
+    clients = {item.invoice.client_id: item.invoice.client for item in items}
+    foreign = foreign_links(tenant_id, [client.xero_contact_id for client in clients.values()])
+    return sorted(client.name for client in clients.values()
+                  if not client.xero_contact_id or client.xero_contact_id in foreign)
 
 
 def _create(client: XeroClient, invoices: list[dict], key: str) -> list[dict]:

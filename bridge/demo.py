@@ -54,20 +54,22 @@ AGENCY = dict(
     payment_terms="Payment within 30 days of the invoice date. Please quote the invoice number.",
     base_currency="NZD",
 )
-# A second billing entity, in the UK, with clients of its own and numbers of its own.
-UK_ENTITY = dict(
-    name="Harbour & Pine Ltd", address="4 Mill Lane\nBristol BS1 4DJ\nUnited Kingdom", tax_number="GB 987 6543 21",
-    bank_details="Harbour & Pine Ltd\nBarclays, sort code 20-00-00, account 12345678\n"
-    "IBAN GB29 BARC 2000 0012 3456 78, BIC BARCGB22",
-    payment_terms="Payment within 14 days of the invoice date.", base_currency="GBP",
-    invoice_number_pattern="UK-{year}-{seq:04}", credit_note_number_pattern="UK-CN-{year}-{seq:04}",
+# A second billing entity, in Australia, with clients of its own and numbers of its own: it goes
+# with the sandbox's second organisation, Demo Company (AU), which takes AUD and NZD.
+AU_ENTITY = dict(
+    name="Harbour & Pine Pty Ltd", address="Level 2, 77 King Street\nSydney NSW 2000\nAustralia",
+    tax_number="ABN 51 824 753 556",
+    bank_details="Harbour & Pine Pty Ltd\nWestpac, BSB 032-000, account 123456",
+    payment_terms="Payment within 14 days of the invoice date.", base_currency="AUD",
+    invoice_number_pattern="AU-{year}-{seq:04}", credit_note_number_pattern="AU-CN-{year}-{seq:04}",
 )
-UK_CLIENTS = [
-    ("Brindle & Finch LLP", "accounts@brindlefinch.example", "GB 274 1190 35", "22 Bedford Row\nLondon WC1R 4JS", "GBP"),
-    ("Saltmarsh Foods Ltd", "finance@saltmarsh.example", "GB 611 4820 07", "Unit 9, Avonmouth Way\nBristol BS11 9YA",
-     "GBP"),
+AU_CLIENTS = [
+    ("Brindle & Finch Pty Ltd", "accounts@brindlefinch.example", "ABN 27 411 903 512", "22 Bridge Street\nSydney NSW 2000",
+     "AUD"),
+    ("Saltbush Foods Pty Ltd", "finance@saltbush.example", "ABN 61 148 200 719", "9 Wharf Road\nMelbourne VIC 3000",
+     "AUD"),
 ]
-UK_INVOICES = 4
+AU_INVOICES = 4
 # Bridge's demo tax rates and the Xero tax types of the same percentage they are mapped to: those
 # of Xero's NZ demo company (the sandbox's Demo Company (NZ), which enables every demo currency).
 TAX_RATES = [("GST 15%", "15", "OUTPUT2"), ("Zero rated", "0", "ZERORATED")]
@@ -98,21 +100,21 @@ def seed_demo(today: dt.date | None = None) -> str:
     agency = first_entity()
     for name, value in AGENCY.items():
         setattr(agency, name, value)
-    uk = BillingEntity(**UK_ENTITY)
-    db.session.add(uk)
+    au = BillingEntity(**AU_ENTITY)
+    db.session.add(au)
     db.session.flush()
 
     clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in CLIENTS]
     suppliers = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c) for n, e, t, a, c in SUPPLIERS]
-    uk_clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c, default_entity_id=uk.id)
-                  for n, e, t, a, c in UK_CLIENTS]
+    au_clients = [Company(name=n, email=e, tax_number=t, address=a, default_currency=c, default_entity_id=au.id)
+                  for n, e, t, a, c in AU_CLIENTS]
     service_types = {name: ServiceType(name=name) for name in SERVICE_TYPES}
     standard, zero = (TaxRate(name=name, percentage=Decimal(percent)) for name, percent, _ in TAX_RATES)
     note_field = CustomField(name="Private note for the accountant", field_type="text", position=0)
     region_field = CustomField(
         name="Sales region", field_type="select", options_text="North\nSouth\nInternational", position=1
     )
-    db.session.add_all([*clients, *suppliers, *uk_clients, *service_types.values(), standard, zero, note_field, region_field])
+    db.session.add_all([*clients, *suppliers, *au_clients, *service_types.values(), standard, zero, note_field, region_field])
     db.session.flush()
     db.session.add_all(TaxRateMapping(tax_rate_id=rate.id, xero_tax_type=tax_type)
                        for rate, (_, _, tax_type) in zip((standard, zero), TAX_RATES))
@@ -155,13 +157,13 @@ def seed_demo(today: dt.date | None = None) -> str:
             invoice.payments.append(Payment(amount=amount, date=issue + dt.timedelta(days=14), reference="Bank transfer", source="manual"))
             refresh_payment_status(invoice, invoice.total)
 
-    for index in range(UK_INVOICES):
-        client = uk_clients[index % len(uk_clients)]
+    for index in range(AU_INVOICES):
+        client = au_clients[index % len(au_clients)]
         issue = today - dt.timedelta(days=60 - index * 14)
         invoice = Invoice(
-            number=next_invoice_number(uk, issue), entity=uk, client=client, currency="GBP",
+            number=next_invoice_number(au, issue), entity=au, client=client, currency="AUD",
             subject=f"{rng.choice(SUBJECTS)} – {client.name}", issue_date=issue,
-            due_date=issue + dt.timedelta(days=14), status="draft" if index == UK_INVOICES - 1 else "sent",
+            due_date=issue + dt.timedelta(days=14), status="draft" if index == AU_INVOICES - 1 else "sent",
             created_by_id=admin.id,
         )
         for position, service_name in enumerate(rng.sample(SERVICE_TYPES, 2)):

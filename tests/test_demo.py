@@ -28,16 +28,17 @@ def test_seed_creates_a_realistic_workspace_and_prints_the_password_once(runner,
         (r.id, "OUTPUT2" if r.percentage == 15 else "ZERORATED") for r in db.session.scalars(select(TaxRate))}
     agency = db.session.get(BillingEntity, 1)
     assert agency.name == "Harbour & Pine Studio" and agency.bank_details and agency.payment_terms
-    # A second entity in the UK: two clients of its own and four invoices numbered its own way.
-    uk = db.session.scalar(select(BillingEntity).filter_by(name="Harbour & Pine Ltd"))
-    assert (uk.base_currency, uk.invoice_number_pattern, uk.credit_note_number_pattern) == (
-        "GBP", "UK-{year}-{seq:04}", "UK-CN-{year}-{seq:04}")
-    assert {c.name for c in db.session.scalars(select(Company).filter_by(default_entity_id=uk.id))} == {
-        "Brindle & Finch LLP", "Saltmarsh Foods Ltd"}
-    uk_invoices = db.session.scalars(select(Invoice).filter_by(entity_id=uk.id)).all()
-    assert len(uk_invoices) == 4 and all(i.number.startswith("UK-") and i.currency == "GBP" for i in uk_invoices)
-    assert all(i.client.default_entity_id == uk.id for i in uk_invoices)
-    assert count(BillingEntity) == 2 and all(not i.number.startswith("UK-") for i in db.session.scalars(
+    # A second entity in Australia (for the sandbox's Demo Company (AU), which takes AUD): two
+    # clients of its own and four invoices numbered its own way.
+    au = db.session.scalar(select(BillingEntity).filter_by(name="Harbour & Pine Pty Ltd"))
+    assert (au.base_currency, au.invoice_number_pattern, au.credit_note_number_pattern) == (
+        "AUD", "AU-{year}-{seq:04}", "AU-CN-{year}-{seq:04}")
+    assert {c.name for c in db.session.scalars(select(Company).filter_by(default_entity_id=au.id))} == {
+        "Brindle & Finch Pty Ltd", "Saltbush Foods Pty Ltd"}
+    au_invoices = db.session.scalars(select(Invoice).filter_by(entity_id=au.id)).all()
+    assert len(au_invoices) == 4 and all(i.number.startswith("AU-") and i.currency == "AUD" for i in au_invoices)
+    assert all(i.client.default_entity_id == au.id for i in au_invoices)
+    assert count(BillingEntity) == 2 and all(not i.number.startswith("AU-") for i in db.session.scalars(
         select(Invoice).filter_by(entity_id=agency.id)))
     assert db.session.scalar(select(CustomField).filter_by(name="Private note for the accountant"))
     invoices = db.session.scalars(select(Invoice)).all()

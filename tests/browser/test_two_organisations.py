@@ -199,4 +199,4 @@ def test_two_entities_two_organisations_copy_sync_and_disconnect_one(page, bridg
     expect(state).to_contain_text("Invoice copied")
     expect(state.locator(".xero-unavailable")).to_have_text(
         "Xero is not connected for My agency. An admin can connect it in Settings > App Marketplace.")
-    snap(page, "agency-invoice-disconnected")
+    snap(page, "agency-invoice-disconnected", phone=True)

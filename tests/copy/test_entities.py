@@ -138,3 +138,18 @@ def test_a_contact_linked_in_one_organisation_is_not_offered_in_another(two_orgs
     # Back in the first entity's organisation, the link is offered again.
     again = admin.get(f"/invoices/{first.id}/xero/copy", headers=hx)
     assert northwind.split("|")[0] in again.get_data(as_text=True)
+
+
+def test_a_copied_invoice_of_a_disconnected_entity_says_its_xero_is_not_connected(two_orgs, admin, workspace):
+    invoice = entity_invoice(workspace, two_orgs)
+    assert post_copy(admin, invoice, contact=contact_in(AU_TENANT, KOALA), tax_type="EXEMPTOUTPUT").status_code == 200
+    page = text(admin.get(f"/invoices/{invoice.id}"))
+    assert "Invoice copied" in page and "Xero is not connected" not in page
+    assert admin.post(f"/marketplace/xero/{two_orgs.id}/disconnect").status_code == 302
+    page = text(admin.get(f"/invoices/{invoice.id}"))
+    # The copy stays on record, and the page says why it cannot be copied again (no silent menu).
+    assert "Invoice copied" in page and "Update existing" not in page
+    assert "Xero is not connected for Southern Cross Pty. An admin can connect it in Settings > App Marketplace." in page
+    # The first entity's invoices are untouched by it.
+    first = entity_invoice(workspace, db.session.get(type(two_orgs), 1), client_name="Harbour Lights Ltd")
+    assert "Xero is not connected" not in text(admin.get(f"/invoices/{first.id}"))

@@ -22,7 +22,7 @@ from bridge.xero.invoices import mapping
 from bridge.xero.sending import ending, ledger, payloads
 from bridge.xero.sending import contacts
 from bridge.xero.sending.contacts import Contact
-from bridge.xero.sending.once import last_done
+from bridge.xero.sending.once import last_done, not_ready_message
 from bridge.xero.settings.readiness import Readiness, tax_percent, xero_invoice_url
 
 MANUAL = "MANUAL"
@@ -91,6 +91,9 @@ class CopyState:
     documents: list[XeroDocument] = field(default_factory=list)
     # What "Create new" will do, said in its menu item before anything is sent.
     create_new: str = "another invoice in Xero"
+    # Why a copied invoice cannot be copied again now (its entity's Xero disconnected or not set
+    # up); "" when it can, when it was never copied, or when the reconnect notice says why.
+    unavailable: str = ""
 
     @property
     def newest_live(self) -> XeroDocument | None:
@@ -216,6 +219,7 @@ def copy_state(invoice_id: int, ready: Readiness) -> CopyState:
         copies=sum(1 for row in rows if row.state == "done" and row.action == "create"),
         entries=activity.for_invoice(invoice_id), documents=documents,
         create_new=create_new_words(invoice_id, ready, documents) if done else "",
+        unavailable=not_ready_message(ready) if (done or attempt) and not (ready.ready or ready.needs_reconnect) else "",
     )
 
 

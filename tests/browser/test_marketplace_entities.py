@@ -42,6 +42,20 @@ def studio(app):
     return entity
 
 
+
+def consent_to_both(page, card) -> None:
+    """Connect App on the card, tick NZ and AU in the consent popup; on to the assignment screen."""
+    with page.expect_popup() as popup_info:
+        card.locator("text=Connect App").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    for tenant in (NZ_TENANT, AU_TENANT):
+        popup.check(f"input[name=tenant][value='{tenant}']")
+    with popup.expect_event("close"):
+        popup.click("button[value=allow]")
+    page.wait_for_url("**/marketplace/xero/organisations/*")
+
+
 def test_two_entities_connected_in_one_consent_then_one_disconnected(page, bridge, users, studio, app,  # noqa: F811
                                                                      xero_sandbox):
     open_marketplace(page, bridge)
@@ -51,15 +65,7 @@ def test_two_entities_connected_in_one_consent_then_one_disconnected(page, bridg
     expect(studio_card).to_contain_text("Not connected")
 
     # Connect from the studio's card, ticking both organisations.
-    with page.expect_popup() as popup_info:
-        studio_card.locator("text=Connect App").click()
-    popup = popup_info.value
-    popup.wait_for_load_state()
-    for tenant in (NZ_TENANT, AU_TENANT):
-        popup.check(f"input[name=tenant][value='{tenant}']")
-    with popup.expect_event("close"):
-        popup.click("button[value=allow]")
-    page.wait_for_url("**/marketplace/xero/organisations/*")
+    consent_to_both(page, studio_card)
     expect(page.locator("h1")).to_contain_text("Which entity uses each Xero organisation?")
 
     # Both for the studio: refused at the field, the choices kept.

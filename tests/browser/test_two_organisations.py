@@ -21,6 +21,7 @@ from bridge.models import XeroConnection, XeroCopy, XeroSettings
 from tests.browser.conftest import log_in
 from tests.browser.test_copy_to_xero import open_modal, submit
 from tests.browser.test_marketplace import bridge  # noqa: F401  (fixture)
+from tests.browser.test_marketplace_entities import consent_to_both
 from tests.conftest import ADMIN
 from tests.copy.conftest import make_invoice, workspace  # noqa: F401  (fixture)
 from tests.copy.entities import AU_TENANT, NZ_TENANT, entity_invoice, invoices_in, second_entity, zero_rate
@@ -126,15 +127,7 @@ def test_two_entities_two_organisations_copy_sync_and_disconnect_one(page, bridg
     page.wait_for_url(bridge.url + "/")
     page.goto(bridge.url + "/settings/marketplace")
     agency_card, harbour_card = page.locator("#app-xero"), page.locator(f"#app-xero-{harbour.id}")
-    with page.expect_popup() as popup_info:
-        agency_card.locator("text=Connect App").click()
-    popup = popup_info.value
-    popup.wait_for_load_state()
-    for tenant in (NZ_TENANT, AU_TENANT):
-        popup.check(f"input[name=tenant][value='{tenant}']")
-    with popup.expect_event("close"):
-        popup.click("button[value=allow]")
-    page.wait_for_url("**/marketplace/xero/organisations/*")
+    consent_to_both(page, agency_card)
     page.select_option(f"select[name=use-{NZ_TENANT}]", label="Use for My agency")
     page.select_option(f"select[name=use-{AU_TENANT}]", label=f"Use for {HARBOUR}")
     snap(page, "assign")

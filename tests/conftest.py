@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bridge import create_app
 from bridge.extensions import db
@@ -85,6 +85,12 @@ def make_app(database_url: str, **overrides):
 def empty_all_tables() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    if db.engine.dialect.name == "postgresql":
+        # Ids start at 1 again, as SQLite's do once a table is empty: the first billing entity is 1.
+        db.session.execute(text(
+            "SELECT setval(sequence, 1, false) FROM (SELECT pg_get_serial_sequence(name, 'id') AS sequence "
+            "FROM unnest(CAST(:names AS text[])) AS name) AS serial WHERE sequence IS NOT NULL"),
+            {"names": [table.name for table in db.metadata.sorted_tables if "id" in table.c]})
     db.session.commit()
 
 

@@ -146,6 +146,8 @@ def on_sigterm(signum, frame):
 def command_run() -> int:
     """Install, migrate, seed demo data when the database is empty, and serve beside the sandbox."""
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl+C stops it even when it was started with SIGINT ignored (as a shell's background job is).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app_port = int(os.environ.get("BRIDGE_PORT", "5000"))
     sandbox_port = int(os.environ.get("BRIDGE_SANDBOX_PORT", "5050"))
     logs = Path(os.environ.get("BRIDGE_LOG_DIR") or ROOT / "instance" / "logs")

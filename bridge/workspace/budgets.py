@@ -49,7 +49,10 @@ def budgets_with_totals(ready: ColumnElement[bool] | None = None):
 def budgets():
     """All budgets with their expense counts and totals; ?xero=ready: those with expenses ready for Xero."""
     ready = bills_ready() if request.args.get("xero") == "ready" else None
-    return render_template("workspace/budgets.html", rows=budgets_with_totals(ready), ready_only=ready is not None)
+    # Several billing entities: the list names each budget's (one more small query).
+    names = dict(db.session.execute(select(BillingEntity.id, BillingEntity.name)).all())
+    return render_template("workspace/budgets.html", rows=budgets_with_totals(ready), ready_only=ready is not None,
+                           entity_names=names if len(names) > 1 else {})
 
 
 def bills_ready() -> ColumnElement[bool] | None:

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from bridge.extensions import db
-from bridge.models import Budget
+from bridge.billing.entities import first_entity
+from bridge.models import BillingEntity, Budget
 from tests.conftest import counting_queries
 from tests.workspace.conftest import count, field_errors, make_budget, make_company, make_expense
 
@@ -32,6 +33,22 @@ def test_list_shows_client_currency_count_and_total(admin):
     assert "1 in other currencies not included" in website_row
     empty_row = page.split(">Empty</a>")[1].split("</tr>")[0]
     assert '<td class="num">0</td>' in empty_row and "£0.00" in empty_row
+
+
+def test_with_several_entities_the_list_names_each_budgets_entity(admin):
+    website = make_budget("Website", client=make_company("Acme Ltd"))
+    assert 'data-entity' not in admin.get("/budgets").get_data(as_text=True)  # one entity: no column
+    sydney = BillingEntity(name="Harbour & Pine Pty Ltd", base_currency="AUD")
+    db.session.add(sydney)
+    db.session.commit()
+    launch = make_budget("Launch", client=make_company("Kookaburra Media"))
+    launch.entity_id = sydney.id
+    db.session.commit()
+    page = admin.get("/budgets").get_data(as_text=True)
+    assert ">Entity</th>" in page
+    row = lambda budget: page.split(f'href="/budgets/{budget.id}"')[1].split("</tr>")[0]  # noqa: E731
+    assert '<td data-entity>Harbour &amp; Pine Pty Ltd</td>' in row(launch)
+    assert f'<td data-entity>{first_entity().name}</td>' in row(website)
 
 
 def test_totals_are_computed_in_one_query_whatever_the_number_of_budgets(admin):

@@ -80,7 +80,7 @@ def forget(tenant_id: str | None) -> None:
         return
     for model in (XeroAccount, XeroTaxRate, XeroCurrency):
         db.session.execute(delete(model).where(model.tenant_id == tenant_id))
-    tracking.forget(tenant_id=tenant_id)
+    tracking.forget(tenant_id)
 
 
 def accounts(tenant_id: str, account_class: str) -> list[Option]:

@@ -133,7 +133,10 @@ def adopt(tenant_id: str, entity_id: int | None = None) -> bool:
         db.session.execute(delete(ServiceTypeAccount).where(ServiceTypeAccount.entity_id == entity_id))
         db.session.execute(delete(TaxRateMapping).where(TaxRateMapping.entity_id == entity_id))
         tracking.clear(entity_id)
-        reference.forget(row.tenant_id)
+        # The old organisation's cache goes, unless another entity has connected it since.
+        if db.session.scalar(select(XeroConnection.id).where(
+                XeroConnection.tenant_id == row.tenant_id, XeroConnection.entity_id != entity_id)) is None:
+            reference.forget(row.tenant_id)
     row.tenant_id = tenant_id
     return reset
 

@@ -47,7 +47,7 @@ class Theme:
 
 def store(tenant_id: str, categories: list[dict], themes: list[dict], now: datetime) -> None:
     """Replace the organisation's cached categories, options and themes (the caller commits)."""
-    forget(tenant_id=tenant_id)
+    forget(tenant_id)
     for item in categories:
         category_id = str(item.get("TrackingCategoryID") or "")
         if not category_id:
@@ -65,15 +65,10 @@ def store(tenant_id: str, categories: list[dict], themes: list[dict], now: datet
         for item in themes if item.get("BrandingThemeID"))
 
 
-def forget(*, tenant_id: str | None = None, all_but: str | None = None) -> None:
-    """Drop one organisation's cache (tenant_id), or every other one's (all_but; None: all)."""
+def forget(tenant_id: str) -> None:
+    """Drop one organisation's cached categories, options and themes."""
     for model in CACHED:
-        statement = delete(model)
-        if tenant_id is not None:
-            statement = statement.where(model.tenant_id == tenant_id)
-        elif all_but:
-            statement = statement.where(model.tenant_id != all_but)
-        db.session.execute(statement)
+        db.session.execute(delete(model).where(model.tenant_id == tenant_id))
 
 
 def categories(tenant_id: str) -> list[XeroTrackingCategory]:

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from bridge.extensions import db
+from bridge.billing.entities import all_entities
 from bridge.billing.payments import refresh_payment_status
 from bridge.models import ZERO, BillingEntity, Budget, Company, Expense
 from bridge.workspace import bp
@@ -50,7 +51,7 @@ def budgets():
     """All budgets with their expense counts and totals; ?xero=ready: those with expenses ready for Xero."""
     ready = bills_ready() if request.args.get("xero") == "ready" else None
     # Several billing entities: the list names each budget's (one more small query).
-    names = dict(db.session.execute(select(BillingEntity.id, BillingEntity.name)).all())
+    names = {entity.id: entity.name for entity in all_entities()}
     return render_template("workspace/budgets.html", rows=budgets_with_totals(ready), ready_only=ready is not None,
                            entity_names=names if len(names) > 1 else {})
 
